@@ -1,0 +1,173 @@
+//! Rules as data: the TOML schema, parsing and static checks.
+//!
+//! A rule says where to look (anchors), what to confirm (a byte regex run
+//! anchored at candidate starts), how to validate (a named checksum) and
+//! how to score (context words). Keeping rules as data lets users add
+//! their own at run time and lets every rule carry its own examples.
+
+use serde::Deserialize;
+
+use crate::error::{BuildError, BuildErrorKind};
+use crate::kind::Kind;
+use crate::validate::Validator;
+
+/// One rule, as written in a TOML rule file.
+///
+/// See `docs/RULES.md` for the meaning of every field.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RuleSpec {
+    pub id: String,
+    pub kind: String,
+    #[serde(default)]
+    pub description: String,
+    pub pattern: String,
+    #[serde(default)]
+    pub anchors: Vec<String>,
+    #[serde(default)]
+    pub anchor_digits: bool,
+    #[serde(default)]
+    pub anchors_case_insensitive: bool,
+    #[serde(default)]
+    pub before: usize,
+    pub max_len: usize,
+    #[serde(default = "default_true")]
+    pub boundary: bool,
+    #[serde(default)]
+    pub not_after: String,
+    #[serde(default)]
+    pub not_followed_by: Option<String>,
+    #[serde(default)]
+    pub shrink_at: String,
+    #[serde(default)]
+    pub validator: Option<String>,
+    #[serde(default = "default_score")]
+    pub score: f32,
+    #[serde(default)]
+    pub context: Vec<String>,
+    #[serde(default)]
+    pub context_required: bool,
+    #[serde(default = "default_boost")]
+    pub context_boost: f32,
+    #[serde(default)]
+    pub context_score: Option<f32>,
+    #[serde(default)]
+    pub anti_context: Vec<String>,
+    #[serde(default = "default_window")]
+    pub context_window: usize,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_score() -> f32 {
+    0.8
+}
+fn default_boost() -> f32 {
+    0.1
+}
+fn default_window() -> usize {
+    40
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    #[serde(default, rename = "rule")]
+    rules: Vec<RuleSpec>,
+}
+
+/// The largest `max_len` a rule may declare. The streaming layer holds
+/// back this much text, so it is a hard cap, not a hint.
+pub const MAX_RULE_LEN: usize = 8192;
+
+/// The largest `before` (bytes from a match's start to its anchor).
+pub const MAX_RULE_BEFORE: usize = 256;
+
+/// A validated rule: the spec with its names resolved.
+#[derive(Clone, Debug)]
+pub(crate) struct Rule {
+    pub spec: RuleSpec,
+    pub kind: Kind,
+    pub validator: Option<Validator>,
+    pub not_after: [bool; 256],
+    pub shrink_at: [bool; 256],
+}
+
+pub(crate) fn parse_rule_file(
+    origin: &str,
+    text: &str,
+) -> Result<Vec<Rule>, BuildError> {
+    let file: RuleFile = toml::from_str(text).map_err(|e| {
+        BuildError::new(BuildErrorKind::Toml {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        })
+    })?;
+    file.rules.into_iter().map(|spec| check_rule(origin, spec)).collect()
+}
+
+fn check_rule(origin: &str, spec: RuleSpec) -> Result<Rule, BuildError> {
+    let bad = |message: String| {
+        BuildError::new(BuildErrorKind::Rule {
+            origin: origin.to_string(),
+            rule: spec.id.clone(),
+            message,
+        })
+    };
+    let id_ok = !spec.id.is_empty()
+        && spec.id.len() <= 48
+        && spec.id.bytes().all(|b| {
+            b.is_ascii_lowercase()
+                || b.is_ascii_digit()
+                || b == b'.'
+                || b == b'-'
+                || b == b'_'
+        });
+    if !id_ok {
+        return Err(bad(
+            "id must be 1-48 characters of [a-z0-9._-]".to_string(),
+        ));
+    }
+    let kind: Kind = spec.kind.parse().map_err(|e| bad(format!("{e}")))?;
+    let validator = match spec.validator.as_deref() {
+        None => None,
+        Some(name) => Some(
+            Validator::from_name(name)
+                .ok_or_else(|| bad(format!("unknown validator {name:?}")))?,
+        ),
+    };
+    if spec.anchors.is_empty() && !spec.anchor_digits {
+        return Err(bad(
+            "a rule needs `anchors` or `anchor_digits = true`".to_string(),
+        ));
+    }
+    if spec.anchors.iter().any(|a| a.is_empty()) {
+        return Err(bad("an anchor must not be empty".to_string()));
+    }
+    if spec.max_len == 0 || spec.max_len > MAX_RULE_LEN {
+        return Err(bad(format!("max_len must be in 1..={MAX_RULE_LEN}")));
+    }
+    if spec.before > MAX_RULE_BEFORE {
+        return Err(bad(format!("before must be at most {MAX_RULE_BEFORE}")));
+    }
+    if !(0.0..=1.0).contains(&spec.score) {
+        return Err(bad("score must be in 0..=1".to_string()));
+    }
+    if spec.context_required && spec.context.is_empty() {
+        return Err(bad("context_required needs context words".to_string()));
+    }
+    let mut not_after = [false; 256];
+    for b in spec.not_after.bytes() {
+        not_after[usize::from(b)] = true;
+    }
+    let mut shrink_at = [false; 256];
+    for b in spec.shrink_at.bytes() {
+        shrink_at[usize::from(b)] = true;
+    }
+    Ok(Rule { spec, kind, validator, not_after, shrink_at })
+}

@@ -1,0 +1,952 @@
+//! The scanner: one pass of cheap anchor finding, then anchored
+//! confirmation, validation, context scoring and overlap resolution.
+//!
+//! Stage 1 never looks at a byte twice for long: a vectorisable block test
+//! skips 64-byte blocks that hold no trigger byte (digits and up to three
+//! single-byte anchors such as `@`), and one aho-corasick automaton finds
+//! every multi-byte literal anchor (secret prefixes, `://`). Stage 2 runs
+//! only around anchors: for each anchor it tries the few candidate start
+//! positions a rule allows (`before` bytes back, at a word boundary, whose
+//! first byte the rule's automaton accepts), first through one
+//! multi-pattern automaton per anchor class that says which rules can
+//! match there at all, then through the rule's own anchored regex for the
+//! exact span. See `docs/DESIGN.md` for the invariants.
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind as AcMatchKind};
+use regex_automata::{
+    hybrid, meta, nfa::thompson, util::syntax, Anchored, Input, MatchKind,
+    PatternSet,
+};
+
+use crate::error::{BuildError, BuildErrorKind};
+use crate::kind::Kind;
+use crate::rule::{parse_rule_file, Rule};
+
+/// Identifies the rule (detector) that produced a finding, within one
+/// [`Scanner`]. Look it up with [`Scanner::detector`].
+///
+/// # Example
+///
+/// ```
+/// use hush_detect::Scanner;
+///
+/// let scanner = Scanner::new()?;
+/// let f = &scanner.scan_str("mail jane.roe@acme.io now")[0];
+/// assert_eq!(scanner.detector(f.detector).id(), "email");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DetectorId(u32);
+
+impl DetectorId {
+    /// The index of this detector in [`Scanner::detectors`].
+    pub fn as_usize(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// One detected entity: its kind, byte span, score and detector.
+///
+/// Spans are byte offsets into the scanned haystack, end-exclusive. A
+/// finding holds no text, so it can be logged safely.
+///
+/// # Example
+///
+/// ```
+/// use hush_detect::{Kind, Scanner};
+///
+/// let scanner = Scanner::new()?;
+/// let text = "card 4539 1488 0343 6467 on file";
+/// let f = &scanner.scan_str(text)[0];
+/// assert_eq!(f.kind, Kind::CreditCard);
+/// assert_eq!(&text[f.start..f.end], "4539 1488 0343 6467");
+/// assert!(f.score > 0.5 && f.score <= 1.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Finding {
+    /// What was found.
+    pub kind: Kind,
+    /// Byte offset of the first byte.
+    pub start: usize,
+    /// Byte offset one past the last byte.
+    pub end: usize,
+    /// Confidence in `0.0..=1.0`.
+    pub score: f32,
+    /// The rule that found it.
+    pub detector: DetectorId,
+}
+
+impl Finding {
+    /// The span as a range, for slicing the haystack.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let scanner = hush_detect::Scanner::new()?;
+    /// let hay = b"ip 192.168.1.20 up";
+    /// let f = &scanner.scan(hay)[0];
+    /// assert_eq!(&hay[f.range()], b"192.168.1.20");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn range(&self) -> core::ops::Range<usize> {
+        self.start..self.end
+    }
+}
+
+/// What a scanner knows about one of its detectors (rules).
+///
+/// # Example
+///
+/// ```
+/// let scanner = hush_detect::Scanner::new()?;
+/// assert!(scanner.detectors().any(|d| d.id() == "ssn"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Detector {
+    rule: Rule,
+}
+
+impl Detector {
+    /// The rule id, e.g. `secret.github.classic`.
+    pub fn id(&self) -> &str {
+        &self.rule.spec.id
+    }
+    /// The kind this detector reports.
+    pub fn kind(&self) -> Kind {
+        self.rule.kind
+    }
+    /// The rule's one-line description.
+    pub fn description(&self) -> &str {
+        &self.rule.spec.description
+    }
+    /// The longest match this detector can produce, in bytes.
+    pub fn max_len(&self) -> usize {
+        self.rule.spec.max_len
+    }
+    /// Example texts this detector must find something in.
+    pub fn examples(&self) -> &[String] {
+        &self.rule.spec.examples
+    }
+    /// Example texts this detector must find nothing in.
+    pub fn negative_examples(&self) -> &[String] {
+        &self.rule.spec.negative_examples
+    }
+}
+
+/// Built-in rule files, one per family, embedded at compile time.
+pub const DEFAULT_RULE_FILES: &[(&str, &str)] = &[
+    ("email.toml", include_str!("../rules/email.toml")),
+    ("phone.toml", include_str!("../rules/phone.toml")),
+    ("government.toml", include_str!("../rules/government.toml")),
+    ("financial.toml", include_str!("../rules/financial.toml")),
+    ("network.toml", include_str!("../rules/network.toml")),
+    ("date.toml", include_str!("../rules/date.toml")),
+    ("secrets.toml", include_str!("../rules/secrets.toml")),
+];
+
+/// Configures and builds a [`Scanner`].
+///
+/// # Example
+///
+/// ```
+/// use hush_detect::{Kind, Scanner};
+///
+/// let mine = r#"
+/// [[rule]]
+/// id = "acme.employee"
+/// kind = "ID_NUMBER"
+/// pattern = 'EMP-[0-9]{6}'
+/// anchors = ["EMP-"]
+/// max_len = 10
+/// examples = ["badge EMP-123456 lost"]
+/// "#;
+/// let scanner = Scanner::builder()
+///     .rules_toml("acme.toml", mine)
+///     .kinds(&[Kind::IdNumber])
+///     .build()?;
+/// let found = scanner.scan_str("badge EMP-004211 lost");
+/// assert_eq!(found.len(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Builder {
+    defaults: bool,
+    sources: Vec<(String, String)>,
+    kinds: Option<Vec<Kind>>,
+    only: Option<Vec<String>>,
+}
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder { defaults: true, sources: Vec::new(), kinds: None, only: None }
+    }
+}
+
+impl Builder {
+    /// Whether to include the built-in rules (default: yes).
+    pub fn default_rules(mut self, yes: bool) -> Builder {
+        self.defaults = yes;
+        self
+    }
+
+    /// Adds rules from TOML text; `origin` names it in errors.
+    pub fn rules_toml(mut self, origin: &str, text: &str) -> Builder {
+        self.sources.push((origin.to_string(), text.to_string()));
+        self
+    }
+
+    /// Keeps only rules reporting one of these kinds.
+    pub fn kinds(mut self, kinds: &[Kind]) -> Builder {
+        self.kinds = Some(kinds.to_vec());
+        self
+    }
+
+    /// Keeps only the rules with these ids (for testing one rule alone).
+    pub fn only_rules(mut self, ids: &[&str]) -> Builder {
+        self.only = Some(ids.iter().map(|s| s.to_string()).collect());
+        self
+    }
+
+    /// Parses, checks and compiles every rule.
+    ///
+    /// # Errors
+    ///
+    /// A TOML syntax error, an invalid rule (unknown kind or validator,
+    /// missing anchors, unbounded length, a regex that does not compile)
+    /// or a duplicate rule id.
+    pub fn build(self) -> Result<Scanner, BuildError> {
+        let mut rules = Vec::new();
+        if self.defaults {
+            for (origin, text) in DEFAULT_RULE_FILES {
+                rules.extend(parse_rule_file(origin, text)?);
+            }
+        }
+        for (origin, text) in &self.sources {
+            rules.extend(parse_rule_file(origin, text)?);
+        }
+        let mut seen = std::collections::HashSet::new();
+        for r in &rules {
+            if !seen.insert(r.spec.id.clone()) {
+                return Err(BuildError::new(BuildErrorKind::DuplicateId {
+                    rule: r.spec.id.clone(),
+                }));
+            }
+        }
+        if let Some(kinds) = &self.kinds {
+            rules.retain(|r| kinds.contains(&r.kind));
+        }
+        if let Some(only) = &self.only {
+            rules.retain(|r| only.contains(&r.spec.id));
+        }
+        Scanner::compile(rules)
+    }
+}
+
+fn syntax_config() -> syntax::Config {
+    syntax::Config::new().unicode(false).utf8(false)
+}
+
+fn compile_regex(
+    rule: &Rule,
+    pattern: &str,
+    kind: MatchKind,
+) -> Result<meta::Regex, BuildError> {
+    meta::Regex::builder()
+        .syntax(syntax_config())
+        .configure(meta::Config::new().utf8_empty(false).match_kind(kind))
+        .build(pattern)
+        .map_err(|e| rule_error(rule, format!("pattern: {e}")))
+}
+
+fn rule_error(rule: &Rule, message: String) -> BuildError {
+    BuildError::new(BuildErrorKind::Rule {
+        origin: "rule".to_string(),
+        rule: rule.spec.id.clone(),
+        message,
+    })
+}
+
+/// Bytes a match of `pattern` can begin with, after any left context.
+fn first_bytes(rule: &Rule) -> Result<[bool; 256], BuildError> {
+    let dfa = hybrid::dfa::DFA::builder()
+        .syntax(syntax_config())
+        .thompson(thompson::Config::new().utf8(false))
+        .build(&rule.spec.pattern)
+        .map_err(|e| rule_error(rule, format!("pattern: {e}")))?;
+    let mut cache = dfa.create_cache();
+    let mut table = [false; 256];
+    for b in 0..=255u8 {
+        for left in [None, Some(b' '), Some(b'a')] {
+            let hay = [left.unwrap_or(0), b];
+            let input = match left {
+                Some(_) => Input::new(&hay[..]).range(1..2),
+                None => Input::new(&hay[1..]),
+            }
+            .anchored(Anchored::Yes);
+            let ok = match dfa.start_state_forward(&mut cache, &input) {
+                Ok(sid) => match dfa.next_state(&mut cache, sid, b) {
+                    Ok(next) => !next.is_dead(),
+                    Err(_) => true,
+                },
+                Err(_) => true,
+            };
+            table[usize::from(b)] |= ok;
+        }
+    }
+    Ok(table)
+}
+
+fn word_matcher(words: &[String]) -> Result<Option<AhoCorasick>, BuildError> {
+    if words.is_empty() {
+        return Ok(None);
+    }
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .match_kind(AcMatchKind::LeftmostLongest)
+        .build(words)
+        .map(Some)
+        .map_err(|e| {
+            BuildError::new(BuildErrorKind::Automaton { message: e.to_string() })
+        })
+}
+
+/// A rule ready to run.
+#[derive(Clone, Debug)]
+struct Compiled {
+    detector: Detector,
+    regex: meta::Regex,
+    first: [bool; 256],
+    context: Option<AhoCorasick>,
+    anti_context: Option<AhoCorasick>,
+    not_followed_by: Option<meta::Regex>,
+    /// The pattern has a capture group; the finding is group 1.
+    value_group: bool,
+}
+
+/// The rules that share one anchor class, with a multi-pattern automaton
+/// that tells which of them can match at a position.
+#[derive(Clone, Debug)]
+struct Group {
+    rules: Vec<usize>,
+    set: meta::Regex,
+    first: [bool; 256],
+    before: usize,
+    max_len: usize,
+}
+
+impl Group {
+    fn new(rules: Vec<usize>, compiled: &[Compiled]) -> Result<Group, BuildError> {
+        let patterns: Vec<&str> = rules
+            .iter()
+            .map(|&i| compiled[i].detector.rule.spec.pattern.as_str())
+            .collect();
+        let set = meta::Regex::builder()
+            .syntax(syntax_config())
+            .configure(
+                meta::Config::new()
+                    .utf8_empty(false)
+                    .match_kind(MatchKind::All),
+            )
+            .build_many(&patterns)
+            .map_err(|e| {
+                BuildError::new(BuildErrorKind::Automaton {
+                    message: e.to_string(),
+                })
+            })?;
+        let mut first = [false; 256];
+        let mut before = 0;
+        let mut max_len = 0;
+        for &i in &rules {
+            let c = &compiled[i];
+            for b in 0..256 {
+                first[b] |= c.first[b];
+            }
+            before = before.max(c.detector.rule.spec.before);
+            max_len = max_len.max(c.detector.rule.spec.max_len);
+        }
+        Ok(Group { rules, set, first, before, max_len })
+    }
+}
+
+/// An immutable, thread-safe scanner built from a rule set.
+///
+/// Build it once (see [`Scanner::builder`]) and share it: scanning takes
+/// `&self`. Scanning accepts any bytes, including invalid UTF-8 and
+/// binary data, never panics, and returns findings sorted by start with
+/// no two overlapping.
+///
+/// # Overlap resolution
+///
+/// When candidates overlap, the one with the higher score wins; on a tie
+/// the longer span; then the earlier start; then the rule listed first.
+/// The result does not depend on the order in which anchors were found.
+///
+/// # Example
+///
+/// ```
+/// use hush_detect::{Kind, Scanner};
+///
+/// let scanner = Scanner::new()?;
+/// let text = "Mail bob.smith@mailbox.org or call (415) 555-0132.";
+/// let kinds: Vec<Kind> =
+///     scanner.scan_str(text).iter().map(|f| f.kind).collect();
+/// assert_eq!(kinds, [Kind::Email, Kind::Phone]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Scanner {
+    rules: Vec<Compiled>,
+    /// Literal anchors of two or more bytes (and single bytes beyond the
+    /// three the block test handles).
+    literals: Option<AhoCorasick>,
+    literal_rules: Vec<Vec<usize>>,
+    /// Rules anchored at the start of a run of ASCII digits.
+    digit_group: Option<Group>,
+    /// Rules anchored at a single byte, indexed by that byte.
+    byte_groups: Vec<(u8, Group)>,
+    /// Stage-1 byte test: per byte, 1 = digit trigger, 2 = byte trigger.
+    trigger_class: [u8; 256],
+    trigger_bytes: [u8; 3],
+    digits: bool,
+    max_match_len: usize,
+    max_context: usize,
+}
+
+impl Scanner {
+    /// A scanner with the built-in rules.
+    ///
+    /// # Errors
+    ///
+    /// Only if the built-in rules fail to compile, which the test suite
+    /// rules out.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let scanner = hush_detect::Scanner::new()?;
+    /// assert!(scanner.scan_str("nothing to see here").is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new() -> Result<Scanner, BuildError> {
+        Builder::default().build()
+    }
+
+    /// A builder to add user rules or restrict kinds.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_detect::{Kind, Scanner};
+    ///
+    /// let emails_only = Scanner::builder().kinds(&[Kind::Email]).build()?;
+    /// let found = emails_only.scan_str("a@b.io, 192.168.0.1");
+    /// assert_eq!(found.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    fn compile(rules: Vec<Rule>) -> Result<Scanner, BuildError> {
+        let mut compiled = Vec::with_capacity(rules.len());
+        for rule in rules {
+            let regex =
+                compile_regex(&rule, &rule.spec.pattern, MatchKind::LeftmostFirst)?;
+            let first = first_bytes(&rule)?;
+            let not_followed_by = match &rule.spec.not_followed_by {
+                Some(p) => Some(compile_regex(&rule, p, MatchKind::LeftmostFirst)?),
+                None => None,
+            };
+            let value_group = regex.captures_len() > 1;
+            compiled.push(Compiled {
+                value_group,
+                regex,
+                first,
+                context: word_matcher(&rule.spec.context)?,
+                anti_context: word_matcher(&rule.spec.anti_context)?,
+                not_followed_by,
+                detector: Detector { rule },
+            });
+        }
+
+        // Sort anchors into classes.
+        let mut digit_rules = Vec::new();
+        let mut byte_rules: Vec<(u8, Vec<usize>)> = Vec::new();
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut literal_rules: Vec<Vec<usize>> = Vec::new();
+        let mut add_literal = |lit: Vec<u8>, i: usize| {
+            match literals.iter().position(|l| *l == lit) {
+                Some(j) => literal_rules[j].push(i),
+                None => {
+                    literals.push(lit);
+                    literal_rules.push(vec![i]);
+                }
+            }
+        };
+        for (i, c) in compiled.iter().enumerate() {
+            let spec = &c.detector.rule.spec;
+            if spec.anchor_digits {
+                digit_rules.push(i);
+            }
+            for a in &spec.anchors {
+                let variants: Vec<Vec<u8>> = if spec.anchors_case_insensitive {
+                    let lower = a.to_ascii_lowercase();
+                    let upper = a.to_ascii_uppercase();
+                    let mut title = lower.clone().into_bytes();
+                    if let Some(f) = title.first_mut() {
+                        *f = f.to_ascii_uppercase();
+                    }
+                    let mut v = vec![lower.into_bytes(), upper.into_bytes(), title];
+                    v.dedup();
+                    v
+                } else {
+                    vec![a.as_bytes().to_vec()]
+                };
+                for lit in variants {
+                    if lit.len() == 1 {
+                        let b = lit[0];
+                        let known = byte_rules.iter().position(|(x, _)| *x == b);
+                        match known {
+                            Some(j) => byte_rules[j].1.push(i),
+                            None if byte_rules.len() < 3 => {
+                                byte_rules.push((b, vec![i]))
+                            }
+                            None => add_literal(lit, i),
+                        }
+                    } else {
+                        add_literal(lit, i);
+                    }
+                }
+            }
+        }
+        let literal_ac = if literals.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::builder()
+                    .match_kind(AcMatchKind::Standard)
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(&literals)
+                    .map_err(|e| {
+                        BuildError::new(BuildErrorKind::Automaton {
+                            message: e.to_string(),
+                        })
+                    })?,
+            )
+        };
+        let digit_group = if digit_rules.is_empty() {
+            None
+        } else {
+            Some(Group::new(digit_rules, &compiled)?)
+        };
+        let mut byte_groups = Vec::new();
+        let mut trigger_class = [0u8; 256];
+        let mut trigger_bytes = [0u8; 3];
+        for (j, (b, rules)) in byte_rules.into_iter().enumerate() {
+            trigger_class[usize::from(b)] |= 2;
+            trigger_bytes[j] = b;
+            byte_groups.push((b, Group::new(rules, &compiled)?));
+        }
+        // Unused slots repeat a used byte so the block test stays exact.
+        let fill = trigger_bytes[0];
+        for (j, slot) in trigger_bytes.iter_mut().enumerate() {
+            if j >= byte_groups.len() {
+                *slot = fill;
+            }
+        }
+        let digits = digit_group.is_some();
+        if digits {
+            for b in b'0'..=b'9' {
+                trigger_class[usize::from(b)] |= 1;
+            }
+        }
+        if byte_groups.is_empty() && !digits {
+            // Nothing but literals: make the block test never fire.
+            trigger_bytes = [0; 3];
+            trigger_class[0] = 0;
+        }
+        let max_match_len = compiled
+            .iter()
+            .map(|c| c.detector.rule.spec.max_len)
+            .max()
+            .unwrap_or(0);
+        let max_context = compiled
+            .iter()
+            .map(|c| c.detector.rule.spec.context_window)
+            .max()
+            .unwrap_or(0);
+        Ok(Scanner {
+            rules: compiled,
+            literals: literal_ac,
+            literal_rules,
+            digit_group,
+            byte_groups,
+            trigger_class,
+            trigger_bytes,
+            digits,
+            max_match_len,
+            max_context,
+        })
+    }
+
+    /// The detectors (rules) of this scanner, in rule order.
+    pub fn detectors(&self) -> impl Iterator<Item = &Detector> + '_ {
+        self.rules.iter().map(|c| &c.detector)
+    }
+
+    /// The detector with this id.
+    ///
+    /// # Panics
+    ///
+    /// If `id` came from a different scanner with more rules.
+    pub fn detector(&self, id: DetectorId) -> &Detector {
+        &self.rules[id.as_usize()].detector
+    }
+
+    /// The longest match any rule can produce, in bytes. A streaming
+    /// caller that keeps this many bytes (plus [`Scanner::max_context`])
+    /// of overlap between windows sees every match whole.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let scanner = hush_detect::Scanner::new()?;
+    /// assert!(scanner.max_match_len() <= 8192);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn max_match_len(&self) -> usize {
+        self.max_match_len
+    }
+
+    /// The widest context window (bytes on each side of a match) any rule
+    /// reads to score a match.
+    pub fn max_context(&self) -> usize {
+        self.max_context
+    }
+
+    /// Scans a string. Offsets are byte offsets into `text`, always on
+    /// character boundaries.
+    pub fn scan_str(&self, text: &str) -> Vec<Finding> {
+        self.scan(text.as_bytes())
+    }
+
+    /// Scans bytes and returns the findings, sorted and non-overlapping.
+    pub fn scan(&self, hay: &[u8]) -> Vec<Finding> {
+        let mut out = Vec::new();
+        self.scan_into(hay, &mut out);
+        out
+    }
+
+    /// Like [`Scanner::scan`], but appends to `out` (which is cleared
+    /// first) so a caller can reuse one allocation across many scans.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let scanner = hush_detect::Scanner::new()?;
+    /// let mut out = Vec::new();
+    /// for line in ["a 10.0.0.1", "b none", "c 10.0.0.2"] {
+    ///     scanner.scan_into(line.as_bytes(), &mut out);
+    ///     println!("{} findings", out.len());
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn scan_into(&self, hay: &[u8], out: &mut Vec<Finding>) {
+        out.clear();
+        let mut cands: Vec<Finding> = Vec::new();
+        let mut tried = vec![0usize; self.rules.len()];
+        if let Some(ac) = &self.literals {
+            for m in ac.find_overlapping_iter(hay) {
+                for &r in &self.literal_rules[m.pattern().as_usize()] {
+                    self.confirm_rule(hay, r, m.start(), &mut tried, &mut cands);
+                }
+            }
+        }
+        if self.digits || !self.byte_groups.is_empty() {
+            tried.iter_mut().for_each(|t| *t = 0);
+            let mut group_tried = vec![0usize; 1 + self.byte_groups.len()];
+            let mut set = PatternSet::new(self.rules.len().max(1));
+            let mut i = 0;
+            while let Some(p) = self.next_trigger(hay, i) {
+                let b = hay[p];
+                if b.is_ascii_digit() && self.digits {
+                    let run_end = p + hay[p..]
+                        .iter()
+                        .position(|b| !b.is_ascii_digit())
+                        .unwrap_or(hay.len() - p);
+                    if p == 0 || !hay[p - 1].is_ascii_digit() {
+                        if let Some(g) = &self.digit_group {
+                            self.run_group(
+                                hay, g, p, &mut group_tried[0], &mut tried,
+                                &mut set, &mut cands,
+                            );
+                        }
+                    }
+                    i = run_end;
+                    if self.trigger_class[usize::from(b)] & 2 == 0 {
+                        continue;
+                    }
+                }
+                if self.trigger_class[usize::from(b)] & 2 != 0 {
+                    if let Some(j) =
+                        self.byte_groups.iter().position(|(x, _)| *x == b)
+                    {
+                        let g = &self.byte_groups[j].1;
+                        self.run_group(
+                            hay, g, p, &mut group_tried[j + 1], &mut tried,
+                            &mut set, &mut cands,
+                        );
+                    }
+                }
+                i = i.max(p + 1);
+            }
+        }
+        resolve(&mut cands, out);
+    }
+
+    /// Finds the next trigger byte at or after `i`.
+    #[inline]
+    fn next_trigger(&self, hay: &[u8], mut i: usize) -> Option<usize> {
+        let [b0, b1, b2] = self.trigger_bytes;
+        let nd: u8 = if self.digits { 10 } else { 0 };
+        let class = &self.trigger_class;
+        if !self.digits && self.byte_groups.is_empty() {
+            return None;
+        }
+        while i + 64 <= hay.len() {
+            let block: &[u8; 64] = hay[i..i + 64].try_into().ok()?;
+            let mut any = false;
+            for &x in block {
+                any |= (x.wrapping_sub(b'0') < nd) | (x == b0) | (x == b1) | (x == b2);
+            }
+            if any {
+                for (k, &x) in block.iter().enumerate() {
+                    if class[usize::from(x)] != 0 {
+                        return Some(i + k);
+                    }
+                }
+            }
+            i += 64;
+        }
+        hay.get(i..)?
+            .iter()
+            .position(|&x| class[usize::from(x)] != 0)
+            .map(|k| i + k)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_group(
+        &self,
+        hay: &[u8],
+        g: &Group,
+        p: usize,
+        group_tried: &mut usize,
+        tried: &mut [usize],
+        set: &mut PatternSet,
+        cands: &mut Vec<Finding>,
+    ) {
+        let lo = p.saturating_sub(g.before).max(*group_tried);
+        for s in lo..=p {
+            if !g.first[usize::from(hay[s])] {
+                continue;
+            }
+            set.clear();
+            let end = hay.len().min(s + g.max_len);
+            let input = Input::new(hay).range(s..end).anchored(Anchored::Yes);
+            g.set.which_overlapping_matches(&input, set);
+            if set.is_empty() {
+                continue;
+            }
+            for pid in set.iter() {
+                let r = g.rules[pid.as_usize()];
+                self.try_start(hay, r, s, p, tried, cands);
+            }
+        }
+        *group_tried = (*group_tried).max(p + 1);
+    }
+
+    fn confirm_rule(
+        &self,
+        hay: &[u8],
+        r: usize,
+        p: usize,
+        tried: &mut [usize],
+        cands: &mut Vec<Finding>,
+    ) {
+        let c = &self.rules[r];
+        let lo = p.saturating_sub(c.detector.rule.spec.before).max(tried[r]);
+        for s in lo..=p {
+            if c.first[usize::from(hay[s])] {
+                self.try_start(hay, r, s, p, tried, cands);
+            }
+        }
+        tried[r] = tried[r].max(p + 1);
+    }
+
+    /// Tries rule `r` anchored at `s` for the anchor at `p`.
+    fn try_start(
+        &self,
+        hay: &[u8],
+        r: usize,
+        s: usize,
+        p: usize,
+        tried: &mut [usize],
+        cands: &mut Vec<Finding>,
+    ) {
+        let c = &self.rules[r];
+        let spec = &c.detector.rule.spec;
+        if s < tried[r] || s + spec.before < p {
+            return;
+        }
+        if s > 0 {
+            let prev = hay[s - 1];
+            if spec.boundary && (prev.is_ascii_alphanumeric() || prev >= 0x80) {
+                return;
+            }
+            if c.detector.rule.not_after[usize::from(prev)] {
+                return;
+            }
+        }
+        let end = hay.len().min(s + spec.max_len);
+        let input = Input::new(hay).range(s..end).anchored(Anchored::Yes);
+        let Some(m) = c.regex.find(input.clone()) else { return };
+        if m.end() <= p || m.is_empty() {
+            return;
+        }
+        let mut found = None;
+        if c.value_group {
+            let mut caps = c.regex.create_captures();
+            c.regex.search_captures(&input, &mut caps);
+            if let Some(v) = caps.get_group(1) {
+                if !v.is_empty() {
+                    found = self
+                        .evaluate(hay, r, v.start, v.end)
+                        .map(|score| (v.start, v.end, score));
+                }
+            }
+        } else {
+            found = self
+                .evaluate(hay, r, s, m.end())
+                .map(|score| (s, m.end(), score));
+            if found.is_none() && !spec.shrink_at.is_empty() {
+                found = self.shrink(hay, r, s, p, m.end());
+            }
+        }
+        if let Some((start, end, score)) = found {
+            cands.push(Finding {
+                kind: c.detector.rule.kind,
+                start,
+                end,
+                score,
+                detector: DetectorId(r as u32),
+            });
+            tried[r] = m.end();
+        }
+    }
+
+    /// After a match fails validation, retries shorter matches that end
+    /// just before one of the rule's `shrink_at` bytes (e.g. an IBAN
+    /// followed by an upper-case word).
+    fn shrink(
+        &self,
+        hay: &[u8],
+        r: usize,
+        s: usize,
+        p: usize,
+        end: usize,
+    ) -> Option<(usize, usize, f32)> {
+        let c = &self.rules[r];
+        let shrink_at = &c.detector.rule.shrink_at;
+        for q in (p + 1..end).rev() {
+            if !shrink_at[usize::from(hay[q])] {
+                continue;
+            }
+            let input = Input::new(hay).range(s..q).anchored(Anchored::Yes);
+            match c.regex.find(input) {
+                Some(m) if m.end() == q => {
+                    if let Some(score) = self.evaluate(hay, r, s, q) {
+                        return Some((s, q, score));
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Validation and context scoring; `None` rejects the match.
+    fn evaluate(&self, hay: &[u8], r: usize, s: usize, e: usize) -> Option<f32> {
+        let c = &self.rules[r];
+        let rule = &c.detector.rule;
+        let spec = &rule.spec;
+        if let Some(v) = rule.validator {
+            if !v.check(&hay[s..e]) {
+                return None;
+            }
+        }
+        if let Some(nf) = &c.not_followed_by {
+            let end = hay.len().min(e + 64);
+            let input = Input::new(hay).range(e..end).anchored(Anchored::Yes);
+            if nf.is_match(input) {
+                return None;
+            }
+        }
+        let lo = s.saturating_sub(spec.context_window);
+        let hi = hay.len().min(e + spec.context_window);
+        if let Some(anti) = &c.anti_context {
+            if has_word(anti, hay, lo, s) {
+                return None;
+            }
+        }
+        let mut score = spec.score;
+        if let Some(ctx) = &c.context {
+            if has_word(ctx, hay, lo, s) || has_word(ctx, hay, e, hi) {
+                score = spec
+                    .context_score
+                    .unwrap_or((spec.score + spec.context_boost).min(1.0));
+            } else if spec.context_required {
+                return None;
+            }
+        }
+        Some(score)
+    }
+}
+
+/// Whether any of the words occurs in `hay[lo..hi]` with word boundaries
+/// on both sides (judged against the whole haystack).
+fn has_word(ac: &AhoCorasick, hay: &[u8], lo: usize, hi: usize) -> bool {
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b >= 0x80;
+    ac.find_iter(aho_corasick::Input::new(hay).range(lo..hi)).any(|m| {
+        let left_ok = m.start() == 0 || !is_word(hay[m.start() - 1]);
+        let first = hay[m.start()];
+        let last = hay[m.end() - 1];
+        let right_ok = m.end() >= hay.len() || !is_word(hay[m.end()]);
+        (left_ok || !is_word(first)) && (right_ok || !is_word(last))
+    })
+}
+
+/// Deterministic overlap resolution (see [`Scanner`]).
+fn resolve(cands: &mut Vec<Finding>, out: &mut Vec<Finding>) {
+    cands.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then((b.end - b.start).cmp(&(a.end - a.start)))
+            .then(a.start.cmp(&b.start))
+            .then(a.detector.cmp(&b.detector))
+    });
+    let mut taken: std::collections::BTreeMap<usize, usize> =
+        std::collections::BTreeMap::new();
+    for f in cands.drain(..) {
+        let before = taken.range(..f.end).next_back();
+        if let Some((_, &end)) = before {
+            if end > f.start {
+                continue;
+            }
+        }
+        taken.insert(f.start, f.end);
+        out.push(f);
+    }
+    out.sort_by_key(|f| f.start);
+}

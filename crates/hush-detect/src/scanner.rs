@@ -121,6 +121,11 @@ impl Detector {
     pub fn description(&self) -> &str {
         &self.rule.spec.description
     }
+    /// The rule's regex pattern (byte-oriented, ASCII classes). Useful to
+    /// build baselines or to explain a finding.
+    pub fn pattern(&self) -> &str {
+        &self.rule.spec.pattern
+    }
     /// The longest match this detector can produce, in bytes.
     pub fn max_len(&self) -> usize {
         self.rule.spec.max_len

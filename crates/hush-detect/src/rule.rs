@@ -34,6 +34,8 @@ pub(crate) struct RuleSpec {
     #[serde(default = "default_true")]
     pub boundary: bool,
     #[serde(default)]
+    pub key_before_anchor: bool,
+    #[serde(default)]
     pub not_after: String,
     #[serde(default)]
     pub not_followed_by: Option<String>,

@@ -15,7 +15,6 @@
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind as AcMatchKind};
 use regex_automata::{
     hybrid, meta, nfa::thompson, util::syntax, Anchored, Input, MatchKind,
-    PatternSet,
 };
 
 use crate::error::{BuildError, BuildErrorKind};
@@ -330,29 +329,50 @@ struct Compiled {
     value_group: bool,
 }
 
-/// The rules that share one anchor class, with a multi-pattern automaton
-/// that tells which of them can match at a position.
+/// The rules that share one anchor class (digits, or one byte), with a
+/// multi-pattern lazy DFA that says which of them can match at a start.
+///
+/// Before the DFA runs, three bitmasks (one bit per rule of the group)
+/// rule out starts cheaply: the rule's automaton must accept the first
+/// byte, the start must be within the rule's `before` of the anchor, and
+/// a rule that wants a word boundary must not start inside a word.
 #[derive(Clone, Debug)]
 struct Group {
     rules: Vec<usize>,
-    set: meta::Regex,
-    first: [bool; 256],
+    dfa: hybrid::dfa::DFA,
+    first_mask: Box<[u64; 256]>,
+    before_mask: Vec<u64>,
+    boundary_mask: u64,
+    /// Rules that start only at the key just before the anchor.
+    key_mask: u64,
     before: usize,
     max_len: usize,
 }
 
+/// The most rules one anchor class can hold (one bit each in a `u64`).
+const MAX_GROUP_RULES: usize = 64;
+
 impl Group {
     fn new(rules: Vec<usize>, compiled: &[Compiled]) -> Result<Group, BuildError> {
+        if rules.len() > MAX_GROUP_RULES {
+            return Err(BuildError::new(BuildErrorKind::Automaton {
+                message: format!(
+                    "{} rules share one anchor class; at most {MAX_GROUP_RULES} can",
+                    rules.len()
+                ),
+            }));
+        }
         let patterns: Vec<&str> = rules
             .iter()
             .map(|&i| compiled[i].detector.rule.spec.pattern.as_str())
             .collect();
-        let set = meta::Regex::builder()
+        let dfa = hybrid::dfa::DFA::builder()
             .syntax(syntax_config())
+            .thompson(thompson::Config::new().utf8(false))
             .configure(
-                meta::Config::new()
-                    .utf8_empty(false)
-                    .match_kind(MatchKind::All),
+                hybrid::dfa::DFA::config()
+                    .match_kind(MatchKind::All)
+                    .cache_capacity(8 * (1 << 20)),
             )
             .build_many(&patterns)
             .map_err(|e| {
@@ -360,20 +380,112 @@ impl Group {
                     message: e.to_string(),
                 })
             })?;
-        let mut first = [false; 256];
+        let mut first_mask = Box::new([0u64; 256]);
         let mut before = 0;
         let mut max_len = 0;
-        for &i in &rules {
+        let mut boundary_mask = 0;
+        let mut key_mask = 0;
+        for (bit, &i) in rules.iter().enumerate() {
             let c = &compiled[i];
             for b in 0..256 {
-                first[b] |= c.first[b];
+                if c.first[b] {
+                    first_mask[b] |= 1 << bit;
+                }
             }
-            before = before.max(c.detector.rule.spec.before);
-            max_len = max_len.max(c.detector.rule.spec.max_len);
+            let spec = &c.detector.rule.spec;
+            before = before.max(spec.before);
+            max_len = max_len.max(spec.max_len);
+            if spec.boundary {
+                boundary_mask |= 1 << bit;
+            }
+            if spec.key_before_anchor {
+                key_mask |= 1 << bit;
+            }
         }
-        Ok(Group { rules, set, first, before, max_len })
+        let before_mask = (0..=before)
+            .map(|d| {
+                rules.iter().enumerate().fold(0u64, |m, (bit, &i)| {
+                    if compiled[i].detector.rule.spec.before >= d {
+                        m | (1 << bit)
+                    } else {
+                        m
+                    }
+                })
+            })
+            .collect();
+        Ok(Group {
+            rules,
+            dfa,
+            first_mask,
+            before_mask,
+            boundary_mask,
+            key_mask,
+            before,
+            max_len,
+        })
+    }
+
+    /// Which rules of `eligible` match anchored at `s` (as a bitmask).
+    /// Errs on the side of returning too many: a cache failure returns
+    /// every eligible rule, and the rules' own regexes decide.
+    fn matches_at(
+        &self,
+        cache: &mut hybrid::dfa::Cache,
+        hay: &[u8],
+        s: usize,
+        eligible: u64,
+    ) -> u64 {
+        let end = hay.len().min(s + self.max_len);
+        let input = Input::new(hay).range(s..end).anchored(Anchored::Yes);
+        let Ok(mut sid) = self.dfa.start_state_forward(cache, &input) else {
+            return eligible;
+        };
+        let mut found = 0u64;
+        let mut at = s;
+        loop {
+            let next = if at < hay.len() && at <= end {
+                self.dfa.next_state(cache, sid, hay[at])
+            } else {
+                self.dfa.next_eoi_state(cache, sid)
+            };
+            let Ok(next) = next else { return eligible };
+            sid = next;
+            if sid.is_tagged() {
+                if sid.is_match() {
+                    for i in 0..self.dfa.match_len(cache, sid) {
+                        let pid = self.dfa.match_pattern(cache, sid, i);
+                        found |= 1 << pid.as_usize();
+                    }
+                }
+                if sid.is_dead() {
+                    break;
+                }
+                if sid.is_quit() {
+                    return eligible;
+                }
+            }
+            if at >= end || at >= hay.len() {
+                break;
+            }
+            at += 1;
+        }
+        found & eligible
     }
 }
+
+/// Per-thread mutable state for the lazy DFAs of a scanner.
+#[derive(Debug)]
+struct Caches {
+    groups: Vec<hybrid::dfa::Cache>,
+}
+
+type CacheFactory = Box<
+    dyn Fn() -> Caches
+        + Send
+        + Sync
+        + std::panic::UnwindSafe
+        + std::panic::RefUnwindSafe,
+>;
 
 /// An immutable, thread-safe scanner built from a rule set.
 ///
@@ -400,7 +512,7 @@ impl Group {
 /// assert_eq!(kinds, [Kind::Email, Kind::Phone]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Scanner {
     rules: Vec<Compiled>,
     /// Literal anchors of two or more bytes (and single bytes beyond the
@@ -411,6 +523,10 @@ pub struct Scanner {
     digit_group: Option<Group>,
     /// Rules anchored at a single byte, indexed by that byte.
     byte_groups: Vec<(u8, Group)>,
+    /// Literal index -> literals that are proper prefixes of it, whose
+    /// rules fire too when the longer literal matches.
+    literal_prefixes: Vec<Vec<usize>>,
+    caches: regex_automata::util::pool::Pool<Caches, CacheFactory>,
     /// Stage-1 byte test: per byte, 1 = digit trigger, 2 = byte trigger.
     trigger_class: [u8; 256],
     trigger_bytes: [u8; 3],
@@ -531,7 +647,7 @@ impl Scanner {
         } else {
             Some(
                 AhoCorasick::builder()
-                    .match_kind(AcMatchKind::Standard)
+                    .match_kind(AcMatchKind::LeftmostLongest)
                     .kind(Some(AhoCorasickKind::DFA))
                     .build(&literals)
                     .map_err(|e| {
@@ -582,10 +698,31 @@ impl Scanner {
             .map(|c| c.detector.rule.spec.context_window)
             .max()
             .unwrap_or(0);
+        let mut literal_prefixes = vec![Vec::new(); literals.len()];
+        for (i, long) in literals.iter().enumerate() {
+            for (j, short) in literals.iter().enumerate() {
+                if i != j && long.starts_with(short) {
+                    literal_prefixes[i].push(j);
+                }
+            }
+        }
+        let caches = {
+            let dfas: Vec<hybrid::dfa::DFA> = digit_group
+                .iter()
+                .chain(byte_groups.iter().map(|(_, g)| g))
+                .map(|g| g.dfa.clone())
+                .collect();
+            let factory: CacheFactory = Box::new(move || Caches {
+                groups: dfas.iter().map(|d| d.create_cache()).collect(),
+            });
+            regex_automata::util::pool::Pool::new(factory)
+        };
         Ok(Scanner {
             rules: compiled,
             literals: literal_ac,
             literal_rules,
+            literal_prefixes,
+            caches,
             digit_group,
             byte_groups,
             trigger_class,
@@ -663,47 +800,70 @@ impl Scanner {
         let mut cands: Vec<Finding> = Vec::new();
         let mut tried = vec![0usize; self.rules.len()];
         if let Some(ac) = &self.literals {
-            for m in ac.find_overlapping_iter(hay) {
-                for &r in &self.literal_rules[m.pattern().as_usize()] {
-                    self.confirm_rule(hay, r, m.start(), &mut tried, &mut cands);
+            let mut fire = |pid: usize, start: usize, tried: &mut [usize]| {
+                for &r in &self.literal_rules[pid] {
+                    self.confirm_rule(hay, r, start, tried, &mut cands);
                 }
+            };
+            // Leftmost-longest from every position after the last match
+            // start visits every position where a literal begins; the
+            // shorter literals there are prefixes of the longest one.
+            let mut pos = 0;
+            while pos < hay.len() {
+                let input = aho_corasick::Input::new(hay).range(pos..);
+                let Some(m) = ac.find(input) else { break };
+                let pid = m.pattern().as_usize();
+                fire(pid, m.start(), &mut tried);
+                for &short in &self.literal_prefixes[pid] {
+                    fire(short, m.start(), &mut tried);
+                }
+                pos = m.start() + 1;
             }
         }
         if self.digits || !self.byte_groups.is_empty() {
             tried.iter_mut().for_each(|t| *t = 0);
+            let mut caches = self.caches.get();
             let mut group_tried = vec![0usize; 1 + self.byte_groups.len()];
-            let mut set = PatternSet::new(self.rules.len().max(1));
             let mut i = 0;
             while let Some(p) = self.next_trigger(hay, i) {
                 let b = hay[p];
-                if b.is_ascii_digit() && self.digits {
+                let class = self.trigger_class[usize::from(b)];
+                if class & 1 != 0 {
                     let run_end = p + hay[p..]
                         .iter()
                         .position(|b| !b.is_ascii_digit())
                         .unwrap_or(hay.len() - p);
-                    if p == 0 || !hay[p - 1].is_ascii_digit() {
-                        if let Some(g) = &self.digit_group {
+                    if let Some(g) = &self.digit_group {
+                        if p == 0 || !hay[p - 1].is_ascii_digit() {
                             self.run_group(
-                                hay, g, p, &mut group_tried[0], &mut tried,
-                                &mut set, &mut cands,
+                                hay,
+                                g,
+                                &mut caches.groups[0],
+                                p,
+                                &mut group_tried[0],
+                                &mut tried,
+                                &mut cands,
                             );
                         }
                     }
                     i = run_end;
-                    if self.trigger_class[usize::from(b)] & 2 == 0 {
-                        continue;
-                    }
                 }
-                if self.trigger_class[usize::from(b)] & 2 != 0 {
-                    if let Some(j) =
-                        self.byte_groups.iter().position(|(x, _)| *x == b)
-                    {
-                        let g = &self.byte_groups[j].1;
-                        self.run_group(
-                            hay, g, p, &mut group_tried[j + 1], &mut tried,
-                            &mut set, &mut cands,
-                        );
-                    }
+                if class & 2 != 0 {
+                    let j = self
+                        .byte_groups
+                        .iter()
+                        .position(|(x, _)| *x == b)
+                        .unwrap_or(0);
+                    let cache_index = j + usize::from(self.digit_group.is_some());
+                    self.run_group(
+                        hay,
+                        &self.byte_groups[j].1,
+                        &mut caches.groups[cache_index],
+                        p,
+                        &mut group_tried[j + 1],
+                        &mut tried,
+                        &mut cands,
+                    );
                 }
                 i = i.max(p + 1);
             }
@@ -746,27 +906,37 @@ impl Scanner {
         &self,
         hay: &[u8],
         g: &Group,
+        cache: &mut hybrid::dfa::Cache,
         p: usize,
         group_tried: &mut usize,
         tried: &mut [usize],
-        set: &mut PatternSet,
         cands: &mut Vec<Finding>,
     ) {
         let lo = p.saturating_sub(g.before).max(*group_tried);
+        let key = if g.key_mask != 0 { key_start(hay, p, lo) } else { None };
         for s in lo..=p {
-            if !g.first[usize::from(hay[s])] {
+            let mut eligible =
+                g.first_mask[usize::from(hay[s])] & g.before_mask[p - s];
+            if Some(s) != key {
+                eligible &= !g.key_mask;
+            }
+            if eligible == 0 {
                 continue;
             }
-            set.clear();
-            let end = hay.len().min(s + g.max_len);
-            let input = Input::new(hay).range(s..end).anchored(Anchored::Yes);
-            g.set.which_overlapping_matches(&input, set);
-            if set.is_empty() {
-                continue;
+            if s > 0 {
+                let prev = hay[s - 1];
+                if prev.is_ascii_alphanumeric() || prev >= 0x80 {
+                    eligible &= !g.boundary_mask;
+                    if eligible == 0 {
+                        continue;
+                    }
+                }
             }
-            for pid in set.iter() {
-                let r = g.rules[pid.as_usize()];
-                self.try_start(hay, r, s, p, tried, cands);
+            let mut found = g.matches_at(cache, hay, s, eligible);
+            while found != 0 {
+                let bit = found.trailing_zeros() as usize;
+                found &= found - 1;
+                self.try_start(hay, g.rules[bit], s, p, tried, cands);
             }
         }
         *group_tried = (*group_tried).max(p + 1);
@@ -917,6 +1087,24 @@ impl Scanner {
         }
         Some(score)
     }
+}
+
+/// The start of the key that ends just before the anchor at `p`: skip
+/// back over up to three quote or blank bytes, then over key bytes
+/// (`[A-Za-z0-9_.-]`), not below `lo`.
+fn key_start(hay: &[u8], p: usize, lo: usize) -> Option<usize> {
+    let is_key = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
+    let mut i = p;
+    let mut skipped = 0;
+    while i > lo && skipped < 3 && matches!(hay[i - 1], b'"' | b'\'' | b' ' | b'\t' | b':') {
+        i -= 1;
+        skipped += 1;
+    }
+    let end = i;
+    while i > lo && is_key(hay[i - 1]) {
+        i -= 1;
+    }
+    (i < end).then_some(i)
 }
 
 /// Whether any of the words occurs in `hay[lo..hi]` with word boundaries

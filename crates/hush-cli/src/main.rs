@@ -1,1 +1,49 @@
-fn main() {}
+//! The `hush` binary: parse arguments, dispatch to one subcommand module,
+//! turn the outcome into an exit status (0 clean, 1 found, 2 error).
+//!
+//! Kept small on purpose, like ripgrep's `core/main.rs`: each subcommand
+//! lives in its own `cmd_*` module, clap definitions in `args`, formats
+//! in `output`.
+
+#![forbid(unsafe_code)]
+
+mod args;
+mod cmd_rules;
+mod cmd_scan;
+mod output;
+mod records;
+mod stream;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(code) => code,
+        // A closed output pipe is how a reader says "enough".
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            let _ = writeln!(io::stderr().lock(), "hush: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Scan(args) => cmd_scan::run(args, cli.quiet, cli.color),
+        Command::Rules(cmd) => cmd_rules::run(cmd, cli.quiet),
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}

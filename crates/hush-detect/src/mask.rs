@@ -73,7 +73,11 @@ fn mask_email(value: &[u8]) -> String {
     };
     let (local, domain) = (&value[..at], &value[at + 1..]);
     let first = |s: &[u8]| -> String {
-        String::from_utf8_lossy(s).chars().next().map(String::from).unwrap_or_default()
+        String::from_utf8_lossy(s)
+            .chars()
+            .next()
+            .map(String::from)
+            .unwrap_or_default()
     };
     let tld = match domain.iter().rposition(|&b| b == b'.') {
         Some(dot) => String::from_utf8_lossy(&domain[dot..]).into_owned(),

@@ -40,6 +40,10 @@ pub(crate) struct RuleSpec {
     #[serde(default)]
     pub not_followed_by: Option<String>,
     #[serde(default)]
+    pub not_preceded_by: Option<String>,
+    #[serde(default)]
+    pub anti_context_window: Option<usize>,
+    #[serde(default)]
     pub shrink_at: String,
     #[serde(default)]
     pub validator: Option<String>,
@@ -49,6 +53,8 @@ pub(crate) struct RuleSpec {
     pub context: Vec<String>,
     #[serde(default)]
     pub context_required: bool,
+    #[serde(default = "default_true")]
+    pub context_after: bool,
     #[serde(default = "default_boost")]
     pub context_boost: f32,
     #[serde(default)]
@@ -132,7 +138,7 @@ fn check_rule(origin: &str, spec: RuleSpec) -> Result<Rule, BuildError> {
         });
     if !id_ok {
         return Err(bad(
-            "id must be 1-48 characters of [a-z0-9._-]".to_string(),
+            "id must be 1-48 characters of [a-z0-9._-]".to_string()
         ));
     }
     let kind: Kind = spec.kind.parse().map_err(|e| bad(format!("{e}")))?;
@@ -145,7 +151,7 @@ fn check_rule(origin: &str, spec: RuleSpec) -> Result<Rule, BuildError> {
     };
     if spec.anchors.is_empty() && !spec.anchor_digits {
         return Err(bad(
-            "a rule needs `anchors` or `anchor_digits = true`".to_string(),
+            "a rule needs `anchors` or `anchor_digits = true`".to_string()
         ));
     }
     if spec.anchors.iter().any(|a| a.is_empty()) {

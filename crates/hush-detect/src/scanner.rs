@@ -184,7 +184,12 @@ pub struct Builder {
 
 impl Default for Builder {
     fn default() -> Builder {
-        Builder { defaults: true, sources: Vec::new(), kinds: None, only: None }
+        Builder {
+            defaults: true,
+            sources: Vec::new(),
+            kinds: None,
+            only: None,
+        }
     }
 }
 
@@ -312,7 +317,9 @@ fn word_matcher(words: &[String]) -> Result<Option<AhoCorasick>, BuildError> {
         .build(words)
         .map(Some)
         .map_err(|e| {
-            BuildError::new(BuildErrorKind::Automaton { message: e.to_string() })
+            BuildError::new(BuildErrorKind::Automaton {
+                message: e.to_string(),
+            })
         })
 }
 
@@ -325,6 +332,7 @@ struct Compiled {
     context: Option<AhoCorasick>,
     anti_context: Option<AhoCorasick>,
     not_followed_by: Option<meta::Regex>,
+    not_preceded_by: Option<meta::Regex>,
     /// The pattern has a capture group; the finding is group 1.
     value_group: bool,
 }
@@ -353,7 +361,10 @@ struct Group {
 const MAX_GROUP_RULES: usize = 64;
 
 impl Group {
-    fn new(rules: Vec<usize>, compiled: &[Compiled]) -> Result<Group, BuildError> {
+    fn new(
+        rules: Vec<usize>,
+        compiled: &[Compiled],
+    ) -> Result<Group, BuildError> {
         if rules.len() > MAX_GROUP_RULES {
             return Err(BuildError::new(BuildErrorKind::Automaton {
                 message: format!(
@@ -573,11 +584,22 @@ impl Scanner {
     fn compile(rules: Vec<Rule>) -> Result<Scanner, BuildError> {
         let mut compiled = Vec::with_capacity(rules.len());
         for rule in rules {
-            let regex =
-                compile_regex(&rule, &rule.spec.pattern, MatchKind::LeftmostFirst)?;
+            let regex = compile_regex(
+                &rule,
+                &rule.spec.pattern,
+                MatchKind::LeftmostFirst,
+            )?;
             let first = first_bytes(&rule)?;
             let not_followed_by = match &rule.spec.not_followed_by {
-                Some(p) => Some(compile_regex(&rule, p, MatchKind::LeftmostFirst)?),
+                Some(p) => {
+                    Some(compile_regex(&rule, p, MatchKind::LeftmostFirst)?)
+                }
+                None => None,
+            };
+            let not_preceded_by = match &rule.spec.not_preceded_by {
+                Some(p) => {
+                    Some(compile_regex(&rule, p, MatchKind::LeftmostFirst)?)
+                }
                 None => None,
             };
             let value_group = regex.captures_len() > 1;
@@ -588,6 +610,7 @@ impl Scanner {
                 context: word_matcher(&rule.spec.context)?,
                 anti_context: word_matcher(&rule.spec.anti_context)?,
                 not_followed_by,
+                not_preceded_by,
                 detector: Detector { rule },
             });
         }
@@ -597,13 +620,14 @@ impl Scanner {
         let mut byte_rules: Vec<(u8, Vec<usize>)> = Vec::new();
         let mut literals: Vec<Vec<u8>> = Vec::new();
         let mut literal_rules: Vec<Vec<usize>> = Vec::new();
-        let mut add_literal = |lit: Vec<u8>, i: usize| {
-            match literals.iter().position(|l| *l == lit) {
-                Some(j) => literal_rules[j].push(i),
-                None => {
-                    literals.push(lit);
-                    literal_rules.push(vec![i]);
-                }
+        let mut add_literal = |lit: Vec<u8>, i: usize| match literals
+            .iter()
+            .position(|l| *l == lit)
+        {
+            Some(j) => literal_rules[j].push(i),
+            None => {
+                literals.push(lit);
+                literal_rules.push(vec![i]);
             }
         };
         for (i, c) in compiled.iter().enumerate() {
@@ -619,7 +643,8 @@ impl Scanner {
                     if let Some(f) = title.first_mut() {
                         *f = f.to_ascii_uppercase();
                     }
-                    let mut v = vec![lower.into_bytes(), upper.into_bytes(), title];
+                    let mut v =
+                        vec![lower.into_bytes(), upper.into_bytes(), title];
                     v.dedup();
                     v
                 } else {
@@ -628,7 +653,8 @@ impl Scanner {
                 for lit in variants {
                     if lit.len() == 1 {
                         let b = lit[0];
-                        let known = byte_rules.iter().position(|(x, _)| *x == b);
+                        let known =
+                            byte_rules.iter().position(|(x, _)| *x == b);
                         match known {
                             Some(j) => byte_rules[j].1.push(i),
                             None if byte_rules.len() < 3 => {
@@ -854,7 +880,8 @@ impl Scanner {
                         .iter()
                         .position(|(x, _)| *x == b)
                         .unwrap_or(0);
-                    let cache_index = j + usize::from(self.digit_group.is_some());
+                    let cache_index =
+                        j + usize::from(self.digit_group.is_some());
                     self.run_group(
                         hay,
                         &self.byte_groups[j].1,
@@ -884,7 +911,10 @@ impl Scanner {
             let block: &[u8; 64] = hay[i..i + 64].try_into().ok()?;
             let mut any = false;
             for &x in block {
-                any |= (x.wrapping_sub(b'0') < nd) | (x == b0) | (x == b1) | (x == b2);
+                any |= (x.wrapping_sub(b'0') < nd)
+                    | (x == b0)
+                    | (x == b1)
+                    | (x == b2);
             }
             if any {
                 for (k, &x) in block.iter().enumerate() {
@@ -977,7 +1007,8 @@ impl Scanner {
         }
         if s > 0 {
             let prev = hay[s - 1];
-            if spec.boundary && (prev.is_ascii_alphanumeric() || prev >= 0x80) {
+            if spec.boundary && (prev.is_ascii_alphanumeric() || prev >= 0x80)
+            {
                 return;
             }
             if c.detector.rule.not_after[usize::from(prev)] {
@@ -992,9 +1023,11 @@ impl Scanner {
         }
         let mut found = None;
         if c.value_group {
+            // The value is the first capture group that took part.
             let mut caps = c.regex.create_captures();
             c.regex.search_captures(&input, &mut caps);
-            if let Some(v) = caps.get_group(1) {
+            let value = (1..caps.group_len()).find_map(|g| caps.get_group(g));
+            if let Some(v) = value {
                 if !v.is_empty() {
                     found = self
                         .evaluate(hay, r, v.start, v.end)
@@ -1052,7 +1085,13 @@ impl Scanner {
     }
 
     /// Validation and context scoring; `None` rejects the match.
-    fn evaluate(&self, hay: &[u8], r: usize, s: usize, e: usize) -> Option<f32> {
+    fn evaluate(
+        &self,
+        hay: &[u8],
+        r: usize,
+        s: usize,
+        e: usize,
+    ) -> Option<f32> {
         let c = &self.rules[r];
         let rule = &c.detector.rule;
         let spec = &rule.spec;
@@ -1068,16 +1107,27 @@ impl Scanner {
                 return None;
             }
         }
+        if let Some(np) = &c.not_preceded_by {
+            // Matched against the text just before the finding, so `$`
+            // in the pattern means "right before the finding".
+            let before = &hay[s.saturating_sub(64)..s];
+            if np.is_match(Input::new(before)) {
+                return None;
+            }
+        }
         let lo = s.saturating_sub(spec.context_window);
         let hi = hay.len().min(e + spec.context_window);
         if let Some(anti) = &c.anti_context {
-            if has_word(anti, hay, lo, s) {
+            let window =
+                spec.anti_context_window.unwrap_or(spec.context_window);
+            if has_word(anti, hay, s.saturating_sub(window), s) {
                 return None;
             }
         }
         let mut score = spec.score;
         if let Some(ctx) = &c.context {
-            if has_word(ctx, hay, lo, s) || has_word(ctx, hay, e, hi) {
+            let after = spec.context_after && has_word(ctx, hay, e, hi);
+            if has_word(ctx, hay, lo, s) || after {
                 score = spec
                     .context_score
                     .unwrap_or((spec.score + spec.context_boost).min(1.0));
@@ -1093,10 +1143,14 @@ impl Scanner {
 /// back over up to three quote or blank bytes, then over key bytes
 /// (`[A-Za-z0-9_.-]`), not below `lo`.
 fn key_start(hay: &[u8], p: usize, lo: usize) -> Option<usize> {
-    let is_key = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
+    let is_key =
+        |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
     let mut i = p;
     let mut skipped = 0;
-    while i > lo && skipped < 3 && matches!(hay[i - 1], b'"' | b'\'' | b' ' | b'\t' | b':') {
+    while i > lo
+        && skipped < 3
+        && matches!(hay[i - 1], b'"' | b'\'' | b' ' | b'\t' | b':')
+    {
         i -= 1;
         skipped += 1;
     }

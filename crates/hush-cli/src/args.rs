@@ -1,0 +1,197 @@
+//! Command-line definitions, in one place, so that every subcommand's
+//! flags, defaults and help text can be read (and reviewed) together and
+//! the subcommand modules only receive already-validated values.
+//!
+//! New subcommands (`redact`, `restore`, `batch`, `proxy`) get a variant
+//! in [`Command`] and an `XxxArgs` struct here, and a `cmd_xxx` module.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use hush_detect::Kind;
+
+/// The default number of bytes read per chunk when streaming.
+pub const DEFAULT_CHUNK_SIZE: usize = 1 << 20;
+
+/// Find personal data and secrets in text.
+#[derive(Debug, Parser)]
+#[command(name = "hush", version, propagate_version = true)]
+pub struct Cli {
+    /// Print nothing on standard output; only the exit status tells
+    /// (0 nothing found, 1 found, 2 error). `scan -q` stops at the first
+    /// finding.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// When to colour human-readable output.
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        default_value_t = ColorChoice::Auto,
+        value_name = "WHEN"
+    )]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files (or standard input) and print what was found.
+    ///
+    /// Exit status: 0 when nothing was found, 1 when something was found,
+    /// 2 on any error (like grep).
+    Scan(ScanArgs),
+    /// List or check detection rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+/// `hush scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files to scan. With none, or `-`, reads standard input.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format [default: human; jsonl with --input jsonl].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+
+    /// Show matched values as they are instead of masked. Without it, no
+    /// raw value is ever printed.
+    #[arg(long)]
+    pub reveal: bool,
+
+    /// Report only these kinds (comma-separated, e.g. EMAIL,PHONE).
+    #[arg(
+        long,
+        value_name = "KIND,...",
+        value_delimiter = ',',
+        value_parser = parse_kind
+    )]
+    pub kinds: Vec<Kind>,
+
+    /// Report only findings scoring at least this much (0.0 to 1.0).
+    #[arg(long, value_name = "SCORE", value_parser = parse_score)]
+    pub min_score: Option<f32>,
+
+    #[command(flatten)]
+    pub rules: RuleFiles,
+
+    /// How to read input: `text` scans each file as a whole; `jsonl`
+    /// reads one JSON object per line and scans one field of each.
+    #[arg(long, value_enum, default_value_t = InputMode::Text)]
+    pub input: InputMode,
+
+    /// With --input jsonl: the field to scan, a top-level key or a dotted
+    /// path such as `meta.body`.
+    #[arg(long, value_name = "KEY", default_value = "text")]
+    pub field: String,
+
+    /// Bytes read per chunk when streaming (for testing).
+    #[arg(
+        long,
+        hide = true,
+        default_value_t = DEFAULT_CHUNK_SIZE,
+        value_parser = parse_chunk_size
+    )]
+    pub chunk_size: usize,
+}
+
+/// `--rules FILE`, shared by the subcommands that build a scanner.
+#[derive(Debug, Args)]
+pub struct RuleFiles {
+    /// An extra TOML rule file, added to the built-in rules (repeatable).
+    #[arg(long = "rules", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+/// `hush rules ...`.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Print every detector: id, kind and description.
+    List(RulesListArgs),
+    /// Check that every rule compiles and finds its own examples; exits
+    /// 1 if any check fails.
+    Check(RulesCheckArgs),
+}
+
+/// `hush rules list`.
+#[derive(Debug, Args)]
+pub struct RulesListArgs {
+    #[command(flatten)]
+    pub rules: RuleFiles,
+}
+
+/// `hush rules check`.
+#[derive(Debug, Args)]
+pub struct RulesCheckArgs {
+    #[command(flatten)]
+    pub rules: RuleFiles,
+}
+
+/// Output formats of `hush scan`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// `path:line:col: KIND detector value`, one line per finding.
+    Human,
+    /// One JSON document: `{"findings": [...], "summary": {...}}`.
+    Json,
+    /// One JSON object per finding (per record with --input jsonl).
+    Jsonl,
+    /// A SARIF 2.1.0 log, for code-scanning tools.
+    Sarif,
+}
+
+/// Input modes of `hush scan`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum InputMode {
+    /// Plain bytes (any encoding, binary tolerated), streamed.
+    Text,
+    /// JSON Lines records; see --field.
+    Jsonl,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when standard output is a terminal.
+    Auto,
+    /// Never colour.
+    Never,
+    /// Always colour.
+    Always,
+}
+
+fn parse_kind(s: &str) -> Result<Kind, hush_detect::UnknownKind> {
+    s.trim().to_ascii_uppercase().parse()
+}
+
+fn parse_score(s: &str) -> Result<f32, String> {
+    match s.parse::<f32>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        _ => Err("expected a number from 0.0 to 1.0".to_string()),
+    }
+}
+
+fn parse_chunk_size(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err("expected a positive number of bytes".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+}

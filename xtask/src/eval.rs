@@ -1,0 +1,305 @@
+//! `cargo xtask eval`: precision, recall and F1 per kind of the default
+//! scanner on labelled JSONL corpora.
+//!
+//! Gold spans use Unicode code-point offsets (`start`/`end`, as in
+//! `corpora/dev/panorama.jsonl`); they are converted to byte offsets here.
+//! Two matchings are reported: exact (same kind, same span) and overlap
+//! (same kind, spans intersect; each gold span matched at most once).
+//! With `--any-label`, overlap ignores the kind, for corpora whose labels
+//! do not follow hush's kinds (PANORAMA puts every identifier in one class).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use hush_detect::Scanner;
+
+/// Arguments of `cargo xtask eval`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Labelled JSONL files (default: every corpus in corpora/ and the
+    /// shipped PANORAMA dev set).
+    pub files: Vec<PathBuf>,
+    /// Match by span overlap regardless of label (for foreign label sets).
+    #[arg(long)]
+    pub any_label: bool,
+    /// Print up to N false positives and false negatives per file.
+    #[arg(long, default_value_t = 0)]
+    pub show_errors: usize,
+    /// Fail (exit 1) if any structured kind's exact F1 on the generated
+    /// corpora is below this, or a hard negative produces a finding.
+    #[arg(long)]
+    pub min_f1: Option<f64>,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Counts {
+    gold: usize,
+    pred: usize,
+    tp_exact: usize,
+    tp_overlap_pred: usize,
+    tp_overlap_gold: usize,
+}
+
+fn prf(tp_p: usize, pred: usize, tp_g: usize, gold: usize) -> (f64, f64, f64) {
+    let p = if pred == 0 { 1.0 } else { tp_p as f64 / pred as f64 };
+    let r = if gold == 0 { 1.0 } else { tp_g as f64 / gold as f64 };
+    let f = if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) };
+    (p, r, f)
+}
+
+struct Span {
+    start: usize,
+    end: usize,
+    label: String,
+}
+
+fn char_to_byte(text: &str) -> Vec<usize> {
+    let mut v: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+    v.push(text.len());
+    v
+}
+
+fn gold_spans(rec: &serde_json::Value, text: &str) -> Result<Vec<Span>> {
+    let map = char_to_byte(text);
+    let mut out = Vec::new();
+    let Some(spans) = rec.get("spans").and_then(|s| s.as_array()) else {
+        return Ok(out);
+    };
+    for s in spans {
+        let label = s["label"].as_str().unwrap_or("").to_string();
+        let (start, end) = match (s.get("byte_start"), s.get("byte_end")) {
+            (Some(a), Some(b)) => (
+                a.as_u64().context("byte_start")? as usize,
+                b.as_u64().context("byte_end")? as usize,
+            ),
+            _ => {
+                let a = s["start"].as_u64().context("start")? as usize;
+                let b = s["end"].as_u64().context("end")? as usize;
+                if b >= map.len() {
+                    bail!("span end {b} beyond text");
+                }
+                (map[a], map[b])
+            }
+        };
+        out.push(Span { start, end, label });
+    }
+    Ok(out)
+}
+
+/// One file's result: counts per kind and whether it had gold at all.
+struct FileResult {
+    per_kind: BTreeMap<String, Counts>,
+    findings: usize,
+}
+
+fn eval_file(
+    scanner: &Scanner,
+    path: &PathBuf,
+    any_label: bool,
+    show: usize,
+) -> Result<FileResult> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading {}", path.display()))?;
+    let mut per_kind: BTreeMap<String, Counts> = BTreeMap::new();
+    let mut shown_fp = 0;
+    let mut shown_fn = 0;
+    let mut findings = 0;
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let rec: serde_json::Value = serde_json::from_str(line)
+            .with_context(|| format!("{}:{}", path.display(), n + 1))?;
+        let Some(body) = rec["text"].as_str() else { continue };
+        let gold = gold_spans(&rec, body)?;
+        let pred: Vec<Span> = scanner
+            .scan_str(body)
+            .into_iter()
+            .map(|f| Span {
+                start: f.start,
+                end: f.end,
+                label: f.kind.as_str().to_string(),
+            })
+            .collect();
+        findings += pred.len();
+        let same = |g: &Span, p: &Span| any_label || g.label == p.label;
+        let overlaps = |g: &Span, p: &Span| g.start < p.end && p.start < g.end;
+        let mut gold_used = vec![false; gold.len()];
+        for p in &pred {
+            let c = per_kind.entry(p.label.clone()).or_default();
+            c.pred += 1;
+            if gold
+                .iter()
+                .any(|g| same(g, p) && g.start == p.start && g.end == p.end)
+            {
+                c.tp_exact += 1;
+            }
+            let hit = gold.iter().find(|g| same(g, p) && overlaps(g, p));
+            if let Some(g) = hit {
+                c.tp_overlap_pred += 1;
+                if (g.start, g.end) != (p.start, p.end) && shown_fp < show {
+                    shown_fp += 1;
+                    eprintln!(
+                        "SPAN {}:{} {} found {:?}, gold {:?}",
+                        path.display(),
+                        n + 1,
+                        p.label,
+                        &body[p.start..p.end],
+                        &body[g.start..g.end],
+                    );
+                }
+            } else if shown_fp < show {
+                shown_fp += 1;
+                eprintln!(
+                    "FP {}:{} {} {:?} in {:?}",
+                    path.display(),
+                    n + 1,
+                    p.label,
+                    &body[p.start..p.end],
+                    context(body, p.start, p.end)
+                );
+            }
+            for (i, g) in gold.iter().enumerate() {
+                if !gold_used[i] && same(g, p) && overlaps(g, p) {
+                    gold_used[i] = true;
+                }
+            }
+        }
+        for (i, g) in gold.iter().enumerate() {
+            per_kind.entry(g.label.clone()).or_default().gold += 1;
+            if gold_used[i] {
+                per_kind
+                    .get_mut(&g.label)
+                    .expect("inserted")
+                    .tp_overlap_gold += 1;
+            } else if shown_fn < show {
+                shown_fn += 1;
+                eprintln!(
+                    "FN {}:{} {} {:?} in {:?}",
+                    path.display(),
+                    n + 1,
+                    g.label,
+                    &body[g.start..g.end],
+                    context(body, g.start, g.end)
+                );
+            }
+        }
+    }
+    Ok(FileResult { per_kind, findings })
+}
+
+fn context(body: &str, s: usize, e: usize) -> &str {
+    let mut a = s.saturating_sub(40);
+    while !body.is_char_boundary(a) {
+        a -= 1;
+    }
+    let mut b = (e + 40).min(body.len());
+    while !body.is_char_boundary(b) {
+        b += 1;
+    }
+    &body[a..b]
+}
+
+fn print_table(
+    name: &str,
+    per_kind: &BTreeMap<String, Counts>,
+    any_label: bool,
+) {
+    println!(
+        "\n## {name}{}",
+        if any_label { " (overlap, any label)" } else { "" }
+    );
+    println!(
+        "{:<14} {:>6} {:>6} | {:>6} {:>6} {:>6} | {:>6} {:>6} {:>6}",
+        "kind", "gold", "pred", "P", "R", "F1", "P~", "R~", "F1~"
+    );
+    let mut total = Counts::default();
+    for (kind, c) in per_kind {
+        // Exact: a prediction matches at most one gold span and vice
+        // versa, so one TP count serves both sides.
+        let (p, r, f) = prf(c.tp_exact, c.pred, c.tp_exact, c.gold);
+        let (po, ro, fo) =
+            prf(c.tp_overlap_pred, c.pred, c.tp_overlap_gold, c.gold);
+        println!(
+            "{kind:<14} {:>6} {:>6} | {p:>6.3} {r:>6.3} {f:>6.3} | {po:>6.3} {ro:>6.3} {fo:>6.3}",
+            c.gold, c.pred
+        );
+        total.gold += c.gold;
+        total.pred += c.pred;
+        total.tp_exact += c.tp_exact;
+        total.tp_overlap_pred += c.tp_overlap_pred;
+        total.tp_overlap_gold += c.tp_overlap_gold;
+    }
+    let (p, r, f) =
+        prf(total.tp_exact, total.pred, total.tp_exact, total.gold);
+    let (po, ro, fo) = prf(
+        total.tp_overlap_pred,
+        total.pred,
+        total.tp_overlap_gold,
+        total.gold,
+    );
+    println!(
+        "{:<14} {:>6} {:>6} | {p:>6.3} {r:>6.3} {f:>6.3} | {po:>6.3} {ro:>6.3} {fo:>6.3}",
+        "ALL", total.gold, total.pred
+    );
+}
+
+/// Runs the evaluation and prints one table per file plus a total.
+pub fn run(args: Args, root: &std::path::Path) -> Result<()> {
+    let scanner = Scanner::new()?;
+    let generated = ["prose", "dense", "chat", "logs", "code", "negatives"];
+    let mut files = args.files.clone();
+    let defaults = files.is_empty();
+    if defaults {
+        for name in generated {
+            files.push(root.join("corpora").join(format!("{name}.jsonl")));
+        }
+    }
+    let mut all: BTreeMap<String, Counts> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for path in &files {
+        let res = eval_file(&scanner, path, args.any_label, args.show_errors)?;
+        let name = path.display().to_string();
+        print_table(&name, &res.per_kind, args.any_label);
+        if name.contains("negatives") && res.findings > 0 {
+            failures.push(format!(
+                "{name}: {} findings on hard negatives",
+                res.findings
+            ));
+        }
+        for (k, c) in res.per_kind {
+            let t = all.entry(k).or_default();
+            t.gold += c.gold;
+            t.pred += c.pred;
+            t.tp_exact += c.tp_exact;
+            t.tp_overlap_pred += c.tp_overlap_pred;
+            t.tp_overlap_gold += c.tp_overlap_gold;
+        }
+    }
+    if files.len() > 1 {
+        print_table("all files", &all, args.any_label);
+    }
+    if let Some(min) = args.min_f1 {
+        for (k, c) in &all {
+            let (_, _, f) = prf(c.tp_exact, c.pred, c.tp_exact, c.gold);
+            if f < min {
+                failures.push(format!("{k}: exact F1 {f:.3} < {min}"));
+            }
+        }
+    }
+    if defaults {
+        let dev = root.join("corpora/dev/panorama.jsonl");
+        if dev.exists() {
+            let res = eval_file(&scanner, &dev, true, args.show_errors)?;
+            print_table(&dev.display().to_string(), &res.per_kind, true);
+        }
+    }
+    if !failures.is_empty() {
+        for f in &failures {
+            eprintln!("FAIL {f}");
+        }
+        bail!("{} evaluation thresholds missed", failures.len());
+    }
+    Ok(())
+}

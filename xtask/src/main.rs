@@ -1,0 +1,41 @@
+//! Project automation for hush, run as `cargo xtask <command>`. Kept a thin
+//! dispatcher: each command lives in its own module.
+
+mod corpus;
+mod eval;
+mod rules_check;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "xtask", about = "hush project automation")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Generate the deterministic synthetic corpora (corpora/*.jsonl).
+    Corpus(corpus::Args),
+    /// Precision, recall and F1 per kind on labelled JSONL corpora.
+    Eval(eval::Args),
+    /// Compile every rule alone and together and run its examples.
+    RulesCheck(rules_check::Args),
+}
+
+/// The repository root (the parent of `xtask/`).
+fn project_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().cmd {
+        Cmd::Corpus(args) => corpus::run(args),
+        Cmd::Eval(args) => eval::run(args, &project_root()),
+        Cmd::RulesCheck(args) => rules_check::run(args),
+    }
+}

@@ -166,6 +166,14 @@ fn check_rule(origin: &str, spec: RuleSpec) -> Result<Rule, BuildError> {
     if !(0.0..=1.0).contains(&spec.score) {
         return Err(bad("score must be in 0..=1".to_string()));
     }
+    if !(0.0..=1.0).contains(&spec.context_boost) {
+        return Err(bad("context_boost must be in 0..=1".to_string()));
+    }
+    if let Some(cs) = spec.context_score {
+        if !(0.0..=1.0).contains(&cs) {
+            return Err(bad("context_score must be in 0..=1".to_string()));
+        }
+    }
     if spec.context_required && spec.context.is_empty() {
         return Err(bad("context_required needs context words".to_string()));
     }

@@ -277,32 +277,71 @@ fn rule_error(rule: &Rule, message: String) -> BuildError {
     })
 }
 
-/// Bytes a match of `pattern` can begin with, after any left context.
-fn first_bytes(rule: &Rule) -> Result<[bool; 256], BuildError> {
+/// How many leading positions the start filter checks.
+const FILTER_DEPTH: usize = 6;
+
+/// For each of the first [`FILTER_DEPTH`] offsets of a match, the bytes
+/// that can occur there (over every path of the rule's automaton, after
+/// any left context). Offsets at or past the end of a possible match
+/// allow every byte. Computed once at build time by walking the lazy DFA
+/// breadth first; any doubt (a cache that fills up) allows every byte,
+/// so the filter never rejects a real match.
+fn position_bytes(rule: &Rule) -> Result<Vec<[bool; 256]>, BuildError> {
     let dfa = hybrid::dfa::DFA::builder()
         .syntax(syntax_config())
         .thompson(thompson::Config::new().utf8(false))
+        .configure(
+            hybrid::dfa::DFA::config()
+                .cache_capacity(16 * (1 << 20))
+                .minimum_cache_clear_count(Some(0)),
+        )
         .build(&rule.spec.pattern)
         .map_err(|e| rule_error(rule, format!("pattern: {e}")))?;
     let mut cache = dfa.create_cache();
-    let mut table = [false; 256];
-    for b in 0..=255u8 {
-        for left in [None, Some(b' '), Some(b'a')] {
-            let hay = [left.unwrap_or(0), b];
-            let input = match left {
-                Some(_) => Input::new(&hay[..]).range(1..2),
-                None => Input::new(&hay[1..]),
-            }
-            .anchored(Anchored::Yes);
-            let ok = match dfa.start_state_forward(&mut cache, &input) {
-                Ok(sid) => match dfa.next_state(&mut cache, sid, b) {
-                    Ok(next) => !next.is_dead(),
-                    Err(_) => true,
-                },
-                Err(_) => true,
-            };
-            table[usize::from(b)] |= ok;
+    let mut table = vec![[false; 256]; FILTER_DEPTH];
+    let mut states = Vec::new();
+    for left in [None, Some(b' '), Some(b'a')] {
+        let hay = [left.unwrap_or(0), b'x'];
+        let input = match left {
+            Some(_) => Input::new(&hay[..]).range(1..2),
+            None => Input::new(&hay[1..]),
         }
+        .anchored(Anchored::Yes);
+        match dfa.start_state_forward(&mut cache, &input) {
+            Ok(sid) => states.push(sid),
+            Err(_) => return Ok(vec![[true; 256]; FILTER_DEPTH]),
+        }
+    }
+    for depth in 0..FILTER_DEPTH {
+        let mut next_states = Vec::new();
+        let mut free = false;
+        for &sid in &states {
+            for b in 0..=255u8 {
+                let Ok(next) = dfa.next_state(&mut cache, sid, b) else {
+                    free = true;
+                    break;
+                };
+                if next.is_dead() {
+                    continue;
+                }
+                if next.is_match() || next.is_quit() {
+                    // A match can end before this offset: anything goes
+                    // from here on.
+                    free = true;
+                }
+                table[depth][usize::from(b)] = true;
+                if !next_states.contains(&next) {
+                    next_states.push(next);
+                }
+            }
+        }
+        if free {
+            for row in table.iter_mut().skip(depth) {
+                *row = [true; 256];
+            }
+            break;
+        }
+        states = next_states;
     }
     Ok(table)
 }
@@ -314,6 +353,7 @@ fn word_matcher(words: &[String]) -> Result<Option<AhoCorasick>, BuildError> {
     AhoCorasick::builder()
         .ascii_case_insensitive(true)
         .match_kind(AcMatchKind::LeftmostLongest)
+        .kind(Some(AhoCorasickKind::DFA))
         .build(words)
         .map(Some)
         .map_err(|e| {
@@ -328,7 +368,8 @@ fn word_matcher(words: &[String]) -> Result<Option<AhoCorasick>, BuildError> {
 struct Compiled {
     detector: Detector,
     regex: meta::Regex,
-    first: [bool; 256],
+    /// Bytes allowed at each of the first offsets of a match.
+    positions: Vec<[bool; 256]>,
     context: Option<AhoCorasick>,
     anti_context: Option<AhoCorasick>,
     not_followed_by: Option<meta::Regex>,
@@ -348,12 +389,19 @@ struct Compiled {
 struct Group {
     rules: Vec<usize>,
     dfa: hybrid::dfa::DFA,
-    first_mask: Box<[u64; 256]>,
+    /// Per offset from a start, per byte: the rules that allow it.
+    pos_mask: Vec<[u64; 256]>,
     before_mask: Vec<u64>,
     boundary_mask: u64,
     /// Rules that start only at the key just before the anchor.
     key_mask: u64,
+    /// The largest `before` of any rule in the group.
     before: usize,
+    /// The largest `before` of the rules that are not key rules: the
+    /// window of starts to slide over.
+    window: usize,
+    /// Each rule's `max_len`, by bit.
+    max_lens: Vec<usize>,
     max_len: usize,
 }
 
@@ -391,16 +439,19 @@ impl Group {
                     message: e.to_string(),
                 })
             })?;
-        let mut first_mask = Box::new([0u64; 256]);
+        let mut pos_mask = vec![[0u64; 256]; FILTER_DEPTH];
         let mut before = 0;
         let mut max_len = 0;
         let mut boundary_mask = 0;
         let mut key_mask = 0;
+        let mut window = 0;
         for (bit, &i) in rules.iter().enumerate() {
             let c = &compiled[i];
-            for b in 0..256 {
-                if c.first[b] {
-                    first_mask[b] |= 1 << bit;
+            for (k, row) in c.positions.iter().enumerate() {
+                for b in 0..256 {
+                    if row[b] {
+                        pos_mask[k][b] |= 1 << bit;
+                    }
                 }
             }
             let spec = &c.detector.rule.spec;
@@ -411,6 +462,8 @@ impl Group {
             }
             if spec.key_before_anchor {
                 key_mask |= 1 << bit;
+            } else {
+                window = window.max(spec.before);
             }
         }
         let before_mask = (0..=before)
@@ -424,32 +477,44 @@ impl Group {
                 })
             })
             .collect();
+        let max_lens = rules
+            .iter()
+            .map(|&i| compiled[i].detector.rule.spec.max_len)
+            .collect();
         Ok(Group {
             rules,
             dfa,
-            first_mask,
+            pos_mask,
             before_mask,
             boundary_mask,
             key_mask,
             before,
+            window,
+            max_lens,
             max_len,
         })
     }
 
-    /// Which rules of `eligible` match anchored at `s` (as a bitmask).
-    /// Errs on the side of returning too many: a cache failure returns
-    /// every eligible rule, and the rules' own regexes decide.
+    /// Which rules of `eligible` match anchored at `s` (as a bitmask),
+    /// with the end of each one's longest match (within its `max_len`)
+    /// in `ends`. A cache failure returns every eligible rule with no
+    /// ends known (`usize::MAX`), and the rules' own regexes decide.
     fn matches_at(
         &self,
         cache: &mut hybrid::dfa::Cache,
         hay: &[u8],
         s: usize,
         eligible: u64,
+        ends: &mut [usize; MAX_GROUP_RULES],
     ) -> u64 {
+        let give_up = |ends: &mut [usize; MAX_GROUP_RULES]| {
+            ends.iter_mut().for_each(|e| *e = usize::MAX);
+            eligible
+        };
         let end = hay.len().min(s + self.max_len);
         let input = Input::new(hay).range(s..end).anchored(Anchored::Yes);
         let Ok(mut sid) = self.dfa.start_state_forward(cache, &input) else {
-            return eligible;
+            return give_up(ends);
         };
         let mut found = 0u64;
         let mut at = s;
@@ -459,20 +524,25 @@ impl Group {
             } else {
                 self.dfa.next_eoi_state(cache, sid)
             };
-            let Ok(next) = next else { return eligible };
+            let Ok(next) = next else { return give_up(ends) };
             sid = next;
             if sid.is_tagged() {
                 if sid.is_match() {
+                    // A match state after the byte at `at` means matches
+                    // ending at `at`.
                     for i in 0..self.dfa.match_len(cache, sid) {
-                        let pid = self.dfa.match_pattern(cache, sid, i);
-                        found |= 1 << pid.as_usize();
+                        let bit = self.dfa.match_pattern(cache, sid, i).as_usize();
+                        if at - s <= self.max_lens[bit] {
+                            found |= 1 << bit;
+                            ends[bit] = at;
+                        }
                     }
                 }
                 if sid.is_dead() {
                     break;
                 }
                 if sid.is_quit() {
-                    return eligible;
+                    return give_up(ends);
                 }
             }
             if at >= end || at >= hay.len() {
@@ -589,7 +659,7 @@ impl Scanner {
                 &rule.spec.pattern,
                 MatchKind::LeftmostFirst,
             )?;
-            let first = first_bytes(&rule)?;
+            let positions = position_bytes(&rule)?;
             let not_followed_by = match &rule.spec.not_followed_by {
                 Some(p) => {
                     Some(compile_regex(&rule, p, MatchKind::LeftmostFirst)?)
@@ -606,7 +676,7 @@ impl Scanner {
             compiled.push(Compiled {
                 value_group,
                 regex,
-                first,
+                positions,
                 context: word_matcher(&rule.spec.context)?,
                 anti_context: word_matcher(&rule.spec.anti_context)?,
                 not_followed_by,
@@ -850,17 +920,21 @@ impl Scanner {
             tried.iter_mut().for_each(|t| *t = 0);
             let mut caches = self.caches.get();
             let mut group_tried = vec![0usize; 1 + self.byte_groups.len()];
-            let mut i = 0;
-            while let Some(p) = self.next_trigger(hay, i) {
-                let b = hay[p];
-                let class = self.trigger_class[usize::from(b)];
-                if class & 1 != 0 {
-                    let run_end = p + hay[p..]
-                        .iter()
-                        .position(|b| !b.is_ascii_digit())
-                        .unwrap_or(hay.len() - p);
-                    if let Some(g) = &self.digit_group {
-                        if p == 0 || !hay[p - 1].is_ascii_digit() {
+            let mut carry = false;
+            let mut block = 0;
+            while block < hay.len() {
+                let (digits, bytes) = self.block_masks(hay, block);
+                // Only the first digit of a run is an anchor.
+                let starts = digits & !((digits << 1) | u64::from(carry));
+                let width = (hay.len() - block).min(64);
+                carry = digits >> (width - 1) & 1 == 1;
+                let mut mask = starts | bytes;
+                while mask != 0 {
+                    let p = block + mask.trailing_zeros() as usize;
+                    mask &= mask - 1;
+                    let b = hay[p];
+                    if b.is_ascii_digit() {
+                        if let Some(g) = &self.digit_group {
                             self.run_group(
                                 hay,
                                 g,
@@ -872,64 +946,58 @@ impl Scanner {
                             );
                         }
                     }
-                    i = run_end;
+                    if self.trigger_class[usize::from(b)] & 2 != 0 {
+                        let j = self
+                            .byte_groups
+                            .iter()
+                            .position(|(x, _)| *x == b)
+                            .unwrap_or(0);
+                        let cache_index =
+                            j + usize::from(self.digit_group.is_some());
+                        self.run_group(
+                            hay,
+                            &self.byte_groups[j].1,
+                            &mut caches.groups[cache_index],
+                            p,
+                            &mut group_tried[j + 1],
+                            &mut tried,
+                            &mut cands,
+                        );
+                    }
                 }
-                if class & 2 != 0 {
-                    let j = self
-                        .byte_groups
-                        .iter()
-                        .position(|(x, _)| *x == b)
-                        .unwrap_or(0);
-                    let cache_index =
-                        j + usize::from(self.digit_group.is_some());
-                    self.run_group(
-                        hay,
-                        &self.byte_groups[j].1,
-                        &mut caches.groups[cache_index],
-                        p,
-                        &mut group_tried[j + 1],
-                        &mut tried,
-                        &mut cands,
-                    );
-                }
-                i = i.max(p + 1);
+                block += 64;
             }
         }
         resolve(&mut cands, out);
     }
 
-    /// Finds the next trigger byte at or after `i`.
+    /// Bit masks of the digits and of the single-byte anchors in the
+    /// (up to) 64 bytes at `block`. Written as plain comparisons over a
+    /// fixed-size array so that the compiler vectorises it.
     #[inline]
-    fn next_trigger(&self, hay: &[u8], mut i: usize) -> Option<usize> {
+    fn block_masks(&self, hay: &[u8], block: usize) -> (u64, u64) {
         let [b0, b1, b2] = self.trigger_bytes;
         let nd: u8 = if self.digits { 10 } else { 0 };
-        let class = &self.trigger_class;
-        if !self.digits && self.byte_groups.is_empty() {
-            return None;
-        }
-        while i + 64 <= hay.len() {
-            let block: &[u8; 64] = hay[i..i + 64].try_into().ok()?;
-            let mut any = false;
-            for &x in block {
-                any |= (x.wrapping_sub(b'0') < nd)
-                    | (x == b0)
-                    | (x == b1)
-                    | (x == b2);
+        let nb = !self.byte_groups.is_empty();
+        let mut buf = [0u8; 64];
+        let chunk = &hay[block..hay.len().min(block + 64)];
+        let bytes: &[u8; 64] = match chunk.try_into() {
+            Ok(full) => full,
+            Err(_) => {
+                // The tail: pad with a byte that is never a trigger.
+                buf[..chunk.len()].copy_from_slice(chunk);
+                let pad = (0..=255u8)
+                    .find(|&x| {
+                        !x.is_ascii_digit() && x != b0 && x != b1 && x != b2
+                    })
+                    .unwrap_or(b' ');
+                buf[chunk.len()..].fill(pad);
+                &buf
             }
-            if any {
-                for (k, &x) in block.iter().enumerate() {
-                    if class[usize::from(x)] != 0 {
-                        return Some(i + k);
-                    }
-                }
-            }
-            i += 64;
-        }
-        hay.get(i..)?
-            .iter()
-            .position(|&x| class[usize::from(x)] != 0)
-            .map(|k| i + k)
+        };
+        crate::trigger::block_masks(bytes, [b0, b1, b2], nd == 10, nb)
     }
+
 
     #[allow(clippy::too_many_arguments)]
     fn run_group(
@@ -942,11 +1010,18 @@ impl Scanner {
         tried: &mut [usize],
         cands: &mut Vec<Finding>,
     ) {
-        let lo = p.saturating_sub(g.before).max(*group_tried);
-        let key = if g.key_mask != 0 { key_start(hay, p, lo) } else { None };
-        for s in lo..=p {
+        let floor = p.saturating_sub(g.before).max(*group_tried);
+        let key = if g.key_mask != 0 {
+            key_start(hay, p, floor)
+        } else {
+            None
+        };
+        // Rules that start only at the key need no sliding window.
+        let lo = p.saturating_sub(g.window).max(*group_tried);
+        let starts = key.filter(|&k| k < lo).into_iter().chain(lo..=p);
+        for s in starts {
             let mut eligible =
-                g.first_mask[usize::from(hay[s])] & g.before_mask[p - s];
+                g.pos_mask[0][usize::from(hay[s])] & g.before_mask[p - s];
             if Some(s) != key {
                 eligible &= !g.key_mask;
             }
@@ -962,11 +1037,20 @@ impl Scanner {
                     }
                 }
             }
-            let mut found = g.matches_at(cache, hay, s, eligible);
+            let ahead = &hay[s + 1..hay.len().min(s + FILTER_DEPTH)];
+            for (k, &b) in ahead.iter().enumerate() {
+                eligible &= g.pos_mask[k + 1][usize::from(b)];
+            }
+            if eligible == 0 {
+                continue;
+            }
+            let mut ends = [usize::MAX; MAX_GROUP_RULES];
+            let mut found = g.matches_at(cache, hay, s, eligible, &mut ends);
             while found != 0 {
                 let bit = found.trailing_zeros() as usize;
                 found &= found - 1;
-                self.try_start(hay, g.rules[bit], s, p, tried, cands);
+                let end = (ends[bit] != usize::MAX).then_some(ends[bit]);
+                self.try_start(hay, g.rules[bit], s, p, end, tried, cands);
             }
         }
         *group_tried = (*group_tried).max(p + 1);
@@ -983,20 +1067,24 @@ impl Scanner {
         let c = &self.rules[r];
         let lo = p.saturating_sub(c.detector.rule.spec.before).max(tried[r]);
         for s in lo..=p {
-            if c.first[usize::from(hay[s])] {
-                self.try_start(hay, r, s, p, tried, cands);
+            if c.positions[0][usize::from(hay[s])] {
+                self.try_start(hay, r, s, p, None, tried, cands);
             }
         }
         tried[r] = tried[r].max(p + 1);
     }
 
-    /// Tries rule `r` anchored at `s` for the anchor at `p`.
+    /// Tries rule `r` anchored at `s` for the anchor at `p`. `known_end`
+    /// is the end of the longest match at `s`, when the group automaton
+    /// already found it; otherwise the rule's regex finds it.
+    #[allow(clippy::too_many_arguments)]
     fn try_start(
         &self,
         hay: &[u8],
         r: usize,
         s: usize,
         p: usize,
+        known_end: Option<usize>,
         tried: &mut [usize],
         cands: &mut Vec<Finding>,
     ) {
@@ -1017,8 +1105,14 @@ impl Scanner {
         }
         let end = hay.len().min(s + spec.max_len);
         let input = Input::new(hay).range(s..end).anchored(Anchored::Yes);
-        let Some(m) = c.regex.find(input.clone()) else { return };
-        if m.end() <= p || m.is_empty() {
+        let m_end = match known_end {
+            Some(e) if !c.value_group => e,
+            _ => match c.regex.find(input.clone()) {
+                Some(m) => m.end(),
+                None => return,
+            },
+        };
+        if m_end <= p || m_end == s {
             return;
         }
         let mut found = None;
@@ -1035,11 +1129,9 @@ impl Scanner {
                 }
             }
         } else {
-            found = self
-                .evaluate(hay, r, s, m.end())
-                .map(|score| (s, m.end(), score));
+            found = self.evaluate(hay, r, s, m_end).map(|score| (s, m_end, score));
             if found.is_none() && !spec.shrink_at.is_empty() {
-                found = self.shrink(hay, r, s, p, m.end());
+                found = self.shrink(hay, r, s, p, m_end);
             }
         }
         if let Some((start, end, score)) = found {
@@ -1050,7 +1142,7 @@ impl Scanner {
                 score,
                 detector: DetectorId(r as u32),
             });
-            tried[r] = m.end();
+            tried[r] = m_end;
         }
     }
 
@@ -1175,25 +1267,47 @@ fn has_word(ac: &AhoCorasick, hay: &[u8], lo: usize, hi: usize) -> bool {
 }
 
 /// Deterministic overlap resolution (see [`Scanner`]).
+///
+/// Candidates are sorted by start and cut into clusters of transitively
+/// overlapping spans; within a cluster (almost always one or two
+/// candidates) the greedy rule picks winners in priority order.
 fn resolve(cands: &mut Vec<Finding>, out: &mut Vec<Finding>) {
-    cands.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then((b.end - b.start).cmp(&(a.end - a.start)))
-            .then(a.start.cmp(&b.start))
-            .then(a.detector.cmp(&b.detector))
+    cands.sort_unstable_by(|a, b| {
+        a.start.cmp(&b.start).then(b.end.cmp(&a.end)).then(a.detector.cmp(&b.detector))
     });
-    let mut taken: std::collections::BTreeMap<usize, usize> =
-        std::collections::BTreeMap::new();
-    for f in cands.drain(..) {
-        let before = taken.range(..f.end).next_back();
-        if let Some((_, &end)) = before {
-            if end > f.start {
-                continue;
-            }
+    cands.dedup_by(|a, b| a.start == b.start && a.end == b.end && a.detector == b.detector);
+    let mut i = 0;
+    let mut cluster: Vec<Finding> = Vec::new();
+    while i < cands.len() {
+        let mut j = i + 1;
+        let mut end = cands[i].end;
+        while j < cands.len() && cands[j].start < end {
+            end = end.max(cands[j].end);
+            j += 1;
         }
-        taken.insert(f.start, f.end);
-        out.push(f);
+        if j == i + 1 {
+            out.push(cands[i]);
+        } else {
+            cluster.clear();
+            cluster.extend_from_slice(&cands[i..j]);
+            cluster.sort_by(|a, b| {
+                b.score
+                    .total_cmp(&a.score)
+                    .then((b.end - b.start).cmp(&(a.end - a.start)))
+                    .then(a.start.cmp(&b.start))
+                    .then(a.detector.cmp(&b.detector))
+            });
+            let first = out.len();
+            for f in &cluster {
+                let clash = out[first..]
+                    .iter()
+                    .any(|g| g.start < f.end && f.start < g.end);
+                if !clash {
+                    out.push(*f);
+                }
+            }
+            out[first..].sort_by_key(|f| f.start);
+        }
+        i = j;
     }
-    out.sort_by_key(|f| f.start);
 }

@@ -1,0 +1,122 @@
+//! Stage-1 byte classification: which of 64 bytes are digits and which
+//! are single-byte anchors, as bit masks.
+//!
+//! This runs over every byte of the input, so it is the one place where
+//! hush uses SIMD directly: SSE2 (part of the x86_64 baseline, so no
+//! run-time detection is needed) compares 16 bytes at a time and
+//! `movemask` turns the result into bits. Other targets use a portable
+//! loop with the same results; a test compares the two.
+
+/// Returns `(digits, anchors)`: bit `k` of `digits` is set when
+/// `block[k]` is an ASCII digit (and `digits` is on), bit `k` of
+/// `anchors` when `block[k]` is one of `bytes` (and `anchor_bytes` is on).
+#[inline]
+pub(crate) fn block_masks(
+    block: &[u8; 64],
+    bytes: [u8; 3],
+    digits: bool,
+    anchor_bytes: bool,
+) -> (u64, u64) {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    {
+        // SAFETY: `sse2::block_masks` only requires the `sse2` target
+        // feature, which this cfg proves is enabled for the whole build.
+        unsafe { sse2::block_masks(block, bytes, digits, anchor_bytes) }
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    {
+        portable_block_masks(block, bytes, digits, anchor_bytes)
+    }
+}
+
+/// The portable definition of [`block_masks`].
+#[cfg_attr(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    allow(dead_code)
+)]
+pub(crate) fn portable_block_masks(
+    block: &[u8; 64],
+    bytes: [u8; 3],
+    digits: bool,
+    anchor_bytes: bool,
+) -> (u64, u64) {
+    let mut d = 0u64;
+    let mut a = 0u64;
+    for (k, &x) in block.iter().enumerate() {
+        d |= u64::from(digits && x.is_ascii_digit()) << k;
+        a |= u64::from(anchor_bytes && bytes.contains(&x)) << k;
+    }
+    (d, a)
+}
+
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod sse2 {
+    use core::arch::x86_64::{
+        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128,
+        _mm_max_epu8, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    pub(super) fn block_masks(
+        block: &[u8; 64],
+        bytes: [u8; 3],
+        digits: bool,
+        anchor_bytes: bool,
+    ) -> (u64, u64) {
+        let zero = _mm_set1_epi8(b'0' as i8);
+        let nine = _mm_set1_epi8(b'9' as i8);
+        let b0 = _mm_set1_epi8(bytes[0] as i8);
+        let b1 = _mm_set1_epi8(bytes[1] as i8);
+        let b2 = _mm_set1_epi8(bytes[2] as i8);
+        let mut d = 0u64;
+        let mut a = 0u64;
+        for k in 0..4 {
+            let lane = &block[16 * k..16 * k + 16];
+            // SAFETY: `lane` is exactly 16 readable bytes (a sub-slice of
+            // a 64-byte array at offset 16k, k < 4), and
+            // `_mm_loadu_si128` has no alignment requirement. SSE2 is
+            // enabled on every x86_64 target.
+            let v = unsafe { _mm_loadu_si128(lane.as_ptr().cast::<__m128i>()) };
+            // '0' <= x <= '9' as unsigned bytes: max(x,'0') == x and
+            // min(x,'9') == x.
+            let ge = _mm_cmpeq_epi8(_mm_max_epu8(v, zero), v);
+            let le = _mm_cmpeq_epi8(_mm_min_epu8(v, nine), v);
+            let dm = _mm_movemask_epi8(_mm_and_si128(ge, le)) as u16;
+            let hit = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(v, b0), _mm_cmpeq_epi8(v, b1)),
+                _mm_cmpeq_epi8(v, b2),
+            );
+            let am = _mm_movemask_epi8(hit) as u16;
+            d |= u64::from(dm) << (16 * k);
+            a |= u64::from(am) << (16 * k);
+        }
+        (if digits { d } else { 0 }, if anchor_bytes { a } else { 0 })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simd_matches_portable() {
+        let mut block = [0u8; 64];
+        for seed in 0..512u32 {
+            for (k, b) in block.iter_mut().enumerate() {
+                let x = seed.wrapping_mul(2_654_435_761).wrapping_add(k as u32 * 40_503);
+                *b = (x >> 13) as u8;
+            }
+            block[(seed % 64) as usize] = b'@';
+            block[((seed * 7) % 64) as usize] = b'5';
+            for cfg in [(true, true), (true, false), (false, true)] {
+                let bytes = [b'@', b'=', b':'];
+                assert_eq!(
+                    block_masks(&block, bytes, cfg.0, cfg.1),
+                    portable_block_masks(&block, bytes, cfg.0, cfg.1)
+                );
+            }
+        }
+    }
+}

@@ -34,7 +34,7 @@ pub(crate) struct RuleSpec {
     #[serde(default = "default_true")]
     pub boundary: bool,
     #[serde(default)]
-    pub key_before_anchor: bool,
+    pub start_at_token: bool,
     #[serde(default)]
     pub not_after: String,
     #[serde(default)]

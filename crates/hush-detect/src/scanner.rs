@@ -14,7 +14,11 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind as AcMatchKind};
 use regex_automata::{
-    hybrid, meta, nfa::thompson, util::syntax, Anchored, Input, MatchKind,
+    dfa::{dense, Automaton, StartKind},
+    hybrid, meta,
+    nfa::thompson,
+    util::syntax,
+    Anchored, Input, MatchKind,
 };
 
 use crate::error::{BuildError, BuildErrorKind};
@@ -363,6 +367,31 @@ fn word_matcher(words: &[String]) -> Result<Option<AhoCorasick>, BuildError> {
         })
 }
 
+/// A small look-around pattern (`not_followed_by`, `not_preceded_by`),
+/// compiled to a dense DFA: no cache, no allocation per search.
+#[derive(Clone, Debug)]
+struct Guard {
+    dfa: dense::DFA<Vec<u32>>,
+}
+
+impl Guard {
+    fn new(rule: &Rule, pattern: &str, start: StartKind) -> Result<Guard, BuildError> {
+        let dfa = dense::Builder::new()
+            .syntax(syntax_config())
+            .thompson(thompson::Config::new().utf8(false))
+            .configure(dense::Config::new().start_kind(start))
+            .build(pattern)
+            .map_err(|e| rule_error(rule, format!("guard pattern: {e}")))?;
+        Ok(Guard { dfa })
+    }
+
+    fn is_match(&self, input: Input<'_>) -> bool {
+        // A dense DFA over ASCII-only assertions never quits; if it did,
+        // keep the finding (a guard only ever removes findings).
+        matches!(self.dfa.try_search_fwd(&input.earliest(true)), Ok(Some(_)))
+    }
+}
+
 /// A rule ready to run.
 #[derive(Clone, Debug)]
 struct Compiled {
@@ -372,8 +401,8 @@ struct Compiled {
     positions: Vec<[bool; 256]>,
     context: Option<AhoCorasick>,
     anti_context: Option<AhoCorasick>,
-    not_followed_by: Option<meta::Regex>,
-    not_preceded_by: Option<meta::Regex>,
+    not_followed_by: Option<Guard>,
+    not_preceded_by: Option<Guard>,
     /// The pattern has a capture group; the finding is group 1.
     value_group: bool,
 }
@@ -394,7 +423,7 @@ struct Group {
     before_mask: Vec<u64>,
     boundary_mask: u64,
     /// Rules that start only at the key just before the anchor.
-    key_mask: u64,
+    token_mask: u64,
     /// The largest `before` of any rule in the group.
     before: usize,
     /// The largest `before` of the rules that are not key rules: the
@@ -443,7 +472,7 @@ impl Group {
         let mut before = 0;
         let mut max_len = 0;
         let mut boundary_mask = 0;
-        let mut key_mask = 0;
+        let mut token_mask = 0;
         let mut window = 0;
         for (bit, &i) in rules.iter().enumerate() {
             let c = &compiled[i];
@@ -460,8 +489,8 @@ impl Group {
             if spec.boundary {
                 boundary_mask |= 1 << bit;
             }
-            if spec.key_before_anchor {
-                key_mask |= 1 << bit;
+            if spec.start_at_token {
+                token_mask |= 1 << bit;
             } else {
                 window = window.max(spec.before);
             }
@@ -487,7 +516,7 @@ impl Group {
             pos_mask,
             before_mask,
             boundary_mask,
-            key_mask,
+            token_mask,
             before,
             window,
             max_lens,
@@ -662,13 +691,13 @@ impl Scanner {
             let positions = position_bytes(&rule)?;
             let not_followed_by = match &rule.spec.not_followed_by {
                 Some(p) => {
-                    Some(compile_regex(&rule, p, MatchKind::LeftmostFirst)?)
+                    Some(Guard::new(&rule, p, StartKind::Anchored)?)
                 }
                 None => None,
             };
             let not_preceded_by = match &rule.spec.not_preceded_by {
                 Some(p) => {
-                    Some(compile_regex(&rule, p, MatchKind::LeftmostFirst)?)
+                    Some(Guard::new(&rule, p, StartKind::Unanchored)?)
                 }
                 None => None,
             };
@@ -1011,19 +1040,20 @@ impl Scanner {
         cands: &mut Vec<Finding>,
     ) {
         let floor = p.saturating_sub(g.before).max(*group_tried);
-        let key = if g.key_mask != 0 {
-            key_start(hay, p, floor)
+        let (t1, t2) = if g.token_mask != 0 {
+            token_starts(hay, p, floor)
         } else {
-            None
+            (None, None)
         };
-        // Rules that start only at the key need no sliding window.
+        // Rules that start only at a token need no sliding window.
         let lo = p.saturating_sub(g.window).max(*group_tried);
-        let starts = key.filter(|&k| k < lo).into_iter().chain(lo..=p);
+        let below = |t: Option<usize>| t.filter(|&t| t < lo);
+        let starts = below(t2).into_iter().chain(below(t1)).chain(lo..=p);
         for s in starts {
             let mut eligible =
                 g.pos_mask[0][usize::from(hay[s])] & g.before_mask[p - s];
-            if Some(s) != key {
-                eligible &= !g.key_mask;
+            if Some(s) != t1 && Some(s) != t2 {
+                eligible &= !g.token_mask;
             }
             if eligible == 0 {
                 continue;
@@ -1231,26 +1261,36 @@ impl Scanner {
     }
 }
 
-/// The start of the key that ends just before the anchor at `p`: skip
-/// back over up to three quote or blank bytes, then over key bytes
-/// (`[A-Za-z0-9_.-]`), not below `lo`.
-fn key_start(hay: &[u8], p: usize, lo: usize) -> Option<usize> {
-    let is_key =
+/// The two starts a `start_at_token` rule may use for the anchor at
+/// `p`: the start of the token (a run of `[A-Za-z0-9_.-]`) that reaches
+/// the anchor, and the start of the token before that one, across at
+/// most three separator bytes (blank, quote, colon, period, comma). Not
+/// below `lo`.
+fn token_starts(
+    hay: &[u8],
+    p: usize,
+    lo: usize,
+) -> (Option<usize>, Option<usize>) {
+    let is_token =
         |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
     let mut i = p;
+    while i > lo && is_token(hay[i - 1]) {
+        i -= 1;
+    }
+    let t1 = i;
     let mut skipped = 0;
     while i > lo
         && skipped < 3
-        && matches!(hay[i - 1], b'"' | b'\'' | b' ' | b'\t' | b':')
+        && matches!(hay[i - 1], b'"' | b'\'' | b' ' | b'\t' | b':' | b'.' | b',')
     {
         i -= 1;
         skipped += 1;
     }
     let end = i;
-    while i > lo && is_key(hay[i - 1]) {
+    while i > lo && is_token(hay[i - 1]) {
         i -= 1;
     }
-    (i < end).then_some(i)
+    (Some(t1), (i < end).then_some(i))
 }
 
 /// Whether any of the words occurs in `hay[lo..hi]` with word boundaries

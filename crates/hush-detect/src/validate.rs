@@ -99,9 +99,34 @@ impl Validator {
     }
 }
 
-/// The ASCII digits of `m`, as values 0..=9.
-fn digits(m: &[u8]) -> Vec<u8> {
-    m.iter().filter(|b| b.is_ascii_digit()).map(|b| b - b'0').collect()
+/// The ASCII digits of a match, as values 0..=9, on the stack. Matches
+/// with more digits than fit are cut (no validator accepts that many).
+struct Digits {
+    buf: [u8; 48],
+    len: usize,
+}
+
+impl core::ops::Deref for Digits {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+fn digits(m: &[u8]) -> Digits {
+    let mut d = Digits { buf: [0; 48], len: 0 };
+    for &b in m {
+        if b.is_ascii_digit() {
+            if d.len == d.buf.len() {
+                // Too long for any numeric identifier: make it fail.
+                d.len = 0;
+                return d;
+            }
+            d.buf[d.len] = b - b'0';
+            d.len += 1;
+        }
+    }
+    d
 }
 
 pub(crate) fn luhn(d: &[u8]) -> bool {

@@ -949,6 +949,8 @@ impl Scanner {
             tried.iter_mut().for_each(|t| *t = 0);
             let mut caches = self.caches.get();
             let mut group_tried = vec![0usize; 1 + self.byte_groups.len()];
+            // Only read for rules a walk just found, so never stale.
+            let mut ends = [usize::MAX; MAX_GROUP_RULES];
             let mut carry = false;
             let mut block = 0;
             while block < hay.len() {
@@ -962,7 +964,7 @@ impl Scanner {
                     let p = block + mask.trailing_zeros() as usize;
                     mask &= mask - 1;
                     let b = hay[p];
-                    if b.is_ascii_digit() {
+                    if b.is_ascii_digit() && !continues_number(hay, p) {
                         if let Some(g) = &self.digit_group {
                             self.run_group(
                                 hay,
@@ -971,6 +973,7 @@ impl Scanner {
                                 p,
                                 &mut group_tried[0],
                                 &mut tried,
+                                &mut ends,
                                 &mut cands,
                             );
                         }
@@ -990,6 +993,7 @@ impl Scanner {
                             p,
                             &mut group_tried[j + 1],
                             &mut tried,
+                            &mut ends,
                             &mut cands,
                         );
                     }
@@ -1037,6 +1041,7 @@ impl Scanner {
         p: usize,
         group_tried: &mut usize,
         tried: &mut [usize],
+        ends: &mut [usize; MAX_GROUP_RULES],
         cands: &mut Vec<Finding>,
     ) {
         let floor = p.saturating_sub(g.before).max(*group_tried);
@@ -1074,8 +1079,7 @@ impl Scanner {
             if eligible == 0 {
                 continue;
             }
-            let mut ends = [usize::MAX; MAX_GROUP_RULES];
-            let mut found = g.matches_at(cache, hay, s, eligible, &mut ends);
+            let mut found = g.matches_at(cache, hay, s, eligible, ends);
             while found != 0 {
                 let bit = found.trailing_zeros() as usize;
                 found &= found - 1;
@@ -1291,6 +1295,18 @@ fn token_starts(
         i -= 1;
     }
     (Some(t1), (i < end).then_some(i))
+}
+
+/// Whether the digit run at `p` continues a number (`10:30`, `9,739`,
+/// `192.168`): its first digit follows one joiner byte after a digit.
+/// Digit rules start where the number starts, and a start right after a
+/// joiner is what their `not_after` guards reject anyway, so such runs
+/// are not anchors of their own.
+#[inline]
+fn continues_number(hay: &[u8], p: usize) -> bool {
+    p >= 2
+        && matches!(hay[p - 1], b'.' | b',' | b':' | b'/' | b'-')
+        && hay[p - 2].is_ascii_digit()
 }
 
 /// Whether any of the words occurs in `hay[lo..hi]` with word boundaries

@@ -445,11 +445,11 @@ fn phone(m: &[u8]) -> bool {
     }
 }
 
+/// Where an extension marker (`ext`, `x`, `#`) starts, if any. Phone
+/// patterns only allow these letters there, so the first `e`/`x`/`#` is
+/// the marker.
 fn find_extension(m: &[u8]) -> Option<usize> {
-    let lower: Vec<u8> = m.iter().map(u8::to_ascii_lowercase).collect();
-    let pos = memchr::memmem::find(&lower, b"ext")
-        .or_else(|| memchr::memchr(b'x', &lower))?;
-    Some(pos)
+    m.iter().position(|&b| matches!(b.to_ascii_lowercase(), b'e' | b'x' | b'#'))
 }
 
 /// NANP shape: area code and exchange both start with 2-9. (N11 codes
@@ -487,7 +487,8 @@ fn valid_ymd(y: Option<u32>, m: u32, d: u32) -> bool {
 
 /// A calendar date: numeric (Y-M-D, M/D/Y, D/M/Y, D.M.Y) or written.
 fn date(m: &[u8]) -> bool {
-    let mut nums: Vec<(u32, usize)> = Vec::new();
+    let mut nums_buf = [(0u32, 0usize); 3];
+    let mut n_nums = 0;
     let mut month_name: Option<u32> = None;
     let mut i = 0;
     while i < m.len() {
@@ -500,7 +501,11 @@ fn date(m: &[u8]) -> bool {
                     .saturating_add(u32::from(m[i] - b'0'));
                 i += 1;
             }
-            nums.push((v, i - st));
+            if n_nums == nums_buf.len() {
+                return false;
+            }
+            nums_buf[n_nums] = (v, i - st);
+            n_nums += 1;
         } else if m[i].is_ascii_alphabetic() {
             let st = i;
             while i < m.len() && m[i].is_ascii_alphabetic() {
@@ -526,16 +531,17 @@ fn date(m: &[u8]) -> bool {
             _ => None,
         }
     };
+    let nums = &nums_buf[..n_nums];
     if let Some(mo) = month_name {
         // "March 14, 1987" / "14 March 1987": a day and a 4-digit year.
-        return match nums.as_slice() {
+        return match nums {
             [(d, dl), (y, 4)] | [(y, 4), (d, dl)] if *dl <= 2 => {
                 valid_ymd(Some(*y), mo, *d)
             }
             _ => false,
         };
     }
-    match nums.as_slice() {
+    match nums {
         [(y, 4), (mo, ml), (d, dl)] if *ml <= 2 && *dl <= 2 => {
             valid_ymd(Some(*y), *mo, *d)
         }

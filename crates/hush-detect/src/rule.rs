@@ -46,6 +46,8 @@ pub(crate) struct RuleSpec {
     #[serde(default)]
     pub shrink_at: String,
     #[serde(default)]
+    pub value_after: String,
+    #[serde(default)]
     pub validator: Option<String>,
     #[serde(default = "default_score")]
     pub score: f32,

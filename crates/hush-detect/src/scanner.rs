@@ -358,6 +358,8 @@ fn word_matcher(words: &[String]) -> Result<Option<AhoCorasick>, BuildError> {
         .ascii_case_insensitive(true)
         .match_kind(AcMatchKind::LeftmostLongest)
         .kind(Some(AhoCorasickKind::DFA))
+        // Windows are tens of bytes: a prefilter costs more than it saves.
+        .prefilter(false)
         .build(words)
         .map(Some)
         .map_err(|e| {
@@ -375,7 +377,11 @@ struct Guard {
 }
 
 impl Guard {
-    fn new(rule: &Rule, pattern: &str, start: StartKind) -> Result<Guard, BuildError> {
+    fn new(
+        rule: &Rule,
+        pattern: &str,
+        start: StartKind,
+    ) -> Result<Guard, BuildError> {
         let dfa = dense::Builder::new()
             .syntax(syntax_config())
             .thompson(thompson::Config::new().utf8(false))
@@ -560,7 +566,8 @@ impl Group {
                     // A match state after the byte at `at` means matches
                     // ending at `at`.
                     for i in 0..self.dfa.match_len(cache, sid) {
-                        let bit = self.dfa.match_pattern(cache, sid, i).as_usize();
+                        let bit =
+                            self.dfa.match_pattern(cache, sid, i).as_usize();
                         if at - s <= self.max_lens[bit] {
                             found |= 1 << bit;
                             ends[bit] = at;
@@ -690,15 +697,11 @@ impl Scanner {
             )?;
             let positions = position_bytes(&rule)?;
             let not_followed_by = match &rule.spec.not_followed_by {
-                Some(p) => {
-                    Some(Guard::new(&rule, p, StartKind::Anchored)?)
-                }
+                Some(p) => Some(Guard::new(&rule, p, StartKind::Anchored)?),
                 None => None,
             };
             let not_preceded_by = match &rule.spec.not_preceded_by {
-                Some(p) => {
-                    Some(Guard::new(&rule, p, StartKind::Unanchored)?)
-                }
+                Some(p) => Some(Guard::new(&rule, p, StartKind::Unanchored)?),
                 None => None,
             };
             let value_group = regex.captures_len() > 1;
@@ -1031,7 +1034,6 @@ impl Scanner {
         crate::trigger::block_masks(bytes, [b0, b1, b2], nd == 10, nb)
     }
 
-
     #[allow(clippy::too_many_arguments)]
     fn run_group(
         &self,
@@ -1139,21 +1141,34 @@ impl Scanner {
         }
         let end = hay.len().min(s + spec.max_len);
         let input = Input::new(hay).range(s..end).anchored(Anchored::Yes);
-        let m_end = match known_end {
-            Some(e) if !c.value_group => e,
-            _ => match c.regex.find(input.clone()) {
-                Some(m) => m.end(),
-                None => return,
-            },
+        let mut caps = None;
+        let m_end = if c.value_group {
+            // One search gives the match and its groups; a known end
+            // narrows the haystack the capture engine has to look at.
+            let narrow = match known_end {
+                Some(e) => Input::new(hay).range(s..e).anchored(Anchored::Yes),
+                None => input,
+            };
+            let mut cs = c.regex.create_captures();
+            c.regex.search_captures(&narrow, &mut cs);
+            let Some(m) = cs.get_match() else { return };
+            caps = Some(cs);
+            m.end()
+        } else {
+            match known_end {
+                Some(e) => e,
+                None => match c.regex.find(input) {
+                    Some(m) => m.end(),
+                    None => return,
+                },
+            }
         };
         if m_end <= p || m_end == s {
             return;
         }
         let mut found = None;
-        if c.value_group {
+        if let Some(caps) = caps {
             // The value is the first capture group that took part.
-            let mut caps = c.regex.create_captures();
-            c.regex.search_captures(&input, &mut caps);
             let value = (1..caps.group_len()).find_map(|g| caps.get_group(g));
             if let Some(v) = value {
                 if !v.is_empty() {
@@ -1162,8 +1177,16 @@ impl Scanner {
                         .map(|score| (v.start, v.end, score));
                 }
             }
+        } else if !spec.value_after.is_empty() {
+            if let Some((vs, ve)) =
+                value_after(hay, s, m_end, spec.value_after.as_bytes())
+            {
+                found =
+                    self.evaluate(hay, r, vs, ve).map(|score| (vs, ve, score));
+            }
         } else {
-            found = self.evaluate(hay, r, s, m_end).map(|score| (s, m_end, score));
+            found =
+                self.evaluate(hay, r, s, m_end).map(|score| (s, m_end, score));
             if found.is_none() && !spec.shrink_at.is_empty() {
                 found = self.shrink(hay, r, s, p, m_end);
             }
@@ -1285,7 +1308,10 @@ fn token_starts(
     let mut skipped = 0;
     while i > lo
         && skipped < 3
-        && matches!(hay[i - 1], b'"' | b'\'' | b' ' | b'\t' | b':' | b'.' | b',')
+        && matches!(
+            hay[i - 1],
+            b'"' | b'\'' | b' ' | b'\t' | b':' | b'.' | b','
+        )
     {
         i -= 1;
         skipped += 1;
@@ -1295,6 +1321,36 @@ fn token_starts(
         i -= 1;
     }
     (Some(t1), (i < end).then_some(i))
+}
+
+/// The value part of a `key = value` match `hay[s..e]` for rules with
+/// `value_after`: it starts after the first operator byte (one of `ops`)
+/// and any further operator, blank or quote bytes, and ends at the match
+/// end, less a closing quote when the value was quoted.
+fn value_after(
+    hay: &[u8],
+    s: usize,
+    e: usize,
+    ops: &[u8],
+) -> Option<(usize, usize)> {
+    let m = &hay[s..e];
+    let op = m.iter().position(|b| ops.contains(b))?;
+    let mut i = op + 1;
+    let mut quote = None;
+    while i < m.len()
+        && (ops.contains(&m[i])
+            || matches!(m[i], b' ' | b'\t' | b'>' | b'"' | b'\''))
+    {
+        if matches!(m[i], b'"' | b'\'') {
+            quote = Some(m[i]);
+        }
+        i += 1;
+    }
+    let mut j = m.len();
+    if quote.is_some() && j > i && Some(m[j - 1]) == quote {
+        j -= 1;
+    }
+    (i < j).then_some((s + i, s + j))
 }
 
 /// Whether the digit run at `p` continues a number (`10:30`, `9,739`,
@@ -1329,9 +1385,14 @@ fn has_word(ac: &AhoCorasick, hay: &[u8], lo: usize, hi: usize) -> bool {
 /// candidates) the greedy rule picks winners in priority order.
 fn resolve(cands: &mut Vec<Finding>, out: &mut Vec<Finding>) {
     cands.sort_unstable_by(|a, b| {
-        a.start.cmp(&b.start).then(b.end.cmp(&a.end)).then(a.detector.cmp(&b.detector))
+        a.start
+            .cmp(&b.start)
+            .then(b.end.cmp(&a.end))
+            .then(a.detector.cmp(&b.detector))
     });
-    cands.dedup_by(|a, b| a.start == b.start && a.end == b.end && a.detector == b.detector);
+    cands.dedup_by(|a, b| {
+        a.start == b.start && a.end == b.end && a.detector == b.detector
+    });
     let mut i = 0;
     let mut cluster: Vec<Finding> = Vec::new();
     while i < cands.len() {

@@ -52,9 +52,8 @@ pub(crate) fn portable_block_masks(
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 mod sse2 {
     use core::arch::x86_64::{
-        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128,
-        _mm_max_epu8, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
-        _mm_set1_epi8,
+        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8,
+        _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
     };
 
     #[inline]
@@ -78,7 +77,8 @@ mod sse2 {
             // a 64-byte array at offset 16k, k < 4), and
             // `_mm_loadu_si128` has no alignment requirement. SSE2 is
             // enabled on every x86_64 target.
-            let v = unsafe { _mm_loadu_si128(lane.as_ptr().cast::<__m128i>()) };
+            let v =
+                unsafe { _mm_loadu_si128(lane.as_ptr().cast::<__m128i>()) };
             // '0' <= x <= '9' as unsigned bytes: max(x,'0') == x and
             // min(x,'9') == x.
             let ge = _mm_cmpeq_epi8(_mm_max_epu8(v, zero), v);
@@ -105,7 +105,9 @@ mod tests {
         let mut block = [0u8; 64];
         for seed in 0..512u32 {
             for (k, b) in block.iter_mut().enumerate() {
-                let x = seed.wrapping_mul(2_654_435_761).wrapping_add(k as u32 * 40_503);
+                let x = seed
+                    .wrapping_mul(2_654_435_761)
+                    .wrapping_add(k as u32 * 40_503);
                 *b = (x >> 13) as u8;
             }
             block[(seed % 64) as usize] = b'@';

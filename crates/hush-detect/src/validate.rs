@@ -449,7 +449,8 @@ fn phone(m: &[u8]) -> bool {
 /// patterns only allow these letters there, so the first `e`/`x`/`#` is
 /// the marker.
 fn find_extension(m: &[u8]) -> Option<usize> {
-    m.iter().position(|&b| matches!(b.to_ascii_lowercase(), b'e' | b'x' | b'#'))
+    m.iter()
+        .position(|&b| matches!(b.to_ascii_lowercase(), b'e' | b'x' | b'#'))
 }
 
 /// NANP shape: area code and exchange both start with 2-9. (N11 codes
@@ -701,9 +702,22 @@ const PLACEHOLDERS: &[&[u8]] = &[
 ];
 
 fn is_placeholder(m: &[u8]) -> bool {
-    let lower: Vec<u8> = m.iter().map(u8::to_ascii_lowercase).collect();
-    PLACEHOLDERS.iter().any(|p| memchr::memmem::find(&lower, p).is_some())
-        || distinct(m) <= 2
+    static MATCHER: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::OnceLock::new();
+    let matcher = MATCHER.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(PLACEHOLDERS)
+            .ok()
+    });
+    let listed = match matcher {
+        Some(ac) => ac.is_match(m),
+        // Unreachable with the fixed list above; fall back to a scan.
+        None => PLACEHOLDERS
+            .iter()
+            .any(|p| m.windows(p.len()).any(|w| w.eq_ignore_ascii_case(p))),
+    };
+    listed || distinct(m) <= 2
 }
 
 /// A value assigned to a `password`/`api_key`/`secret` key: long

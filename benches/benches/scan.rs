@@ -1,0 +1,93 @@
+//! Scan throughput of hush-detect per corpus, against a naive baseline
+//! (one regex per detector, run one after another), plus scanner build
+//! time. See `benches/README.md` for how to run and read it.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{
+    criterion_group, criterion_main, Criterion, SamplingMode, Throughput,
+};
+use hush_benches::{load_haystack, synthetic_haystack, Naive, CORPORA};
+use hush_detect::Scanner;
+
+/// The haystacks to time: every generated corpus, or a synthetic one if
+/// `cargo xtask corpus` has not been run.
+fn haystacks(scanner: &Scanner) -> Vec<(String, Vec<u8>, bool)> {
+    let mut out: Vec<(String, Vec<u8>, bool)> = CORPORA
+        .iter()
+        .filter_map(|&name| {
+            load_haystack(name).map(|(hay, has)| (name.to_string(), hay, has))
+        })
+        .collect();
+    if out.is_empty() {
+        eprintln!(
+            "no corpora/*.jsonl (run `cargo xtask corpus`); \
+             using a synthetic haystack"
+        );
+        out.push(("synthetic".to_string(), synthetic_haystack(scanner), true));
+    }
+    out
+}
+
+fn scan(c: &mut Criterion) {
+    let scanner = Scanner::new().expect("built-in rules build");
+    let naive = Naive::new(&scanner);
+    for (name, hay, has_entities) in haystacks(&scanner) {
+        // Counts computed once, checked on every timed run below so a
+        // benchmark can never time a scanner that silently finds nothing.
+        let expected = scanner.scan(&hay).len();
+        let naive_expected = naive.count(&hay);
+        eprintln!(
+            "{name}: {} bytes, hush {expected} findings, \
+             naive {naive_expected} matches",
+            hay.len()
+        );
+        if has_entities {
+            assert!(expected > 0, "{name}: hush found nothing");
+            assert!(naive_expected > 0, "{name}: naive found nothing");
+        }
+        let mut g = c.benchmark_group(name.as_str());
+        // One scan of a 4 MB haystack is long enough to time on its own;
+        // flat sampling keeps the slow baseline to a few dozen runs.
+        g.sampling_mode(SamplingMode::Flat);
+        g.throughput(Throughput::Bytes(hay.len() as u64));
+        g.bench_function("hush", |b| {
+            b.iter(|| {
+                let n = scanner.scan(black_box(&hay)).len();
+                assert_eq!(n, expected);
+                n
+            })
+        });
+        g.bench_function("naive", |b| {
+            b.iter(|| {
+                let n = naive.count(black_box(&hay));
+                assert_eq!(n, naive_expected);
+                n
+            })
+        });
+        g.finish();
+    }
+}
+
+fn build(c: &mut Criterion) {
+    let mut g = c.benchmark_group("build");
+    g.bench_function("Scanner::new", |b| {
+        b.iter(|| Scanner::new().expect("built-in rules build"))
+    });
+    g.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = scan, build
+}
+criterion_main!(benches);

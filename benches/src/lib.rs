@@ -1,0 +1,170 @@
+//! Shared helpers for the hush-detect benchmarks: loading the corpora
+//! into haystacks and the naive one-regex-per-detector baseline.
+//!
+//! They live in a library (rather than in `benches/scan.rs`) so that they
+//! are compiled, linted and unit-tested like ordinary code, and so that
+//! a future bench can reuse them.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use hush_detect::Scanner;
+use regex::bytes::{Regex, RegexBuilder};
+
+/// The corpora `cargo xtask corpus` writes, in the order benches run.
+pub const CORPORA: &[&str] =
+    &["prose", "dense", "chat", "logs", "code", "negatives"];
+
+/// Minimum haystack size: a corpus is repeated until it is this long, so
+/// a measurement is dominated by scanning rather than by call overhead.
+pub const MIN_HAYSTACK: usize = 4 << 20;
+
+/// The `corpora/` directory at the workspace root.
+pub fn corpora_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("corpora")
+}
+
+/// A parsed corpus: its texts and how many gold entity spans they hold.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Corpus {
+    /// The `text` field of every record, in file order.
+    pub texts: Vec<String>,
+    /// The total length of the records' `spans` arrays (0 if absent).
+    pub gold_spans: usize,
+}
+
+/// Parses a JSONL corpus as written by `cargo xtask corpus`.
+///
+/// Blank lines are skipped; a line that is not JSON or has no string
+/// `text` field is an error.
+pub fn parse_corpus(jsonl: &str) -> Result<Corpus, String> {
+    let mut out = Corpus::default();
+    for (n, line) in jsonl.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_str(line)
+            .map_err(|e| format!("line {}: {e}", n + 1))?;
+        match v.get("text").and_then(|t| t.as_str()) {
+            Some(t) => out.texts.push(t.to_string()),
+            None => return Err(format!("line {}: no string `text`", n + 1)),
+        }
+        out.gold_spans +=
+            v.get("spans").and_then(|s| s.as_array()).map_or(0, Vec::len);
+    }
+    Ok(out)
+}
+
+/// Joins `texts` with `\n` and repeats the result (again separated by
+/// `\n`) until it is at least `min_len` bytes long.
+pub fn haystack(texts: &[String], min_len: usize) -> Vec<u8> {
+    let unit = texts.join("\n").into_bytes();
+    let mut hay = unit.clone();
+    if unit.is_empty() {
+        return hay;
+    }
+    while hay.len() < min_len {
+        hay.push(b'\n');
+        hay.extend_from_slice(&unit);
+    }
+    hay
+}
+
+/// Loads `corpora/<name>.jsonl` and builds its benchmark haystack
+/// (see [`haystack`], [`MIN_HAYSTACK`]); `None` if the file does not
+/// exist. Also returns whether the corpus has gold entities.
+///
+/// # Panics
+///
+/// If the file exists but cannot be read or parsed.
+pub fn load_haystack(name: &str) -> Option<(Vec<u8>, bool)> {
+    let path = corpora_dir().join(format!("{name}.jsonl"));
+    if !path.exists() {
+        return None;
+    }
+    let text = fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let corpus = parse_corpus(&text)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Some((haystack(&corpus.texts, MIN_HAYSTACK), corpus.gold_spans > 0))
+}
+
+/// A stand-in haystack for when no corpus has been generated yet: every
+/// detector's examples between lines of plain prose.
+pub fn synthetic_haystack(scanner: &Scanner) -> Vec<u8> {
+    let filler = "The quarterly review covered staffing, the new office \
+                  layout and a plan to retire the old build server.";
+    let mut texts = Vec::new();
+    for d in scanner.detectors() {
+        for e in d.examples() {
+            texts.push(filler.to_string());
+            texts.push(e.clone());
+        }
+    }
+    haystack(&texts, MIN_HAYSTACK)
+}
+
+/// The naive baseline: one compiled regex per detector, each run over the
+/// whole haystack in turn. No anchors, validation, context or overlap
+/// resolution, so it does less work per match than hush does.
+#[derive(Debug)]
+pub struct Naive {
+    regexes: Vec<Regex>,
+}
+
+impl Naive {
+    /// One byte-oriented regex per detector of `scanner`.
+    ///
+    /// # Panics
+    ///
+    /// If a detector's pattern does not compile with the `regex` crate.
+    pub fn new(scanner: &Scanner) -> Naive {
+        let regexes = scanner
+            .detectors()
+            .map(|d| {
+                RegexBuilder::new(d.pattern())
+                    .unicode(false)
+                    .build()
+                    .unwrap_or_else(|e| panic!("{}: {e}", d.id()))
+            })
+            .collect();
+        Naive { regexes }
+    }
+
+    /// Total matches of every regex over `hay`.
+    pub fn count(&self, hay: &[u8]) -> usize {
+        self.regexes.iter().map(|r| r.find_iter(hay).count()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_are_extracted_in_order() {
+        let jsonl = "{\"text\":\"a\",\"spans\":[{}, {}]}\n\n\
+                     {\"text\":\"b\"}\n";
+        let c = parse_corpus(jsonl).unwrap();
+        assert_eq!(c.texts, ["a", "b"]);
+        assert_eq!(c.gold_spans, 2);
+        assert!(parse_corpus("{\"x\":1}").is_err());
+        assert!(parse_corpus("not json").is_err());
+    }
+
+    #[test]
+    fn haystack_repeats_to_size() {
+        let texts = vec!["ab".to_string(), "cd".to_string()];
+        let hay = haystack(&texts, 12);
+        assert_eq!(hay, b"ab\ncd\nab\ncd\nab\ncd");
+        assert!(haystack(&[], 12).is_empty());
+    }
+
+    #[test]
+    fn naive_baseline_compiles_and_counts() {
+        let scanner = Scanner::new().unwrap();
+        let naive = Naive::new(&scanner);
+        assert!(naive.count(b"mail jane.doe@acme.io now") > 0);
+        assert!(!synthetic_haystack(&scanner).is_empty());
+    }
+}

@@ -11,13 +11,15 @@ use criterion::{
 use hush_benches::{load_haystack, synthetic_haystack, Naive, CORPORA};
 use hush_detect::Scanner;
 
-/// The haystacks to time: every generated corpus, or a synthetic one if
-/// `cargo xtask corpus` has not been run.
-fn haystacks(scanner: &Scanner) -> Vec<(String, Vec<u8>, bool)> {
-    let mut out: Vec<(String, Vec<u8>, bool)> = CORPORA
+/// The haystacks to time, with their gold entity counts: every generated
+/// corpus, or a synthetic one (gold count unknown) if `cargo xtask corpus`
+/// has not been run.
+fn haystacks(scanner: &Scanner) -> Vec<(String, Vec<u8>, Option<usize>)> {
+    let mut out: Vec<(String, Vec<u8>, Option<usize>)> = CORPORA
         .iter()
         .filter_map(|&name| {
-            load_haystack(name).map(|(hay, has)| (name.to_string(), hay, has))
+            load_haystack(name)
+                .map(|(hay, gold)| (name.to_string(), hay, Some(gold)))
         })
         .collect();
     if out.is_empty() {
@@ -25,7 +27,7 @@ fn haystacks(scanner: &Scanner) -> Vec<(String, Vec<u8>, bool)> {
             "no corpora/*.jsonl (run `cargo xtask corpus`); \
              using a synthetic haystack"
         );
-        out.push(("synthetic".to_string(), synthetic_haystack(scanner), true));
+        out.push(("synthetic".to_string(), synthetic_haystack(scanner), None));
     }
     out
 }
@@ -33,17 +35,22 @@ fn haystacks(scanner: &Scanner) -> Vec<(String, Vec<u8>, bool)> {
 fn scan(c: &mut Criterion) {
     let scanner = Scanner::new().expect("built-in rules build");
     let naive = Naive::new(&scanner);
-    for (name, hay, has_entities) in haystacks(&scanner) {
-        // Counts computed once, checked on every timed run below so a
-        // benchmark can never time a scanner that silently finds nothing.
+    for (name, hay, gold) in haystacks(&scanner) {
+        // The workload is checked before it is timed: on a generated
+        // corpus hush must report exactly its gold entities (the
+        // evaluation's F1 is 1.0 there), and every timed run below must
+        // report the same count again.
         let expected = scanner.scan(&hay).len();
+        if let Some(gold) = gold {
+            assert_eq!(expected, gold, "{name}: findings != gold entities");
+        }
         let naive_expected = naive.count(&hay);
         eprintln!(
             "{name}: {} bytes, hush {expected} findings, \
              naive {naive_expected} matches",
             hay.len()
         );
-        if has_entities {
+        if gold.is_none_or(|g| g > 0) {
             assert!(expected > 0, "{name}: hush found nothing");
             assert!(naive_expected > 0, "{name}: naive found nothing");
         }

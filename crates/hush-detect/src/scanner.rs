@@ -1275,8 +1275,11 @@ impl Scanner {
         }
         let mut score = spec.score;
         if let Some(ctx) = &c.context {
-            let after = spec.context_after && has_word(ctx, hay, e, hi);
-            if has_word(ctx, hay, lo, s) || after {
+            // Before first: a hit there makes the (equal-cost) search
+            // after the match unnecessary.
+            if has_word(ctx, hay, lo, s)
+                || (spec.context_after && has_word(ctx, hay, e, hi))
+            {
                 score = spec
                     .context_score
                     .unwrap_or((spec.score + spec.context_boost).min(1.0));

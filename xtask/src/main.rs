@@ -4,6 +4,7 @@
 mod corpus;
 mod eval;
 mod rules_check;
+mod throughput;
 
 use std::path::PathBuf;
 
@@ -24,6 +25,8 @@ enum Cmd {
     Eval(eval::Args),
     /// Compile every rule alone and together and run its examples.
     RulesCheck(rules_check::Args),
+    /// Single-thread scan throughput on large generated inputs.
+    Throughput(throughput::Args),
 }
 
 /// The repository root (the parent of `xtask/`).
@@ -37,5 +40,6 @@ fn main() -> anyhow::Result<()> {
         Cmd::Corpus(args) => corpus::run(args),
         Cmd::Eval(args) => eval::run(args, &project_root()),
         Cmd::RulesCheck(args) => rules_check::run(args),
+        Cmd::Throughput(args) => throughput::run(args),
     }
 }

@@ -1,0 +1,115 @@
+//! Normalisation of values before they are keyed.
+//!
+//! Trivial variants of one value must get one pseudonym: `Jane.Roe@ACME.io`
+//! and `Jane.Roe@acme.io`, `4111 1111 1111 1111` and `4111-1111-1111-1111`,
+//! `Jane  Roe` and `Jane Roe`. Each kind says which differences are
+//! trivial. The rules are deliberately conservative: the local part of an
+//! e-mail address keeps its case (RFC 5321 makes it significant), and a
+//! name keeps its case, only its whitespace is collapsed.
+
+use hush_detect::Kind;
+
+/// Writes the normal form of `value` for `kind` into `out` (cleared
+/// first). Two values with the same normal form get the same pseudonym.
+///
+/// - `EMAIL`: the domain is lower-cased, the local part is kept.
+/// - `PHONE`, `CREDIT_CARD`, `SSN`, `US_ITIN`: digits only (a leading `+`
+///   is kept for phones).
+/// - `IBAN`, `MAC_ADDRESS`, `CRYPTO_WALLET` (hex forms), `ID_NUMBER`:
+///   separators removed, upper-cased, except for wallets, whose case can
+///   be significant (base58), so only whitespace is removed.
+/// - `IP_ADDRESS`: lower-cased.
+/// - everything else (names, places, secrets, URLs, dates): runs of
+///   whitespace collapsed to one space, trimmed.
+///
+/// # Example
+///
+/// ```
+/// use hush_detect::Kind;
+/// use hush_vault::normalise;
+///
+/// let mut out = String::new();
+/// normalise(Kind::Email, "Jane.Roe@ACME.io", &mut out);
+/// assert_eq!(out, "Jane.Roe@acme.io");
+/// normalise(Kind::CreditCard, "4111-1111 1111-1111", &mut out);
+/// assert_eq!(out, "4111111111111111");
+/// normalise(Kind::Person, " Jane \n Roe ", &mut out);
+/// assert_eq!(out, "Jane Roe");
+/// ```
+pub fn normalise(kind: Kind, value: &str, out: &mut String) {
+    out.clear();
+    match kind {
+        Kind::Email => match value.trim().rfind('@') {
+            Some(at) => {
+                let v = value.trim();
+                out.push_str(&v[..at]);
+                out.push('@');
+                for c in v[at + 1..].chars() {
+                    out.extend(c.to_lowercase());
+                }
+            }
+            None => out.push_str(value.trim()),
+        },
+        Kind::Phone => {
+            if value.trim_start().starts_with('+') {
+                out.push('+');
+            }
+            out.extend(value.chars().filter(char::is_ascii_digit));
+        }
+        Kind::CreditCard | Kind::Ssn | Kind::UsItin => {
+            out.extend(value.chars().filter(char::is_ascii_digit));
+        }
+        Kind::Iban | Kind::MacAddress | Kind::IdNumber => {
+            for c in value.chars().filter(|c| c.is_alphanumeric()) {
+                out.extend(c.to_uppercase());
+            }
+        }
+        Kind::CryptoWallet => {
+            out.extend(value.chars().filter(|c| !c.is_whitespace()));
+        }
+        Kind::IpAddress => {
+            for c in value.trim().chars() {
+                out.extend(c.to_lowercase());
+            }
+        }
+        _ => {
+            for word in value.split_whitespace() {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(word);
+            }
+        }
+    }
+    if out.is_empty() {
+        // A value made only of separators keeps its own form, so that it
+        // does not collide with every other such value.
+        out.push_str(value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(kind: Kind, v: &str) -> String {
+        let mut out = String::new();
+        normalise(kind, v, &mut out);
+        out
+    }
+
+    #[test]
+    fn variants_map_together() {
+        assert_eq!(n(Kind::Phone, "+1 (415) 555-0100"), "+14155550100");
+        assert_eq!(n(Kind::Phone, "415.555.0100"), "4155550100");
+        assert_eq!(
+            n(Kind::Iban, "de89 3704 0044 0532 0130 00"),
+            "DE89370400440532013000"
+        );
+        assert_eq!(n(Kind::MacAddress, "aa:bb:cc:dd:ee:ff"), "AABBCCDDEEFF");
+        assert_eq!(n(Kind::IpAddress, "FE80::1"), "fe80::1");
+        assert_eq!(n(Kind::Email, "a@B.c"), "a@b.c");
+        assert_eq!(n(Kind::Email, "A@b.c"), "A@b.c");
+        assert_eq!(n(Kind::Phone, "--"), "--");
+    }
+}

@@ -1,0 +1,1804 @@
+//! The vault: pseudonymise, restore, forget, purge, export, rotate.
+//!
+//! One [`Vault`] owns a [`Storage`] and an in-memory index of every entry
+//! (the values are decrypted into memory on open, so that a warm lookup
+//! touches no file and no cipher). The index is two hash tables of entry
+//! numbers: one keyed by (scope, kind, operator, normalised value), one by
+//! (scope, kind, code) for tags and (scope, text) for surrogates. Writes
+//! go through the storage lock, catch up with records written by other
+//! processes first, and are acknowledged only after they are durable.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use hashbrown::HashTable;
+use hmac::{Hmac, Mac};
+use hush_detect::Kind;
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::error::Error;
+use crate::key::{Key, SubKey};
+use crate::normalise::normalise;
+use crate::policy::{kind_index, Operator, Policy};
+use crate::restore::TagMatcher;
+use crate::storage::{FileStorage, MemoryStorage, Storage};
+use crate::surrogate::surrogate;
+
+/// Last-used times are persisted when they moved by at least this much.
+const TOUCH_GRANULARITY: u64 = 60;
+const OP_TAG: u8 = 0;
+const OP_SURROGATE: u8 = 1;
+
+/// A pseudonymisation vault: reversible mappings, encrypted at rest.
+///
+/// A vault is `Send + Sync`; all methods take `&self` and serialise on an
+/// internal mutex. Several processes may open the same file; see
+/// [`FileStorage`] for the locking model. Work happens in a [`Scope`]:
+/// pseudonyms of one scope cannot be linked to those of another.
+///
+/// # Example
+///
+/// ```
+/// use hush_detect::Kind;
+/// use hush_vault::{Key, Policy, Vault};
+///
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("team.hushvault");
+/// let key = Key::generate()?;
+/// let vault = Vault::open(&path, key.clone(), Policy::default())?;
+/// let chat = vault.scope("chat-42");
+/// let p = chat.pseudonymise(Kind::Email, "jane.roe@acme.io")?;
+/// assert!(p.starts_with("[[EMAIL-"));
+/// drop(vault);
+///
+/// // Another process, later: same key, same pseudonym, same value back.
+/// let vault = Vault::open(&path, key, Policy::default())?;
+/// let chat = vault.scope("chat-42");
+/// assert_eq!(chat.pseudonymise(Kind::Email, "jane.roe@ACME.io")?, p);
+/// let answer = format!("I wrote to {}'s inbox.", p.trim_matches(['[', ']']));
+/// let back = chat.restore(&answer)?;
+/// assert_eq!(back.text(), "I wrote to jane.roe@acme.io's inbox.");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Vault {
+    inner: Mutex<Inner>,
+    policy: Policy,
+    matcher: TagMatcher,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let inner = self.lock();
+        f.debug_struct("Vault")
+            .field("location", &inner.storage.location())
+            .field("entries", &inner.entries.len())
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    storage: Box<dyn Storage>,
+    key: Key,
+    aead: XChaCha20Poly1305,
+    header: Header,
+    cursor: u64,
+    nonce_prefix: [u8; 16],
+    nonce_counter: u64,
+    scopes: Vec<ScopeState>,
+    scope_ids: HashMap<String, u32>,
+    entries: Vec<Entry>,
+    by_value: HashTable<u32>,
+    by_pseudonym: HashTable<u32>,
+    hasher: std::hash::RandomState,
+    scratch: Zeroizing<String>,
+    dirty: Vec<u32>,
+}
+
+struct ScopeState {
+    name: String,
+    code_key: SubKey,
+    surrogate_key: SubKey,
+    hash_key: SubKey,
+    /// Surrogate texts of this scope, for exact matching in restore;
+    /// rebuilt when a surrogate was added.
+    surrogates: Option<(AhoCorasick, Vec<u32>)>,
+}
+
+struct Entry {
+    scope: u32,
+    kind: u8,
+    op: u8,
+    dirty: bool,
+    pseudonym: Box<str>,
+    value: Box<str>,
+    /// The normal form, when it differs from `value`.
+    norm: Option<Box<str>>,
+    created: u64,
+    last_used: u64,
+    stored_used: u64,
+}
+
+impl Entry {
+    fn norm(&self) -> &str {
+        self.norm.as_deref().unwrap_or(&self.value)
+    }
+
+    /// The code digits of a tag: the last run of digits.
+    fn code(&self) -> &str {
+        let p = &*self.pseudonym;
+        let end = p.rfind(|c: char| c.is_ascii_digit()).map_or(0, |i| i + 1);
+        let start =
+            p[..end].rfind(|c: char| !c.is_ascii_digit()).map_or(0, |i| i + 1);
+        &p[start..end]
+    }
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        self.value.zeroize();
+        if let Some(n) = self.norm.as_deref_mut() {
+            n.zeroize();
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+struct Header {
+    vault_id: [u8; 16],
+    generation: [u8; 16],
+    key_check: [u8; 32],
+    created: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+enum Record {
+    Entry {
+        scope: String,
+        kind: String,
+        op: u8,
+        pseudonym: String,
+        value: String,
+        norm: Option<String>,
+        created: u64,
+        last_used: u64,
+    },
+    Touch {
+        scope: String,
+        items: Vec<(String, u64)>,
+    },
+}
+
+impl Drop for Record {
+    fn drop(&mut self) {
+        if let Record::Entry { value, norm, .. } = self {
+            value.zeroize();
+            norm.zeroize();
+        }
+    }
+}
+
+/// The result of [`Scope::restore`]: the text with original values put
+/// back, how many pseudonyms were restored, and the pseudonym-shaped
+/// strings that this scope did not issue (or that were forgotten), which
+/// are left in the text as they were.
+///
+/// # Example
+///
+/// ```
+/// use hush_vault::{Key, Policy, Vault};
+///
+/// let vault = Vault::in_memory(Key::generate()?, Policy::default())?;
+/// let r = vault.scope("s").restore("Ask [[PERSON-123456]].")?;
+/// assert_eq!(r.text(), "Ask [[PERSON-123456]].");
+/// assert_eq!(r.restored(), 0);
+/// assert_eq!(r.unresolved(), ["[[PERSON-123456]]"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Restored {
+    text: Zeroizing<String>,
+    restored: usize,
+    unresolved: Vec<String>,
+}
+
+impl std::fmt::Debug for Restored {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Restored")
+            .field("text", &"<hidden>")
+            .field("restored", &self.restored)
+            .field("unresolved", &self.unresolved)
+            .finish()
+    }
+}
+
+impl Restored {
+    /// The restored text.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_vault::{Key, Policy, Vault};
+    ///
+    /// let vault = Vault::in_memory(Key::generate()?, Policy::default())?;
+    /// assert_eq!(vault.scope("s").restore("plain")?.text(), "plain");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Takes the restored text.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_vault::{Key, Policy, Vault};
+    ///
+    /// let vault = Vault::in_memory(Key::generate()?, Policy::default())?;
+    /// let text: String = vault.scope("s").restore("plain")?.into_text();
+    /// assert_eq!(text, "plain");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn into_text(mut self) -> String {
+        std::mem::take(&mut *self.text)
+    }
+
+    /// How many pseudonyms were replaced by their values.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_detect::Kind;
+    /// use hush_vault::{Key, Policy, Vault};
+    ///
+    /// let vault = Vault::in_memory(Key::generate()?, Policy::default())?;
+    /// let s = vault.scope("s");
+    /// let p = s.pseudonymise(Kind::Phone, "+1 415 555 2671")?;
+    /// assert_eq!(s.restore(&format!("{p} and {p}"))?.restored(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn restored(&self) -> usize {
+        self.restored
+    }
+
+    /// Tag-shaped strings seen but not resolved, as they were written.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_vault::{Key, Policy, Vault};
+    ///
+    /// let vault = Vault::in_memory(Key::generate()?, Policy::default())?;
+    /// let r = vault.scope("s").restore("EMAIL-000001")?;
+    /// assert_eq!(r.unresolved(), ["EMAIL-000001"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn unresolved(&self) -> &[String] {
+        &self.unresolved
+    }
+}
+
+/// Counts for `hush vault stats`.
+///
+/// # Example
+///
+/// ```
+/// use hush_detect::Kind;
+/// use hush_vault::{Key, Policy, Vault};
+///
+/// let vault = Vault::in_memory(Key::generate()?, Policy::default())?;
+/// vault.scope("a").pseudonymise(Kind::Email, "a@b.io")?;
+/// let stats = vault.stats()?;
+/// assert_eq!(stats.entries, 1);
+/// assert_eq!(stats.scopes[0].name, "a");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Entries in the vault.
+    pub entries: usize,
+    /// Bytes of storage used (the file size for a file vault).
+    pub stored_bytes: u64,
+    /// Per scope, in name order.
+    pub scopes: Vec<ScopeStats>,
+}
+
+/// Counts for one scope.
+///
+/// # Example
+///
+/// ```
+/// use hush_vault::ScopeStats;
+///
+/// let s = ScopeStats::default();
+/// assert_eq!(s.entries, 0);
+/// ```
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct ScopeStats {
+    /// The scope name.
+    pub name: String,
+    /// Entries in this scope.
+    pub entries: usize,
+    /// Entries per kind name.
+    pub by_kind: Vec<(String, usize)>,
+    /// The oldest creation time (seconds since the Unix epoch).
+    pub oldest_created: Option<u64>,
+    /// The oldest last-use time (seconds since the Unix epoch).
+    pub oldest_used: Option<u64>,
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+fn hmac(key: &SubKey, parts: &[&[u8]]) -> [u8; 32] {
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&key.0[..])
+        .expect("HMAC takes any key length");
+    for p in parts {
+        m.update(p);
+    }
+    m.finalize().into_bytes().into()
+}
+
+fn random16() -> Result<[u8; 16], Error> {
+    let mut b = [0u8; 16];
+    getrandom::getrandom(&mut b)
+        .map_err(|_| Error::key("no operating-system random source"))?;
+    Ok(b)
+}
+
+impl Vault {
+    /// Opens the vault file at `path`, creating it (and its directory)
+    /// when it does not exist.
+    ///
+    /// # Errors
+    ///
+    /// On I/O errors; when the file is not a vault, is corrupt, was
+    /// created with another key or by a newer hush. The message names
+    /// the file.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_vault::{Key, Policy, Vault};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let v = Vault::open(dir.path().join("v"), Key::generate()?, Policy::default())?;
+    /// assert_eq!(v.stats()?.entries, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open(
+        path: impl Into<PathBuf>,
+        key: Key,
+        policy: Policy,
+    ) -> Result<Vault, Error> {
+        Vault::with_storage(Box::new(FileStorage::new(path)?), key, policy)
+    }
+
+    /// A vault that lives only in memory.
+    ///
+    /// # Errors
+    ///
+    /// Only when the operating system has no random source.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_vault::{Key, Policy, Vault};
+    ///
+    /// let v = Vault::in_memory(Key::generate()?, Policy::default())?;
+    /// # Ok::<(), hush_vault::Error>(())
+    /// ```
+    pub fn in_memory(key: Key, policy: Policy) -> Result<Vault, Error> {
+        Vault::with_storage(Box::new(MemoryStorage::new()), key, policy)
+    }
+
+    /// Opens a vault on any [`Storage`] backend.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Vault::open`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_vault::{Key, MemoryStorage, Policy, Vault};
+    ///
+    /// let s = Box::new(MemoryStorage::new());
+    /// let v = Vault::with_storage(s, Key::generate()?, Policy::default())?;
+    /// # Ok::<(), hush_vault::Error>(())
+    /// ```
+    pub fn with_storage(
+        mut storage: Box<dyn Storage>,
+        key: Key,
+        policy: Policy,
+    ) -> Result<Vault, Error> {
+        storage.lock(true)?;
+        let r = Inner::open(storage, key);
+        let mut inner = r?;
+        inner.storage.unlock();
+        inner.dirty.clear();
+        let matcher = TagMatcher::new(&policy);
+        Ok(Vault { inner: Mutex::new(inner), policy, matcher })
+    }
+
+    /// The default vault file: `<data dir>/hush/default.hushvault` (for
+    /// example `~/.local/share/hush/default.hushvault` on Linux).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// if let Some(p) = hush_vault::Vault::default_path() {
+    ///     assert!(p.ends_with("hush/default.hushvault"));
+    /// }
+    /// ```
+    pub fn default_path() -> Option<PathBuf> {
+        dirs::data_dir().map(|d| d.join("hush").join("default.hushvault"))
+    }
+
+    /// The default key file: `<data dir>/hush/key`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// if let Some(p) = hush_vault::Vault::default_key_path() {
+    ///     assert!(p.ends_with("hush/key"));
+    /// }
+    /// ```
+    pub fn default_key_path() -> Option<PathBuf> {
+        dirs::data_dir().map(|d| d.join("hush").join("key"))
+    }
+
+    /// A handle on one scope (a conversation, a tenant, a project).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_detect::Kind;
+    /// use hush_vault::{Key, Policy, Vault};
+    ///
+    /// let vault = Vault::in_memory(Key::generate()?, Policy::default())?;
+    /// let a = vault.scope("a").pseudonymise(Kind::Email, "x@y.io")?;
+    /// let b = vault.scope("b").pseudonymise(Kind::Email, "x@y.io")?;
+    /// assert_ne!(a, b); // scopes are unlinkable
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn scope(&self, name: &str) -> Scope<'_> {
+        let mut inner = self.lock();
+        let id = inner.scope_id(name);
+        Scope { vault: self, id }
+    }
+
+    /// The policy the vault was opened with.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_detect::Kind;
+    /// use hush_vault::{Key, Operator, Policy, Vault};
+    ///
+    /// let v = Vault::in_memory(Key::generate()?, Policy::default())?;
+    /// assert_eq!(v.policy().operator(Kind::Email), Operator::Tag);
+    /// # Ok::<(), hush_vault::Error>(())
+    /// ```
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Counts per scope and kind, ages, storage size (after reading what
+    /// other processes added).
+    ///
+    /// # Errors
+    ///
+    /// When the storage cannot be read.
+    ///
+    /// # Example
+    ///
+    /// See [`Stats`].
+    pub fn stats(&self) -> Result<Stats, Error> {
+        let mut inner = self.lock();
+        inner.catch_up(false)?;
+        let mut scopes: Vec<ScopeStats> = inner
+            .scopes
+            .iter()
+            .map(|s| ScopeStats { name: s.name.clone(), ..Default::default() })
+            .collect();
+        let mut kinds: Vec<HashMap<u8, usize>> =
+            vec![HashMap::new(); scopes.len()];
+        for e in &inner.entries {
+            let s = &mut scopes[e.scope as usize];
+            s.entries += 1;
+            s.oldest_created =
+                Some(s.oldest_created.map_or(e.created, |t| t.min(e.created)));
+            s.oldest_used = Some(
+                s.oldest_used.map_or(e.last_used, |t| t.min(e.last_used)),
+            );
+            *kinds[e.scope as usize].entry(e.kind).or_default() += 1;
+        }
+        for (s, k) in scopes.iter_mut().zip(kinds) {
+            let mut v: Vec<(String, usize)> = k
+                .into_iter()
+                .map(|(k, n)| (Kind::ALL[k as usize].as_str().to_string(), n))
+                .collect();
+            v.sort();
+            s.by_kind = v;
+        }
+        scopes.retain(|s| s.entries > 0);
+        scopes.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(Stats {
+            entries: inner.entries.len(),
+            stored_bytes: inner.cursor,
+            scopes,
+        })
+    }
+
+    /// Removes every entry (in every scope) not used for `max_age_secs`
+    /// seconds, rewriting the storage so that their encrypted values are
+    /// gone from it; returns how many were removed.
+    ///
+    /// # Errors
+    ///
+    /// When the storage cannot be read or rewritten.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_detect::Kind;
+    /// use hush_vault::{Key, Policy, Vault};
+    ///
+    /// let vault = Vault::in_memory(Key::generate()?, Policy::default())?;
+    /// vault.scope("s").pseudonymise(Kind::Email, "a@b.io")?;
+    /// assert_eq!(vault.purge_older_than(30 * 86400)?, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn purge_older_than(&self, max_age_secs: u64) -> Result<usize, Error> {
+        let cutoff = now().saturating_sub(max_age_secs);
+        let mut inner = self.lock();
+        inner.rewrite(|e| e.last_used >= cutoff, None)
+    }
+
+    /// Re-encrypts the whole vault under `new_key` (a rewrite: new
+    /// records, new header), then uses it. Pseudonyms already issued stay
+    /// as they are; new values get codes derived from the new key.
+    ///
+    /// # Errors
+    ///
+    /// When the storage cannot be read or rewritten.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_vault::{Key, Policy, Vault};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("v");
+    /// let vault = Vault::open(&path, Key::generate()?, Policy::default())?;
+    /// let new = Key::generate()?;
+    /// vault.rotate_key(new.clone())?;
+    /// drop(vault);
+    /// Vault::open(&path, new, Policy::default())?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn rotate_key(&self, new_key: Key) -> Result<(), Error> {
+        let mut inner = self.lock();
+        inner.rewrite(|_| true, Some(new_key)).map(|_| ())
+    }
+
+    /// Writes every entry as JSON Lines: `scope`, `kind`, `operator`,
+    /// `pseudonym`, `created`, `last_used`, and either `sealed` (the value
+    /// encrypted under an export subkey of the vault key, hex: nonce then
+    /// ciphertext) or, with `reveal`, `value` in plain text.
+    ///
+    /// # Errors
+    ///
+    /// When the storage cannot be read or `out` cannot be written.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_detect::Kind;
+    /// use hush_vault::{Key, Policy, Vault};
+    ///
+    /// let vault = Vault::in_memory(Key::generate()?, Policy::default())?;
+    /// vault.scope("s").pseudonymise(Kind::Email, "a@b.io")?;
+    /// let mut out = Vec::new();
+    /// vault.export(false, &mut out)?;
+    /// let text = String::from_utf8(out)?;
+    /// assert!(text.contains("\"sealed\"") && !text.contains("a@b.io"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn export(
+        &self,
+        reveal: bool,
+        out: &mut dyn Write,
+    ) -> Result<(), Error> {
+        let mut inner = self.lock();
+        inner.catch_up(false)?;
+        let export_key = inner.key.derive(b"export", &[]);
+        let aead = XChaCha20Poly1305::new_from_slice(&export_key.0[..])
+            .expect("32-byte key");
+        let loc = inner.storage.location().to_path_buf();
+        let werr =
+            |e| Error::io(Path::new("<export>"), "cannot write export", e);
+        for e in &inner.entries {
+            let scope = &inner.scopes[e.scope as usize].name;
+            let mut obj = serde_json::Map::new();
+            obj.insert("scope".into(), scope.clone().into());
+            obj.insert(
+                "kind".into(),
+                Kind::ALL[e.kind as usize].as_str().into(),
+            );
+            let op = if e.op == OP_TAG { "tag" } else { "surrogate" };
+            obj.insert("operator".into(), op.into());
+            obj.insert("pseudonym".into(), e.pseudonym.to_string().into());
+            obj.insert("created".into(), e.created.into());
+            obj.insert("last_used".into(), e.last_used.into());
+            if reveal {
+                obj.insert("value".into(), e.value.to_string().into());
+            } else {
+                let nonce = {
+                    let mut n = [0u8; 24];
+                    getrandom::getrandom(&mut n)
+                        .map_err(|_| Error::key("no random source"))?;
+                    n
+                };
+                let ct = aead
+                    .encrypt(XNonce::from_slice(&nonce), e.value.as_bytes())
+                    .map_err(|_| Error::corrupt(&loc, 0, "cannot seal"))?;
+                let mut sealed = hex::encode(nonce);
+                sealed.push_str(&hex::encode(ct));
+                obj.insert("sealed".into(), sealed.into());
+            }
+            let mut line = Zeroizing::new(
+                serde_json::to_string(&serde_json::Value::Object(obj))
+                    .expect("JSON of strings and numbers"),
+            );
+            line.push('\n');
+            out.write_all(line.as_bytes()).map_err(werr)?;
+        }
+        out.flush().map_err(werr)
+    }
+
+    /// Persists last-used times that moved (also done on drop).
+    ///
+    /// # Errors
+    ///
+    /// When the storage cannot be written.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_vault::{Key, Policy, Vault};
+    ///
+    /// let vault = Vault::in_memory(Key::generate()?, Policy::default())?;
+    /// vault.flush()?;
+    /// # Ok::<(), hush_vault::Error>(())
+    /// ```
+    pub fn flush(&self) -> Result<(), Error> {
+        self.lock().flush_touches()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Drop for Vault {
+    fn drop(&mut self) {
+        let _ = self.lock().flush_touches();
+    }
+}
+
+/// One scope of a vault: pseudonyms are deterministic within it and
+/// unlinkable across scopes.
+///
+/// # Example
+///
+/// ```
+/// use hush_detect::Kind;
+/// use hush_vault::{Key, Policy, Vault};
+///
+/// let vault = Vault::in_memory(Key::generate()?, Policy::default())?;
+/// let s = vault.scope("ticket-9");
+/// let p = s.pseudonymise(Kind::Person, "Jane Roe")?;
+/// assert_eq!(s.restore(&p)?.text(), "Jane Roe");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy)]
+pub struct Scope<'v> {
+    vault: &'v Vault,
+    id: u32,
+}
+
+impl std::fmt::Debug for Scope<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scope").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+impl Scope<'_> {
+    /// Replaces one value by the policy's operator for its kind. For
+    /// `tag` and `surrogate` the mapping is stored (durably, before this
+    /// returns) or looked up; the same normalised value always gets the
+    /// same pseudonym in this scope.
+    ///
+    /// # Errors
+    ///
+    /// When a new mapping cannot be stored.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_detect::Kind;
+    /// use hush_vault::{Key, Operator, Policy, Vault};
+    ///
+    /// let policy = Policy::default()
+    ///     .with_operator(Kind::CreditCard, Operator::Mask { keep: 4 })?;
+    /// let vault = Vault::in_memory(Key::generate()?, policy)?;
+    /// let s = vault.scope("s");
+    /// assert_eq!(
+    ///     s.pseudonymise(Kind::CreditCard, "4111 1111 1111 1111")?,
+    ///     "**** **** **** 1111"
+    /// );
+    /// let a = s.pseudonymise(Kind::Email, "Jane@Acme.io")?;
+    /// assert_eq!(s.pseudonymise(Kind::Email, "Jane@ACME.IO")?, a);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn pseudonymise(
+        &self,
+        kind: Kind,
+        value: &str,
+    ) -> Result<String, Error> {
+        let mut out = self.pseudonymise_batch(&[(kind, value)])?;
+        Ok(out.pop().unwrap_or_default())
+    }
+
+    /// [`Scope::pseudonymise`] for many values, with one storage write
+    /// (and one `fsync`) for all the new mappings.
+    ///
+    /// # Errors
+    ///
+    /// When new mappings cannot be stored; then none of them is.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_detect::Kind;
+    /// use hush_vault::{Key, Policy, Vault};
+    ///
+    /// let vault = Vault::in_memory(Key::generate()?, Policy::default())?;
+    /// let out = vault.scope("s").pseudonymise_batch(&[
+    ///     (Kind::Email, "a@b.io"),
+    ///     (Kind::Email, "c@d.io"),
+    ///     (Kind::Email, "a@b.io"),
+    /// ])?;
+    /// assert_eq!(out[0], out[2]);
+    /// assert_ne!(out[0], out[1]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn pseudonymise_batch(
+        &self,
+        items: &[(Kind, &str)],
+    ) -> Result<Vec<String>, Error> {
+        let policy = &self.vault.policy;
+        let mut inner = self.vault.lock();
+        let t = now();
+        let mut out = Vec::with_capacity(items.len());
+        let mut missing = Vec::new();
+        for (i, &(kind, value)) in items.iter().enumerate() {
+            let op = policy.operator(kind);
+            let code = match op {
+                Operator::Tag => OP_TAG,
+                Operator::Surrogate => OP_SURROGATE,
+                _ => {
+                    out.push(
+                        inner.irreversible(policy, self.id, kind, op, value),
+                    );
+                    continue;
+                }
+            };
+            match inner.lookup_value(self.id, kind, code, value, t) {
+                Some(p) => out.push(p),
+                None => {
+                    out.push(String::new());
+                    missing.push(i);
+                }
+            }
+        }
+        if !missing.is_empty() {
+            inner.insert_missing(
+                policy, self.id, items, &missing, &mut out, t,
+            )?;
+        }
+        Ok(out)
+    }
+
+    /// Puts original values back in place of the pseudonyms this scope
+    /// issued. Tags are found however a model echoed them (case,
+    /// brackets, escapes, line breaks; see the crate docs); surrogates
+    /// only on an exact match. Pseudonym-shaped strings this scope did not
+    /// issue are left as they are and reported in
+    /// [`Restored::unresolved`].
+    ///
+    /// # Errors
+    ///
+    /// When the storage cannot be read (to see mappings added by another
+    /// process since this one last looked).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_detect::Kind;
+    /// use hush_vault::{Key, Policy, Vault};
+    ///
+    /// let vault = Vault::in_memory(Key::generate()?, Policy::default())?;
+    /// let s = vault.scope("s");
+    /// let p = s.pseudonymise(Kind::Email, "jane@acme.io")?;
+    /// let code = p.trim_matches(['[', ']']).replace("EMAIL", "Email");
+    /// let r = s.restore(&format!("Mail ({code}) or [[PERSON-999999]]."))?;
+    /// assert_eq!(r.text(), "Mail (jane@acme.io) or [[PERSON-999999]].");
+    /// assert_eq!(r.unresolved(), ["[[PERSON-999999]]"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn restore(&self, text: &str) -> Result<Restored, Error> {
+        let vault = self.vault;
+        let mut inner = vault.lock();
+        let tags = vault.matcher.find_all(text);
+        // Resolve tags; catch up with other processes once if needed.
+        let mut resolved: Vec<Option<u32>> = tags
+            .iter()
+            .map(|m| inner.lookup_tag(&vault.policy, self.id, m.label, m.code))
+            .collect();
+        if resolved.iter().any(Option::is_none) && inner.has_news()? {
+            inner.catch_up(false)?;
+            resolved = tags
+                .iter()
+                .map(|m| {
+                    inner.lookup_tag(&vault.policy, self.id, m.label, m.code)
+                })
+                .collect();
+        }
+        let mut spans: Vec<(usize, usize, Option<u32>)> = tags
+            .iter()
+            .zip(&resolved)
+            .map(|(m, r)| (m.start, m.end, *r))
+            .collect();
+        // Surrogates: exact matches only, not overlapping a tag.
+        for (s, e, idx) in inner.surrogate_matches(self.id, text) {
+            if !spans.iter().any(|&(a, b, _)| s < b && a < e) {
+                spans.push((s, e, Some(idx)));
+            }
+        }
+        spans.sort_by_key(|s| s.0);
+        let t = now();
+        let mut out = Zeroizing::new(String::with_capacity(text.len()));
+        let mut last = 0;
+        let mut restored = 0;
+        let mut unresolved = Vec::new();
+        for (s, e, idx) in spans {
+            out.push_str(&text[last..s]);
+            match idx {
+                Some(i) => {
+                    inner.touch(i, t);
+                    out.push_str(&inner.entries[i as usize].value);
+                    restored += 1;
+                }
+                None => {
+                    out.push_str(&text[s..e]);
+                    unresolved.push(text[s..e].to_string());
+                }
+            }
+            last = e;
+        }
+        out.push_str(&text[last..]);
+        Ok(Restored { text: out, restored, unresolved })
+    }
+
+    /// Right to erasure: removes the entry of a value (of any kind) or of
+    /// a pseudonym from this scope and rewrites the storage without it.
+    /// Afterwards, restoring that pseudonym fails (it is reported as
+    /// unresolved). Returns how many entries were removed.
+    ///
+    /// # Errors
+    ///
+    /// When nothing in this scope matches (the message does not repeat
+    /// the argument), or the storage cannot be rewritten.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_detect::Kind;
+    /// use hush_vault::{Key, Policy, Vault};
+    ///
+    /// let vault = Vault::in_memory(Key::generate()?, Policy::default())?;
+    /// let s = vault.scope("s");
+    /// let p = s.pseudonymise(Kind::Email, "jane@acme.io")?;
+    /// assert_eq!(s.forget("jane@acme.io")?, 1);
+    /// assert_eq!(s.restore(&p)?.unresolved(), [p.as_str()]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn forget(&self, value_or_pseudonym: &str) -> Result<usize, Error> {
+        let vault = self.vault;
+        let mut inner = vault.lock();
+        inner.catch_up(false)?;
+        let mut doomed: Vec<u32> = Vec::new();
+        for m in vault.matcher.find_all(value_or_pseudonym) {
+            if m.start == 0 && m.end == value_or_pseudonym.len() {
+                if let Some(i) =
+                    inner.lookup_tag(&vault.policy, self.id, m.label, m.code)
+                {
+                    doomed.push(i);
+                }
+            }
+        }
+        if let Some(i) = inner.lookup_surrogate(self.id, value_or_pseudonym) {
+            doomed.push(i);
+        }
+        for &kind in Kind::ALL {
+            for op in [OP_TAG, OP_SURROGATE] {
+                if let Some(i) =
+                    inner.find_value(self.id, kind, op, value_or_pseudonym)
+                {
+                    doomed.push(i);
+                }
+            }
+        }
+        if doomed.is_empty() {
+            return Err(Error::not_found(
+                "no entry for that value or pseudonym",
+            ));
+        }
+        doomed.sort_unstable();
+        doomed.dedup();
+        let scope = self.id;
+        let keys: Vec<(u8, Box<str>)> = doomed
+            .iter()
+            .map(|&i| {
+                let e = &inner.entries[i as usize];
+                (e.kind, e.pseudonym.clone())
+            })
+            .collect();
+        inner.rewrite(
+            |e| {
+                !(e.scope == scope
+                    && keys
+                        .iter()
+                        .any(|(k, p)| *k == e.kind && *p == e.pseudonym))
+            },
+            None,
+        )
+    }
+
+    /// Removes the entries of this scope not used for `max_age_secs`.
+    ///
+    /// # Errors
+    ///
+    /// When the storage cannot be read or rewritten.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_vault::{Key, Policy, Vault};
+    ///
+    /// let vault = Vault::in_memory(Key::generate()?, Policy::default())?;
+    /// assert_eq!(vault.scope("s").purge_older_than(0)?, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn purge_older_than(&self, max_age_secs: u64) -> Result<usize, Error> {
+        let cutoff = now().saturating_sub(max_age_secs);
+        let scope = self.id;
+        let mut inner = self.vault.lock();
+        inner.rewrite(|e| e.scope != scope || e.last_used >= cutoff, None)
+    }
+}
+
+impl Inner {
+    fn open(storage: Box<dyn Storage>, key: Key) -> Result<Inner, Error> {
+        let aead_key = key.derive(b"record aead", &[]);
+        let aead = XChaCha20Poly1305::new_from_slice(&aead_key.0[..])
+            .expect("32-byte key");
+        let mut inner = Inner {
+            storage,
+            key,
+            aead,
+            header: Header {
+                vault_id: [0; 16],
+                generation: [0; 16],
+                key_check: [0; 32],
+                created: 0,
+            },
+            cursor: 0,
+            nonce_prefix: random16()?,
+            nonce_counter: 0,
+            scopes: Vec::new(),
+            scope_ids: HashMap::new(),
+            entries: Vec::new(),
+            by_value: HashTable::new(),
+            by_pseudonym: HashTable::new(),
+            hasher: std::hash::RandomState::new(),
+            scratch: Zeroizing::new(String::new()),
+            dirty: Vec::new(),
+        };
+        match inner.storage.read_header() {
+            Err(e) => {
+                inner.storage.unlock();
+                return Err(e);
+            }
+            Ok(None) => {
+                let vault_id = random16()?;
+                inner.header = inner.new_header(vault_id)?;
+                let blob = postcard::to_allocvec(&inner.header)
+                    .expect("header encodes");
+                inner.cursor = match inner.storage.replace(&blob, &[]) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        inner.storage.unlock();
+                        return Err(e);
+                    }
+                };
+            }
+            Ok(Some(_)) => {
+                if let Err(e) = inner.reload() {
+                    inner.storage.unlock();
+                    return Err(e);
+                }
+            }
+        }
+        Ok(inner)
+    }
+
+    fn new_header(&self, vault_id: [u8; 16]) -> Result<Header, Error> {
+        Ok(Header {
+            vault_id,
+            generation: random16()?,
+            key_check: hmac(&self.key.derive(b"key check", &[]), &[&vault_id]),
+            created: now(),
+        })
+    }
+
+    fn loc(&self) -> PathBuf {
+        self.storage.location().to_path_buf()
+    }
+
+    fn parse_header(&self, blob: &[u8]) -> Result<Header, Error> {
+        let h: Header = postcard::from_bytes(blob).map_err(|_| {
+            Error::corrupt(&self.loc(), 16, "undecodable header")
+        })?;
+        let check = hmac(&self.key.derive(b"key check", &[]), &[&h.vault_id]);
+        if check != h.key_check {
+            return Err(Error::wrong_key(&self.loc()));
+        }
+        Ok(h)
+    }
+
+    /// Reads everything from scratch (under a lock).
+    fn reload(&mut self) -> Result<(), Error> {
+        let blob = self.storage.read_header()?.ok_or_else(|| {
+            Error::corrupt(&self.loc(), 0, "header vanished")
+        })?;
+        self.header = self.parse_header(&blob)?;
+        self.entries.clear();
+        self.by_value.clear();
+        self.by_pseudonym.clear();
+        self.dirty.clear();
+        for s in &mut self.scopes {
+            s.surrogates = None;
+        }
+        let start = self.storage.records_start()?;
+        self.cursor = start;
+        self.read_new()
+    }
+
+    fn read_new(&mut self) -> Result<(), Error> {
+        let mut storage = std::mem::replace(
+            &mut self.storage,
+            Box::new(MemoryStorage::new()),
+        );
+        let loc = storage.location().to_path_buf();
+        let mut count = 0u64;
+        let res = storage.read_records(self.cursor, &mut |sealed| {
+            let rec = self.unseal(sealed, &loc, count)?;
+            count += 1;
+            self.apply(rec);
+            Ok(())
+        });
+        self.storage = storage;
+        self.cursor = res?;
+        Ok(())
+    }
+
+    /// Whether other processes changed the storage since we last looked.
+    fn has_news(&mut self) -> Result<bool, Error> {
+        // Cheap for an in-memory store; a file store needs a lock and a
+        // look at the header, which `catch_up` does anyway.
+        Ok(true)
+    }
+
+    /// Takes the lock, reads what others appended (or everything, after a
+    /// rewrite), and keeps the lock when `keep_exclusive`.
+    fn catch_up(&mut self, keep_exclusive: bool) -> Result<(), Error> {
+        self.storage.lock(keep_exclusive)?;
+        let r = self.catch_up_locked();
+        if r.is_err() || !keep_exclusive {
+            self.storage.unlock();
+        }
+        r
+    }
+
+    fn catch_up_locked(&mut self) -> Result<(), Error> {
+        let blob = self.storage.read_header()?.ok_or_else(|| {
+            Error::corrupt(&self.loc(), 0, "header vanished")
+        })?;
+        let h = self.parse_header(&blob)?;
+        if h.generation != self.header.generation {
+            return self.reload();
+        }
+        self.read_new()
+    }
+
+    fn nonce(&mut self) -> [u8; 24] {
+        let mut n = [0u8; 24];
+        n[..16].copy_from_slice(&self.nonce_prefix);
+        n[16..].copy_from_slice(&self.nonce_counter.to_le_bytes());
+        self.nonce_counter += 1;
+        n
+    }
+
+    fn seal(&mut self, rec: &Record) -> Vec<u8> {
+        let plain = Zeroizing::new(
+            postcard::to_allocvec(rec).expect("record encodes"),
+        );
+        let nonce = self.nonce();
+        let ct = self
+            .aead
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload { msg: &plain, aad: &self.header.vault_id },
+            )
+            .expect("XChaCha20-Poly1305 encryption does not fail");
+        let mut out = Vec::with_capacity(24 + ct.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ct);
+        out
+    }
+
+    fn unseal(
+        &self,
+        sealed: &[u8],
+        loc: &Path,
+        n: u64,
+    ) -> Result<Record, Error> {
+        let _ = n;
+        if sealed.len() < 24 + 16 {
+            return Err(Error::corrupt(loc, self.cursor, "record too short"));
+        }
+        let plain = Zeroizing::new(
+            self.aead
+                .decrypt(
+                    XNonce::from_slice(&sealed[..24]),
+                    Payload { msg: &sealed[24..], aad: &self.header.vault_id },
+                )
+                .map_err(|_| {
+                    Error::corrupt(
+                        loc,
+                        self.cursor,
+                        "record fails authentication",
+                    )
+                })?,
+        );
+        postcard::from_bytes(&plain).map_err(|_| {
+            Error::corrupt(loc, self.cursor, "undecodable record")
+        })
+    }
+
+    fn scope_id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.scope_ids.get(name) {
+            return id;
+        }
+        let id = self.scopes.len() as u32;
+        let n = name.as_bytes();
+        self.scopes.push(ScopeState {
+            name: name.to_string(),
+            code_key: self.key.derive(b"scope tag code", n),
+            surrogate_key: self.key.derive(b"scope surrogate", n),
+            hash_key: self.key.derive(b"scope hash", n),
+            surrogates: None,
+        });
+        self.scope_ids.insert(name.to_string(), id);
+        id
+    }
+
+    fn hash_value(&self, scope: u32, kind: u8, op: u8, norm: &str) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        (scope, kind, op).hash(&mut h);
+        norm.hash(&mut h);
+        h.finish()
+    }
+
+    fn hash_tag(&self, scope: u32, kind: u8, code: &str) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        (scope, kind, OP_TAG).hash(&mut h);
+        code.hash(&mut h);
+        h.finish()
+    }
+
+    fn hash_surrogate(&self, scope: u32, text: &str) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        (scope, u8::MAX, OP_SURROGATE).hash(&mut h);
+        text.hash(&mut h);
+        h.finish()
+    }
+
+    fn pseudonym_hash(&self, e: &Entry) -> u64 {
+        if e.op == OP_TAG {
+            self.hash_tag(e.scope, e.kind, e.code())
+        } else {
+            self.hash_surrogate(e.scope, &e.pseudonym)
+        }
+    }
+
+    /// The entry of a normalised value (already in `self.scratch`).
+    fn find_norm(
+        &self,
+        scope: u32,
+        kind: u8,
+        op: u8,
+        norm: &str,
+    ) -> Option<u32> {
+        let h = self.hash_value(scope, kind, op, norm);
+        let entries = &self.entries;
+        self.by_value
+            .find(h, |&i| {
+                let e = &entries[i as usize];
+                e.scope == scope
+                    && e.kind == kind
+                    && e.op == op
+                    && e.norm() == norm
+            })
+            .copied()
+    }
+
+    fn find_value(
+        &mut self,
+        scope: u32,
+        kind: Kind,
+        op: u8,
+        value: &str,
+    ) -> Option<u32> {
+        let mut norm = std::mem::take(&mut *self.scratch);
+        normalise(kind, value, &mut norm);
+        let r = self.find_norm(scope, kind_index(kind) as u8, op, &norm);
+        *self.scratch = norm;
+        r
+    }
+
+    fn lookup_value(
+        &mut self,
+        scope: u32,
+        kind: Kind,
+        op: u8,
+        value: &str,
+        t: u64,
+    ) -> Option<String> {
+        let i = self.find_value(scope, kind, op, value)?;
+        self.touch(i, t);
+        Some(self.entries[i as usize].pseudonym.to_string())
+    }
+
+    fn lookup_tag(
+        &self,
+        policy: &Policy,
+        scope: u32,
+        label: &str,
+        code: &str,
+    ) -> Option<u32> {
+        let kind = kind_index(policy.kind_of_label(label)?) as u8;
+        let h = self.hash_tag(scope, kind, code);
+        let entries = &self.entries;
+        self.by_pseudonym
+            .find(h, |&i| {
+                let e = &entries[i as usize];
+                e.scope == scope
+                    && e.op == OP_TAG
+                    && e.kind == kind
+                    && e.code() == code
+            })
+            .copied()
+    }
+
+    fn lookup_surrogate(&self, scope: u32, text: &str) -> Option<u32> {
+        let h = self.hash_surrogate(scope, text);
+        let entries = &self.entries;
+        self.by_pseudonym
+            .find(h, |&i| {
+                let e = &entries[i as usize];
+                e.scope == scope
+                    && e.op == OP_SURROGATE
+                    && &*e.pseudonym == text
+            })
+            .copied()
+    }
+
+    fn touch(&mut self, i: u32, t: u64) {
+        let e = &mut self.entries[i as usize];
+        if t > e.last_used {
+            e.last_used = t;
+            if !e.dirty && t >= e.stored_used + TOUCH_GRANULARITY {
+                e.dirty = true;
+                self.dirty.push(i);
+            }
+        }
+    }
+
+    fn irreversible(
+        &mut self,
+        policy: &Policy,
+        scope: u32,
+        kind: Kind,
+        op: Operator,
+        value: &str,
+    ) -> String {
+        match op {
+            Operator::Keep => value.to_string(),
+            Operator::Redact => String::new(),
+            Operator::Mask { keep } => {
+                let total =
+                    value.chars().filter(|c| c.is_alphanumeric()).count();
+                let mut seen = 0;
+                value
+                    .chars()
+                    .map(|c| {
+                        if c.is_alphanumeric() {
+                            seen += 1;
+                            if seen + keep > total {
+                                c
+                            } else {
+                                '*'
+                            }
+                        } else {
+                            c
+                        }
+                    })
+                    .collect()
+            }
+            _ => {
+                let mut norm = std::mem::take(&mut *self.scratch);
+                normalise(kind, value, &mut norm);
+                let k = [kind_index(kind) as u8];
+                let mac = hmac(
+                    &self.scopes[scope as usize].hash_key,
+                    &[&k, norm.as_bytes()],
+                );
+                *self.scratch = norm;
+                let label = format!("{}-H", policy.label(kind));
+                policy.template().render(&label, &hex::encode(&mac[..8]))
+            }
+        }
+    }
+
+    fn insert_missing(
+        &mut self,
+        policy: &Policy,
+        scope: u32,
+        items: &[(Kind, &str)],
+        missing: &[usize],
+        out: &mut [String],
+        t: u64,
+    ) -> Result<(), Error> {
+        self.catch_up(true)?;
+        let r = self.insert_locked(policy, scope, items, missing, out, t);
+        self.storage.unlock();
+        r
+    }
+
+    fn insert_locked(
+        &mut self,
+        policy: &Policy,
+        scope: u32,
+        items: &[(Kind, &str)],
+        missing: &[usize],
+        out: &mut [String],
+        t: u64,
+    ) -> Result<(), Error> {
+        let first_new = self.entries.len();
+        let mut records = Vec::new();
+        for &i in missing {
+            let (kind, value) = items[i];
+            let op = if policy.operator(kind) == Operator::Tag {
+                OP_TAG
+            } else {
+                OP_SURROGATE
+            };
+            if let Some(p) = self.lookup_value(scope, kind, op, value, t) {
+                out[i] = p;
+                continue;
+            }
+            let mut norm = String::new();
+            normalise(kind, value, &mut norm);
+            let k = kind_index(kind) as u8;
+            let pseudonym =
+                self.derive_pseudonym(policy, scope, kind, op, value, &norm);
+            let entry = Entry {
+                scope,
+                kind: k,
+                op,
+                dirty: false,
+                norm: (norm != value).then(|| norm.clone().into_boxed_str()),
+                value: value.into(),
+                pseudonym: pseudonym.clone().into_boxed_str(),
+                created: t,
+                last_used: t,
+                stored_used: t,
+            };
+            norm.zeroize();
+            records.push(self.seal(&self.entry_record(&entry)));
+            self.index(entry);
+            out[i] = pseudonym;
+        }
+        if records.is_empty() {
+            return Ok(());
+        }
+        match self.storage.append(self.cursor, &records) {
+            Ok(end) => {
+                self.cursor = end;
+                Ok(())
+            }
+            Err(e) => {
+                // Not durable: forget them in memory too.
+                while self.entries.len() > first_new {
+                    let i = (self.entries.len() - 1) as u32;
+                    self.unindex(i);
+                    self.entries.pop();
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn entry_record(&self, e: &Entry) -> Record {
+        Record::Entry {
+            scope: self.scopes[e.scope as usize].name.clone(),
+            kind: Kind::ALL[e.kind as usize].as_str().to_string(),
+            op: e.op,
+            pseudonym: e.pseudonym.to_string(),
+            value: e.value.to_string(),
+            norm: e.norm.as_deref().map(str::to_string),
+            created: e.created,
+            last_used: e.last_used,
+        }
+    }
+
+    fn derive_pseudonym(
+        &self,
+        policy: &Policy,
+        scope: u32,
+        kind: Kind,
+        op: u8,
+        value: &str,
+        norm: &str,
+    ) -> String {
+        let k = [kind_index(kind) as u8];
+        let st = &self.scopes[scope as usize];
+        for attempt in 0u8.. {
+            let a = [attempt];
+            if op == OP_TAG {
+                let mac = hmac(&st.code_key, &[&k, norm.as_bytes(), &[0], &a]);
+                let digits = (policy.code_digits + attempt as usize).min(19);
+                let n = u64::from_le_bytes(mac[..8].try_into().unwrap())
+                    % 10u64.pow(digits as u32);
+                let code = format!("{n:0digits$}");
+                if self.lookup_tag_kind(scope, k[0], &code).is_none() {
+                    return policy
+                        .template()
+                        .render(policy.label(kind), &code);
+                }
+            } else {
+                let seed =
+                    hmac(&st.surrogate_key, &[&k, norm.as_bytes(), &[0], &a]);
+                let s = surrogate(kind, value, seed);
+                let mut sn = String::new();
+                normalise(kind, &s, &mut sn);
+                let real = self.find_norm(scope, k[0], OP_TAG, &sn).is_some()
+                    || self
+                        .find_norm(scope, k[0], OP_SURROGATE, &sn)
+                        .is_some()
+                    || sn == norm;
+                if !real && self.lookup_surrogate(scope, &s).is_none() {
+                    return s;
+                }
+                if attempt > 50 {
+                    // A format too small to avoid collisions: fall back
+                    // to a tag-like surrogate that cannot collide.
+                    let mac = hmac(
+                        &st.surrogate_key,
+                        &[&k, norm.as_bytes(), &[1], &a],
+                    );
+                    let s = format!(
+                        "{}-{}",
+                        policy.label(kind),
+                        hex::encode(&mac[..6])
+                    );
+                    if self.lookup_surrogate(scope, &s).is_none() {
+                        return s;
+                    }
+                }
+            }
+        }
+        unreachable!("256 attempts")
+    }
+
+    fn lookup_tag_kind(
+        &self,
+        scope: u32,
+        kind: u8,
+        code: &str,
+    ) -> Option<u32> {
+        let h = self.hash_tag(scope, kind, code);
+        let entries = &self.entries;
+        self.by_pseudonym
+            .find(h, |&i| {
+                let e = &entries[i as usize];
+                e.scope == scope
+                    && e.op == OP_TAG
+                    && e.kind == kind
+                    && e.code() == code
+            })
+            .copied()
+    }
+
+    /// Adds an entry to memory; a duplicate (same value, or a pseudonym
+    /// already taken) from a racing writer is ignored, first wins.
+    fn index(&mut self, e: Entry) -> bool {
+        let vh = self.hash_value(e.scope, e.kind, e.op, e.norm());
+        let ph = self.pseudonym_hash(&e);
+        let dup_value = self.find_norm(e.scope, e.kind, e.op, e.norm());
+        let dup_pseudo = if e.op == OP_TAG {
+            self.lookup_tag_kind(e.scope, e.kind, e.code())
+        } else {
+            self.lookup_surrogate(e.scope, &e.pseudonym)
+        };
+        if let Some(i) = dup_value.or(dup_pseudo) {
+            let old = &mut self.entries[i as usize];
+            old.last_used = old.last_used.max(e.last_used);
+            old.stored_used = old.stored_used.max(e.last_used);
+            return false;
+        }
+        if e.op == OP_SURROGATE {
+            self.scopes[e.scope as usize].surrogates = None;
+        }
+        let i = self.entries.len() as u32;
+        self.entries.push(e);
+        let Inner { by_value, entries, hasher, .. } = self;
+        by_value.insert_unique(vh, i, |&j| {
+            let e = &entries[j as usize];
+            let mut h = hasher.build_hasher();
+            (e.scope, e.kind, e.op).hash(&mut h);
+            e.norm().hash(&mut h);
+            h.finish()
+        });
+        self.insert_pseudonym(ph, i);
+        true
+    }
+
+    fn insert_pseudonym(&mut self, ph: u64, i: u32) {
+        let Inner { by_pseudonym, entries, hasher, .. } = self;
+        by_pseudonym.insert_unique(ph, i, |&j| {
+            let e = &entries[j as usize];
+            let mut h = hasher.build_hasher();
+            if e.op == OP_TAG {
+                (e.scope, e.kind, OP_TAG).hash(&mut h);
+                e.code().hash(&mut h);
+            } else {
+                (e.scope, u8::MAX, OP_SURROGATE).hash(&mut h);
+                e.pseudonym.hash(&mut h);
+            }
+            h.finish()
+        });
+    }
+
+    fn unindex(&mut self, i: u32) {
+        let e = &self.entries[i as usize];
+        let vh = self.hash_value(e.scope, e.kind, e.op, e.norm());
+        let ph = self.pseudonym_hash(e);
+        if let Ok(o) = self.by_value.find_entry(vh, |&j| j == i) {
+            o.remove();
+        }
+        if let Ok(o) = self.by_pseudonym.find_entry(ph, |&j| j == i) {
+            o.remove();
+        }
+    }
+
+    fn apply(&mut self, rec: Record) {
+        match &rec {
+            Record::Entry {
+                scope,
+                kind,
+                op,
+                pseudonym,
+                value,
+                norm,
+                created,
+                last_used,
+            } => {
+                let Ok(kind) = kind.parse::<Kind>() else { return };
+                let scope = self.scope_id(scope);
+                self.index(Entry {
+                    scope,
+                    kind: kind_index(kind) as u8,
+                    op: *op,
+                    dirty: false,
+                    pseudonym: pseudonym.as_str().into(),
+                    value: value.as_str().into(),
+                    norm: norm.as_deref().map(Into::into),
+                    created: *created,
+                    last_used: *last_used,
+                    stored_used: *last_used,
+                });
+            }
+            Record::Touch { scope, items } => {
+                let scope = self.scope_id(scope);
+                for (p, t) in items {
+                    let found =
+                        self.lookup_surrogate(scope, p).or_else(|| {
+                            self.entries
+                                .iter()
+                                .position(|e| {
+                                    e.scope == scope && &*e.pseudonym == p
+                                })
+                                .map(|i| i as u32)
+                        });
+                    if let Some(i) = found {
+                        let e = &mut self.entries[i as usize];
+                        e.last_used = e.last_used.max(*t);
+                        e.stored_used = e.stored_used.max(*t);
+                    }
+                }
+            }
+        }
+    }
+
+    fn flush_touches(&mut self) -> Result<(), Error> {
+        if self.dirty.is_empty() {
+            return Ok(());
+        }
+        let dirty = std::mem::take(&mut self.dirty);
+        let mut per_scope: HashMap<u32, Vec<(String, u64)>> = HashMap::new();
+        for &i in &dirty {
+            let e = &mut self.entries[i as usize];
+            e.dirty = false;
+            e.stored_used = e.last_used;
+            per_scope
+                .entry(e.scope)
+                .or_default()
+                .push((e.pseudonym.to_string(), e.last_used));
+        }
+        let recs: Vec<Vec<u8>> = per_scope
+            .into_iter()
+            .map(|(s, items)| {
+                let scope = self.scopes[s as usize].name.clone();
+                self.seal(&Record::Touch { scope, items })
+            })
+            .collect();
+        self.storage.lock(true)?;
+        let r = self
+            .catch_up_locked()
+            .and_then(|()| self.storage.append(self.cursor, &recs));
+        self.storage.unlock();
+        self.cursor = r?;
+        Ok(())
+    }
+
+    fn surrogate_matches(
+        &mut self,
+        scope: u32,
+        text: &str,
+    ) -> Vec<(usize, usize, u32)> {
+        if self.scopes[scope as usize].surrogates.is_none() {
+            let ids: Vec<u32> = (0..self.entries.len() as u32)
+                .filter(|&i| {
+                    let e = &self.entries[i as usize];
+                    e.scope == scope && e.op == OP_SURROGATE
+                })
+                .collect();
+            if ids.is_empty() {
+                return Vec::new();
+            }
+            let pats: Vec<&str> = ids
+                .iter()
+                .map(|&i| &*self.entries[i as usize].pseudonym)
+                .collect();
+            let ac = AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&pats)
+                .expect("surrogate automaton");
+            self.scopes[scope as usize].surrogates = Some((ac, ids));
+        }
+        let Some((ac, ids)) = &self.scopes[scope as usize].surrogates else {
+            return Vec::new();
+        };
+        let b = text.as_bytes();
+        ac.find_iter(text)
+            .filter(|m| {
+                let before = m.start() == 0
+                    || !b[m.start() - 1].is_ascii_alphanumeric();
+                let after =
+                    m.end() == b.len() || !b[m.end()].is_ascii_alphanumeric();
+                before && after
+            })
+            .map(|m| (m.start(), m.end(), ids[m.pattern().as_usize()]))
+            .collect()
+    }
+
+    /// Rewrites the storage with the entries `keep` accepts, under a new
+    /// generation (and key); returns how many entries were dropped.
+    fn rewrite(
+        &mut self,
+        keep: impl Fn(&Entry) -> bool,
+        new_key: Option<Key>,
+    ) -> Result<usize, Error> {
+        self.storage.lock(true)?;
+        let r = self.rewrite_locked(keep, new_key);
+        self.storage.unlock();
+        r
+    }
+
+    fn rewrite_locked(
+        &mut self,
+        keep: impl Fn(&Entry) -> bool,
+        new_key: Option<Key>,
+    ) -> Result<usize, Error> {
+        self.catch_up_locked()?;
+        let before = self.entries.len();
+        let old = std::mem::take(&mut self.entries);
+        let (kept, dropped): (Vec<Entry>, Vec<Entry>) =
+            old.into_iter().partition(|e| keep(e));
+        drop(dropped);
+        if let Some(k) = new_key {
+            let aead_key = k.derive(b"record aead", &[]);
+            self.aead = XChaCha20Poly1305::new_from_slice(&aead_key.0[..])
+                .expect("32-byte key");
+            self.key = k;
+            for s in &mut self.scopes {
+                let n = s.name.as_bytes();
+                s.code_key = self.key.derive(b"scope tag code", n);
+                s.surrogate_key = self.key.derive(b"scope surrogate", n);
+                s.hash_key = self.key.derive(b"scope hash", n);
+            }
+        }
+        self.header = self.new_header(self.header.vault_id)?;
+        let blob =
+            postcard::to_allocvec(&self.header).expect("header encodes");
+        let records: Vec<Vec<u8>> = kept
+            .iter()
+            .map(|e| {
+                let r = self.entry_record(e);
+                self.seal(&r)
+            })
+            .collect();
+        self.cursor = self.storage.replace(&blob, &records)?;
+        self.by_value.clear();
+        self.by_pseudonym.clear();
+        self.dirty.clear();
+        for s in &mut self.scopes {
+            s.surrogates = None;
+        }
+        let n = kept.len();
+        for mut e in kept {
+            e.dirty = false;
+            e.stored_used = e.last_used;
+            self.index(e);
+        }
+        Ok(before - n)
+    }
+}

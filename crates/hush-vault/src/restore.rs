@@ -42,7 +42,12 @@ const CLOSE: &[&str] = &["&gt;", "\\]", "]", ")", "}", ">", "\u{bb}"];
 
 /// A separator as a model may write it: `-`, `_`, Unicode dashes, an
 /// escaped one, whitespace or a line break around it.
-const FLEX: &str = r"[ \t]{0,2}(?:\r?\n[ \t]*)?(?:\\?[-_\x{2010}-\x{2015}\x{2212}:.])?[ \t]{0,2}(?:\r?\n[ \t]*)?";
+const FLEX: &str = r"[ \t]{0,2}(?:\r?\n[ \t]*)?(?:\\?[-_\x{2010}-\x{2015}\x{2212}])?[ \t]{0,2}(?:\r?\n[ \t]*)?";
+
+/// The separator before the code: like [`FLEX`], but the dash is required,
+/// so that ordinary text such as `phone 0770` or `date: 2024` is not
+/// taken for a tag.
+const SEP: &str = r"[ \t]{0,2}(?:\r?\n[ \t]*)?\\?[-_\x{2010}-\x{2015}\x{2212}][ \t]{0,2}(?:\r?\n[ \t]*)?";
 
 impl TagMatcher {
     pub(crate) fn new(policy: &Policy) -> TagMatcher {
@@ -62,7 +67,7 @@ impl TagMatcher {
                 s
             })
             .collect();
-        let pat = format!(r"(?i)\b({}){FLEX}([0-9]{{4,20}})", alts.join("|"));
+        let pat = format!(r"(?i)\b({}){SEP}([0-9]{{4,20}})", alts.join("|"));
         let re = Regex::new(&pat).expect("tag matcher regex");
         let template = policy.template().clone();
         TagMatcher {
@@ -265,5 +270,7 @@ mod tests {
         );
         assert!(one("EMAIL-1234567890123456789012").is_none());
         assert!(one("XEMAIL-123456").is_none());
+        assert!(one("phone 07700 900947").is_none());
+        assert!(one("Date: 2024").is_none());
     }
 }

@@ -10,15 +10,17 @@
 //! ```text
 //! header:  magic "HUSHVLT\0" | version u32 LE | n u32 LE | blob (n bytes)
 //!          | crc32 u32 LE of everything before it
-//! record:  len u32 LE | crc32 u32 LE of payload | payload (len bytes)
+//! record:  len u32 LE | crc32 u32 LE of len | crc32 u32 LE of payload
+//!          | payload (len bytes)
 //! ```
 //!
 //! All integers are little-endian. The blob and payloads are defined by
 //! the vault layer (a postcard-encoded header; a 24-byte nonce plus
 //! XChaCha20-Poly1305 ciphertext). Records are only ever appended, each
 //! batch with one `write` and an `fsync` before the caller is told it is
-//! stored. On reading, an incomplete record at the end (a writer killed
-//! mid-write; it was never acknowledged) is ignored and cut off by the
+//! stored. The length has its own checksum, so a damaged length is told
+//! apart from a short write. On reading, an incomplete record at the end
+//! (a writer killed mid-write; it was never acknowledged) is ignored and cut off by the
 //! next writer; a bad checksum anywhere else is a corruption error naming
 //! the file and offset. Rewrites (purge, forget, key rotation) write a new
 //! file next to the old one, `fsync` it and rename it over the old one.
@@ -389,19 +391,26 @@ impl Storage for FileStorage {
         let mut buf = Vec::new();
         let rd = |e| Error::io(&path, "cannot read vault", e);
         loop {
-            if len - pos < 8 {
-                // Nothing, or a torn length prefix: never acknowledged.
+            if len - pos < 12 {
+                // Nothing, or a torn record header: never acknowledged.
                 return Ok(pos);
             }
-            let mut head = [0u8; 8];
+            let mut head = [0u8; 12];
             r.read_exact(&mut head).map_err(rd)?;
             let n = u32::from_le_bytes(head[..4].try_into().unwrap());
-            let crc = u32::from_le_bytes(head[4..].try_into().unwrap());
-            let body_end = pos + 8 + u64::from(n);
+            let len_crc = u32::from_le_bytes(head[4..8].try_into().unwrap());
+            let crc = u32::from_le_bytes(head[8..].try_into().unwrap());
+            let body_end = pos + 12 + u64::from(n);
+            if head.iter().all(|&b| b == 0)
+                && rest_is_zero(&mut r).map_err(rd)?
+            {
+                // Zeros after a crash (space allocated, data not written).
+                return Ok(pos);
+            }
+            if crc32fast::hash(&head[..4]) != len_crc {
+                return Err(Error::corrupt(&path, pos, "bad record length"));
+            }
             if n == 0 || n > MAX_RECORD {
-                if n == 0 && crc == 0 && rest_is_zero(&mut r).map_err(rd)? {
-                    return Ok(pos);
-                }
                 return Err(Error::corrupt(&path, pos, "bad record length"));
             }
             if body_end > len {
@@ -429,12 +438,10 @@ impl Storage for FileStorage {
 
     fn append(&mut self, at: u64, records: &[Vec<u8>]) -> Result<u64, Error> {
         let mut out = Vec::with_capacity(
-            records.iter().map(|r| r.len() + 8).sum::<usize>(),
+            records.iter().map(|r| r.len() + 12).sum::<usize>(),
         );
         for rec in records {
-            out.extend_from_slice(&(rec.len() as u32).to_le_bytes());
-            out.extend_from_slice(&crc32fast::hash(rec).to_le_bytes());
-            out.extend_from_slice(rec);
+            frame(&mut out, rec);
         }
         let path = self.path.clone();
         let file = self.file()?;
@@ -476,9 +483,7 @@ impl Storage for FileStorage {
             let mut end = header_end;
             let mut buf = Vec::with_capacity(1 << 20);
             for rec in records {
-                buf.extend_from_slice(&(rec.len() as u32).to_le_bytes());
-                buf.extend_from_slice(&crc32fast::hash(rec).to_le_bytes());
-                buf.extend_from_slice(rec);
+                frame(&mut buf, rec);
                 if buf.len() >= 1 << 20 {
                     f.write_all(&buf)?;
                     end += buf.len() as u64;
@@ -510,6 +515,15 @@ impl Storage for FileStorage {
         self.header_end = header_end;
         Ok(end)
     }
+}
+
+/// Appends one framed record to `out`.
+fn frame(out: &mut Vec<u8>, rec: &[u8]) {
+    let len = (rec.len() as u32).to_le_bytes();
+    out.extend_from_slice(&len);
+    out.extend_from_slice(&crc32fast::hash(&len).to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(rec).to_le_bytes());
+    out.extend_from_slice(rec);
 }
 
 fn rest_is_zero(r: &mut impl Read) -> io::Result<bool> {

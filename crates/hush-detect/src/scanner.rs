@@ -1066,8 +1066,7 @@ impl Scanner {
                 continue;
             }
             if s > 0 {
-                let prev = hay[s - 1];
-                if prev.is_ascii_alphanumeric() || prev >= 0x80 {
+                if word_before(hay, s) {
                     eligible &= !g.boundary_mask;
                     if eligible == 0 {
                         continue;
@@ -1131,8 +1130,7 @@ impl Scanner {
         }
         if s > 0 {
             let prev = hay[s - 1];
-            if spec.boundary && (prev.is_ascii_alphanumeric() || prev >= 0x80)
-            {
+            if spec.boundary && word_before(hay, s) {
                 return;
             }
             if c.detector.rule.not_after[usize::from(prev)] {
@@ -1368,12 +1366,37 @@ fn continues_number(hay: &[u8], p: usize) -> bool {
         && hay[p - 2].is_ascii_digit()
 }
 
+/// Whether the character that ends just before `i` is a letter or digit.
+/// ASCII is judged by the byte; otherwise the UTF-8 character ending
+/// there is decoded, so that curly quotes, dashes and no-break spaces
+/// count as boundaries but `é` or `中` do not. Bytes that do not end a
+/// valid UTF-8 character are not word characters.
+#[inline]
+fn word_before(hay: &[u8], i: usize) -> bool {
+    let b = hay[i - 1];
+    if b < 0x80 {
+        return b.is_ascii_alphanumeric();
+    }
+    let from = i.saturating_sub(4);
+    (from..i - 1).rev().chain([i - 1]).any(|st| {
+        // The longest valid character that ends exactly at `i`.
+        core::str::from_utf8(&hay[st..i])
+            .ok()
+            .and_then(|t| {
+                let mut cs = t.chars();
+                let c = cs.next()?;
+                cs.next().is_none().then_some(c)
+            })
+            .is_some_and(char::is_alphanumeric)
+    })
+}
+
 /// Whether any of the words occurs in `hay[lo..hi]` with word boundaries
 /// on both sides (judged against the whole haystack).
 fn has_word(ac: &AhoCorasick, hay: &[u8], lo: usize, hi: usize) -> bool {
     let is_word = |b: u8| b.is_ascii_alphanumeric() || b >= 0x80;
     ac.find_iter(aho_corasick::Input::new(hay).range(lo..hi)).any(|m| {
-        let left_ok = m.start() == 0 || !is_word(hay[m.start() - 1]);
+        let left_ok = m.start() == 0 || !word_before(hay, m.start());
         let first = hay[m.start()];
         let last = hay[m.end() - 1];
         let right_ok = m.end() >= hay.len() || !is_word(hay[m.end()]);

@@ -1065,12 +1065,10 @@ impl Scanner {
             if eligible == 0 {
                 continue;
             }
-            if s > 0 {
-                if word_before(hay, s) {
-                    eligible &= !g.boundary_mask;
-                    if eligible == 0 {
-                        continue;
-                    }
+            if s > 0 && word_before(hay, s) {
+                eligible &= !g.boundary_mask;
+                if eligible == 0 {
+                    continue;
                 }
             }
             let ahead = &hay[s + 1..hay.len().min(s + FILTER_DEPTH)];

@@ -808,7 +808,12 @@ fn valid_host(host: &[u8]) -> bool {
 fn email(m: &[u8]) -> bool {
     let Some(at) = memchr::memrchr(b'@', m) else { return false };
     let (local, domain) = (&m[..at], &m[at + 1..]);
-    !local.is_empty()
+    // Non-ASCII in the local part must be letters or digits (EAI), not
+    // curly quotes or dashes that happen to precede the address.
+    let local_ok = core::str::from_utf8(local)
+        .is_ok_and(|t| t.chars().all(|c| c.is_ascii() || c.is_alphanumeric()));
+    local_ok
+        && !local.is_empty()
         && local.len() <= 64
         && local[0] != b'.'
         && local[local.len() - 1] != b'.'

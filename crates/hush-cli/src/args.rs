@@ -48,6 +48,81 @@ pub enum Command {
     /// List or check detection rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Inspect and maintain a pseudonym vault: stats, purge, forget,
+    /// export, rotate-key.
+    ///
+    /// The key comes from HUSH_KEY (64 hex characters), else from
+    /// --key-file (default: the key file in the data directory, created
+    /// with mode 0600 on first use).
+    Vault(VaultArgs),
+}
+
+/// `hush vault ...`.
+#[derive(Debug, Args)]
+pub struct VaultArgs {
+    /// The vault file [default: <data dir>/hush/default.hushvault].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub vault: Option<PathBuf>,
+
+    /// The scope to act on (forget: default "default"; purge: all scopes
+    /// unless given).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub scope: Option<String>,
+
+    /// The key file, when HUSH_KEY is not set [default: <data
+    /// dir>/hush/key].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+
+    /// A policy TOML file (operators, tag template, labels).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: VaultCommand,
+}
+
+/// The `hush vault` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum VaultCommand {
+    /// Entries per scope and kind, ages, file size.
+    Stats,
+    /// Remove entries not used for a while (e.g. --older-than 30d).
+    Purge(VaultPurgeArgs),
+    /// Right to erasure: remove a value or pseudonym from the scope.
+    Forget(VaultForgetArgs),
+    /// Write every entry as JSON Lines, values sealed unless --reveal.
+    Export(VaultExportArgs),
+    /// Re-encrypt the vault under a new random key.
+    RotateKey,
+}
+
+/// `hush vault purge`.
+#[derive(Debug, Args)]
+pub struct VaultPurgeArgs {
+    /// Age since last use: 45s, 90m, 12h, 30d, 2w.
+    #[arg(long, value_name = "AGE")]
+    pub older_than: String,
+}
+
+/// `hush vault forget`.
+#[derive(Debug, Args)]
+pub struct VaultForgetArgs {
+    /// The original value, or its pseudonym.
+    #[arg(value_name = "VALUE-OR-PSEUDONYM")]
+    pub value: String,
+}
+
+/// `hush vault export`.
+#[derive(Debug, Args)]
+pub struct VaultExportArgs {
+    /// Print values in plain text instead of sealed.
+    #[arg(long)]
+    pub reveal: bool,
+
+    /// Write to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// `hush scan`.

@@ -10,6 +10,7 @@
 mod args;
 mod cmd_rules;
 mod cmd_scan;
+mod cmd_vault;
 mod output;
 mod records;
 mod stream;
@@ -38,6 +39,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Scan(args) => cmd_scan::run(args, cli.quiet, cli.color),
         Command::Rules(cmd) => cmd_rules::run(cmd, cli.quiet),
+        Command::Vault(args) => cmd_vault::run(args, cli.quiet),
     }
 }
 

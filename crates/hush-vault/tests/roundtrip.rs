@@ -37,7 +37,9 @@ fn round_trip(v: &Vault, text: &str, spans: &[(usize, usize, Kind)]) {
     assert_eq!(back.text(), text, "pseudonymised: {out}");
 }
 
-fn corpus_spans() -> Vec<(String, Vec<(usize, usize, Kind)>)> {
+type Doc = (String, Vec<(usize, usize, Kind)>);
+
+fn corpus_spans() -> Vec<Doc> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpora");
     let mut docs = Vec::new();
     for name in ["chat", "code", "dense", "logs", "prose"] {

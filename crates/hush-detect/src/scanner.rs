@@ -425,7 +425,7 @@ struct Group {
     rules: Vec<usize>,
     dfa: hybrid::dfa::DFA,
     /// Per offset from a start, per byte: the rules that allow it.
-    pos_mask: Vec<[u64; 256]>,
+    pos_mask: Box<[[u64; 256]; FILTER_DEPTH]>,
     before_mask: Vec<u64>,
     boundary_mask: u64,
     /// Rules that start only at the key just before the anchor.
@@ -474,7 +474,7 @@ impl Group {
                     message: e.to_string(),
                 })
             })?;
-        let mut pos_mask = vec![[0u64; 256]; FILTER_DEPTH];
+        let mut pos_mask = Box::new([[0u64; 256]; FILTER_DEPTH]);
         let mut before = 0;
         let mut max_len = 0;
         let mut boundary_mask = 0;
@@ -528,6 +528,29 @@ impl Group {
             max_lens,
             max_len,
         })
+    }
+
+    /// The rules whose automata accept the bytes at offsets 1.. of a
+    /// start at `s` (offset 0 is checked by the caller).
+    #[inline]
+    fn ahead_filter(&self, hay: &[u8], s: usize) -> u64 {
+        let pm = &self.pos_mask;
+        match hay.get(s..s + FILTER_DEPTH) {
+            Some(w) => {
+                let mut m = u64::MAX;
+                for k in 1..FILTER_DEPTH {
+                    m &= pm[k][usize::from(w[k])];
+                }
+                m
+            }
+            None => {
+                let mut m = u64::MAX;
+                for (k, &b) in hay[s + 1..].iter().enumerate() {
+                    m &= pm[k + 1][usize::from(b)];
+                }
+                m
+            }
+        }
     }
 
     /// Which rules of `eligible` match anchored at `s` (as a bitmask),
@@ -1047,44 +1070,52 @@ impl Scanner {
         cands: &mut Vec<Finding>,
     ) {
         let floor = p.saturating_sub(g.before).max(*group_tried);
+        // Token starts as plain offsets (usize::MAX for none): this loop
+        // runs for every anchor, so it avoids Option and iterator chains.
         let (t1, t2) = if g.token_mask != 0 {
-            token_starts(hay, p, floor)
+            let (a, b) = token_starts(hay, p, floor);
+            (a.unwrap_or(usize::MAX), b.unwrap_or(usize::MAX))
         } else {
-            (None, None)
+            (usize::MAX, usize::MAX)
         };
         // Rules that start only at a token need no sliding window.
         let lo = p.saturating_sub(g.window).max(*group_tried);
-        let below = |t: Option<usize>| t.filter(|&t| t < lo);
-        let starts = below(t2).into_iter().chain(below(t1)).chain(lo..=p);
-        for s in starts {
+        let mut visit = |s: usize| {
             let mut eligible =
                 g.pos_mask[0][usize::from(hay[s])] & g.before_mask[p - s];
-            if Some(s) != t1 && Some(s) != t2 {
+            if s != t1 && s != t2 {
                 eligible &= !g.token_mask;
             }
             if eligible == 0 {
-                continue;
+                return;
             }
             if s > 0 && word_before(hay, s) {
                 eligible &= !g.boundary_mask;
                 if eligible == 0 {
-                    continue;
+                    return;
                 }
             }
-            let ahead = &hay[s + 1..hay.len().min(s + FILTER_DEPTH)];
-            for (k, &b) in ahead.iter().enumerate() {
-                eligible &= g.pos_mask[k + 1][usize::from(b)];
-            }
+            eligible &= g.ahead_filter(hay, s);
             if eligible == 0 {
-                continue;
+                return;
             }
             let mut found = g.matches_at(cache, hay, s, eligible, ends);
             while found != 0 {
                 let bit = found.trailing_zeros() as usize;
                 found &= found - 1;
-                let end = (ends[bit] != usize::MAX).then_some(ends[bit]);
+                let end = ends[bit];
+                let end = if end == usize::MAX { None } else { Some(end) };
                 self.try_start(hay, g.rules[bit], s, p, end, tried, cands);
             }
+        };
+        if t2 < lo {
+            visit(t2);
+        }
+        if t1 < lo && t1 != t2 {
+            visit(t1);
+        }
+        for s in lo..=p {
+            visit(s);
         }
         *group_tried = (*group_tried).max(p + 1);
     }

@@ -3,6 +3,7 @@
 
 mod corpus;
 mod eval;
+mod gazetteers;
 mod rules_check;
 mod throughput;
 
@@ -21,6 +22,8 @@ struct Cli {
 enum Cmd {
     /// Generate the deterministic synthetic corpora (corpora/*.jsonl).
     Corpus(corpus::Args),
+    /// Build the name, place and word data files (crates/hush-detect/data).
+    Gazetteers(gazetteers::Args),
     /// Precision, recall and F1 per kind on labelled JSONL corpora.
     Eval(eval::Args),
     /// Compile every rule alone and together and run its examples.
@@ -38,6 +41,7 @@ fn project_root() -> PathBuf {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().cmd {
         Cmd::Corpus(args) => corpus::run(args),
+        Cmd::Gazetteers(args) => gazetteers::run(args, &project_root()),
         Cmd::Eval(args) => eval::run(args, &project_root()),
         Cmd::RulesCheck(args) => rules_check::run(args),
         Cmd::Throughput(args) => throughput::run(args),

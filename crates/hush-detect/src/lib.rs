@@ -43,6 +43,7 @@
 #![deny(unsafe_code)]
 
 mod check;
+mod dict;
 mod error;
 mod kind;
 mod mask;
@@ -53,6 +54,10 @@ mod trigger;
 mod validate;
 
 pub use crate::check::{check_rules, RuleCheckFailure};
+pub use crate::dict::{
+    DictBuilder, DictError, DictMatch, Dictionary, Gazetteer, GazetteerEntry,
+    GazetteerMatch, Location, LocationKind,
+};
 pub use crate::error::BuildError;
 pub use crate::kind::{Kind, UnknownKind};
 pub use crate::mask::mask;

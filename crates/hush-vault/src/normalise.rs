@@ -44,8 +44,15 @@ pub fn normalise(kind: Kind, value: &str, out: &mut String) {
                 let v = value.trim();
                 out.push_str(&v[..at]);
                 out.push('@');
-                for c in v[at + 1..].chars() {
-                    out.extend(c.to_lowercase());
+                let domain = &v[at + 1..];
+                if domain.is_ascii() {
+                    let start = out.len();
+                    out.push_str(domain);
+                    out[start..].make_ascii_lowercase();
+                } else {
+                    for c in domain.chars() {
+                        out.extend(c.to_lowercase());
+                    }
                 }
             }
             None => out.push_str(value.trim()),

@@ -111,6 +111,8 @@ struct ScopeState {
     /// Surrogate texts of this scope, for exact matching in restore;
     /// rebuilt when a surrogate was added.
     surrogates: Option<(AhoCorasick, Vec<u32>)>,
+    /// How many surrogate entries the scope has (0: skip the automaton).
+    n_surrogates: usize,
 }
 
 struct Entry {
@@ -336,6 +338,10 @@ pub struct ScopeStats {
     pub oldest_created: Option<u64>,
     /// The oldest last-use time (seconds since the Unix epoch).
     pub oldest_used: Option<u64>,
+}
+
+fn one(mut v: Vec<String>) -> String {
+    v.pop().unwrap_or_default()
 }
 
 fn now() -> u64 {
@@ -760,8 +766,18 @@ impl Scope<'_> {
         kind: Kind,
         value: &str,
     ) -> Result<String, Error> {
-        let mut out = self.pseudonymise_batch(&[(kind, value)])?;
-        Ok(out.pop().unwrap_or_default())
+        // Warm fast path: one lookup, no batch bookkeeping.
+        let op = match self.vault.policy.operator(kind) {
+            Operator::Tag => OP_TAG,
+            Operator::Surrogate => OP_SURROGATE,
+            _ => return self.pseudonymise_batch(&[(kind, value)]).map(one),
+        };
+        let mut inner = self.vault.lock();
+        if let Some(p) = inner.lookup_value(self.id, kind, op, value, now()) {
+            return Ok(p);
+        }
+        drop(inner);
+        self.pseudonymise_batch(&[(kind, value)]).map(one)
     }
 
     /// [`Scope::pseudonymise`] for many values, with one storage write
@@ -1094,6 +1110,7 @@ impl Inner {
         self.dirty.clear();
         for s in &mut self.scopes {
             s.surrogates = None;
+            s.n_surrogates = 0;
         }
         let start = self.storage.records_start()?;
         self.cursor = start;
@@ -1214,6 +1231,7 @@ impl Inner {
             surrogate_key: self.key.derive(b"scope surrogate", n),
             hash_key: self.key.derive(b"scope hash", n),
             surrogates: None,
+            n_surrogates: 0,
         });
         self.scope_ids.insert(name.to_string(), id);
         id
@@ -1575,7 +1593,9 @@ impl Inner {
             return false;
         }
         if e.op == OP_SURROGATE {
-            self.scopes[e.scope as usize].surrogates = None;
+            let st = &mut self.scopes[e.scope as usize];
+            st.surrogates = None;
+            st.n_surrogates += 1;
         }
         let i = self.entries.len() as u32;
         self.entries.push(e);
@@ -1704,6 +1724,9 @@ impl Inner {
         scope: u32,
         text: &str,
     ) -> Vec<(usize, usize, u32)> {
+        if self.scopes[scope as usize].n_surrogates == 0 {
+            return Vec::new();
+        }
         if self.scopes[scope as usize].surrogates.is_none() {
             let ids: Vec<u32> = (0..self.entries.len() as u32)
                 .filter(|&i| {
@@ -1792,6 +1815,7 @@ impl Inner {
         self.dirty.clear();
         for s in &mut self.scopes {
             s.surrogates = None;
+            s.n_surrogates = 0;
         }
         let n = kept.len();
         for mut e in kept {

@@ -98,7 +98,7 @@ struct Inner {
     entries: Vec<Entry>,
     by_value: HashTable<u32>,
     by_pseudonym: HashTable<u32>,
-    hasher: std::hash::RandomState,
+    hasher: hashbrown::DefaultHashBuilder,
     scratch: Zeroizing<String>,
     dirty: Vec<u32>,
 }
@@ -1042,7 +1042,7 @@ impl Inner {
             entries: Vec::new(),
             by_value: HashTable::new(),
             by_pseudonym: HashTable::new(),
-            hasher: std::hash::RandomState::new(),
+            hasher: hashbrown::DefaultHashBuilder::default(),
             scratch: Zeroizing::new(String::new()),
             dirty: Vec::new(),
         };

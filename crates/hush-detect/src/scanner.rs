@@ -1081,32 +1081,7 @@ impl Scanner {
         // Rules that start only at a token need no sliding window.
         let lo = p.saturating_sub(g.window).max(*group_tried);
         let mut visit = |s: usize| {
-            let mut eligible =
-                g.pos_mask[0][usize::from(hay[s])] & g.before_mask[p - s];
-            if s != t1 && s != t2 {
-                eligible &= !g.token_mask;
-            }
-            if eligible == 0 {
-                return;
-            }
-            if s > 0 && word_before(hay, s) {
-                eligible &= !g.boundary_mask;
-                if eligible == 0 {
-                    return;
-                }
-            }
-            eligible &= g.ahead_filter(hay, s);
-            if eligible == 0 {
-                return;
-            }
-            let mut found = g.matches_at(cache, hay, s, eligible, ends);
-            while found != 0 {
-                let bit = found.trailing_zeros() as usize;
-                found &= found - 1;
-                let end = ends[bit];
-                let end = if end == usize::MAX { None } else { Some(end) };
-                self.try_start(hay, g.rules[bit], s, p, end, tried, cands);
-            }
+            self.visit_start(hay, g, cache, p, s, t1, t2, tried, ends, cands)
         };
         if t2 < lo {
             visit(t2);
@@ -1118,6 +1093,52 @@ impl Scanner {
             visit(s);
         }
         *group_tried = (*group_tried).max(p + 1);
+    }
+
+    /// One candidate start `s` of group `g` for the anchor at `p`: the
+    /// bitmask filters, then the group automaton, then each rule that
+    /// matched. `t1`/`t2` are the token starts (`usize::MAX` for none).
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn visit_start(
+        &self,
+        hay: &[u8],
+        g: &Group,
+        cache: &mut hybrid::dfa::Cache,
+        p: usize,
+        s: usize,
+        t1: usize,
+        t2: usize,
+        tried: &mut [usize],
+        ends: &mut [usize; MAX_GROUP_RULES],
+        cands: &mut Vec<Finding>,
+    ) {
+        let mut eligible =
+            g.pos_mask[0][usize::from(hay[s])] & g.before_mask[p - s];
+        if s != t1 && s != t2 {
+            eligible &= !g.token_mask;
+        }
+        if eligible == 0 {
+            return;
+        }
+        if s > 0 && word_before(hay, s) {
+            eligible &= !g.boundary_mask;
+            if eligible == 0 {
+                return;
+            }
+        }
+        eligible &= g.ahead_filter(hay, s);
+        if eligible == 0 {
+            return;
+        }
+        let mut found = g.matches_at(cache, hay, s, eligible, ends);
+        while found != 0 {
+            let bit = found.trailing_zeros() as usize;
+            found &= found - 1;
+            let end = ends[bit];
+            let end = if end == usize::MAX { None } else { Some(end) };
+            self.try_start(hay, g.rules[bit], s, p, end, tried, cands);
+        }
     }
 
     fn confirm_rule(

@@ -31,6 +31,8 @@ pub(crate) struct RuleSpec {
     #[serde(default)]
     pub before: usize,
     pub max_len: usize,
+    #[serde(default = "default_min_len")]
+    pub min_len: usize,
     #[serde(default = "default_true")]
     pub boundary: bool,
     #[serde(default)]
@@ -73,6 +75,9 @@ pub(crate) struct RuleSpec {
 
 fn default_true() -> bool {
     true
+}
+fn default_min_len() -> usize {
+    1
 }
 fn default_score() -> f32 {
     0.8
@@ -161,6 +166,9 @@ fn check_rule(origin: &str, spec: RuleSpec) -> Result<Rule, BuildError> {
     }
     if spec.max_len == 0 || spec.max_len > MAX_RULE_LEN {
         return Err(bad(format!("max_len must be in 1..={MAX_RULE_LEN}")));
+    }
+    if spec.min_len == 0 || spec.min_len > spec.max_len {
+        return Err(bad("min_len must be in 1..=max_len".to_string()));
     }
     if spec.before > MAX_RULE_BEFORE {
         return Err(bad(format!("before must be at most {MAX_RULE_BEFORE}")));

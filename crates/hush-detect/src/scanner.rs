@@ -328,7 +328,10 @@ fn position_bytes(rule: &Rule) -> Result<Vec<[bool; 256]>, BuildError> {
                 if next.is_dead() {
                     continue;
                 }
-                if next.is_match() || next.is_quit() {
+                // A match ending here (length `depth`) frees every later
+                // offset, unless the rule never reports one that short.
+                let ends_here = next.is_match() && depth >= rule.spec.min_len;
+                if ends_here || next.is_quit() {
                     // A match can end before this offset: anything goes
                     // from here on.
                     free = true;
@@ -437,6 +440,8 @@ struct Group {
     window: usize,
     /// Each rule's `max_len`, by bit.
     max_lens: Vec<usize>,
+    /// Each rule's `min_len`, by bit.
+    min_lens: Vec<usize>,
     max_len: usize,
 }
 
@@ -516,6 +521,10 @@ impl Group {
             .iter()
             .map(|&i| compiled[i].detector.rule.spec.max_len)
             .collect();
+        let min_lens = rules
+            .iter()
+            .map(|&i| compiled[i].detector.rule.spec.min_len)
+            .collect();
         Ok(Group {
             rules,
             dfa,
@@ -526,6 +535,7 @@ impl Group {
             before,
             window,
             max_lens,
+            min_lens,
             max_len,
         })
     }
@@ -591,7 +601,10 @@ impl Group {
                     for i in 0..self.dfa.match_len(cache, sid) {
                         let bit =
                             self.dfa.match_pattern(cache, sid, i).as_usize();
-                        if at - s <= self.max_lens[bit] {
+                        let len = at - s;
+                        if len <= self.max_lens[bit]
+                            && len >= self.min_lens[bit]
+                        {
                             found |= 1 << bit;
                             ends[bit] = at;
                         }
@@ -1211,7 +1224,7 @@ impl Scanner {
                 },
             }
         };
-        if m_end <= p || m_end == s {
+        if m_end <= p || m_end < s + spec.min_len {
             return;
         }
         let mut found = None;

@@ -39,24 +39,26 @@ use hush_detect::Kind;
 pub fn normalise(kind: Kind, value: &str, out: &mut String) {
     out.clear();
     match kind {
-        Kind::Email => match value.trim().rfind('@') {
-            Some(at) => {
-                let v = value.trim();
-                out.push_str(&v[..at]);
-                out.push('@');
-                let domain = &v[at + 1..];
-                if domain.is_ascii() {
-                    let start = out.len();
-                    out.push_str(domain);
-                    out[start..].make_ascii_lowercase();
-                } else {
-                    for c in domain.chars() {
-                        out.extend(c.to_lowercase());
+        Kind::Email => {
+            let v = value.trim();
+            match memchr::memrchr(b'@', v.as_bytes()) {
+                Some(at) => {
+                    out.reserve(v.len());
+                    out.push_str(&v[..=at]);
+                    let domain = &v[at + 1..];
+                    if domain.is_ascii() {
+                        let start = out.len();
+                        out.push_str(domain);
+                        out[start..].make_ascii_lowercase();
+                    } else {
+                        for c in domain.chars() {
+                            out.extend(c.to_lowercase());
+                        }
                     }
                 }
+                None => out.push_str(v),
             }
-            None => out.push_str(value.trim()),
-        },
+        }
         Kind::Phone => {
             if value.trim_start().starts_with('+') {
                 out.push('+');

@@ -331,6 +331,20 @@ fn position_bytes(rule: &Rule) -> Result<Vec<[bool; 256]>, BuildError> {
                 // A match ending here (length `depth`) frees every later
                 // offset, unless the rule never reports one that short.
                 let ends_here = next.is_match() && depth >= rule.spec.min_len;
+                // A too-short match is reported by a transition on any
+                // byte; `b` only counts if a longer match can go on
+                // through it (or end right after it).
+                if next.is_match() && !ends_here {
+                    let on = (0..=255u8).any(|c| {
+                        dfa.next_state(&mut cache, next, c)
+                            .map_or(true, |n| !n.is_dead())
+                    }) || dfa
+                        .next_eoi_state(&mut cache, next)
+                        .map_or(true, |n| n.is_match());
+                    if !on {
+                        continue;
+                    }
+                }
                 if ends_here || next.is_quit() {
                     // A match can end before this offset: anything goes
                     // from here on.

@@ -57,6 +57,8 @@ use aho_corasick::{
     AhoCorasick, AhoCorasickBuilder, Anchored, Input, MatchKind, StartKind,
 };
 
+use crate::scanner::word_before;
+
 /// A list of terms, each with a label, matched whole-word,
 /// ASCII-case-insensitively and across whitespace variations.
 ///
@@ -870,27 +872,6 @@ impl<'h> Normalised<'h> {
             p + self.breaks[k - 1].1
         }
     }
-}
-
-/// Whether the character that ends just before `i` (> 0) is a letter or
-/// digit; bytes that do not end a valid UTF-8 character are not.
-#[inline]
-fn word_before(h: &[u8], i: usize) -> bool {
-    let b = h[i - 1];
-    if b < 0x80 {
-        return b.is_ascii_alphanumeric();
-    }
-    let from = i.saturating_sub(4);
-    (from..i).rev().any(|st| {
-        core::str::from_utf8(&h[st..i])
-            .ok()
-            .and_then(|t| {
-                let mut cs = t.chars();
-                let c = cs.next()?;
-                cs.next().is_none().then_some(c)
-            })
-            .is_some_and(char::is_alphanumeric)
-    })
 }
 
 /// The byte length of the UTF-8 character starting at `i` (1 for a

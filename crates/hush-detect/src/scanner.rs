@@ -1449,7 +1449,7 @@ fn continues_number(hay: &[u8], p: usize) -> bool {
 /// count as boundaries but `é` or `中` do not. Bytes that do not end a
 /// valid UTF-8 character are not word characters.
 #[inline]
-fn word_before(hay: &[u8], i: usize) -> bool {
+pub(crate) fn word_before(hay: &[u8], i: usize) -> bool {
     let b = hay[i - 1];
     if b < 0x80 {
         return b.is_ascii_alphanumeric();

@@ -779,12 +779,11 @@ fn jwt(m: &[u8]) -> bool {
 
 /// Domains reserved for documentation (RFC 2606 / RFC 6761).
 fn is_reserved_domain(host: &[u8]) -> bool {
-    let h: Vec<u8> = host.iter().map(u8::to_ascii_lowercase).collect();
     let ends = |suffix: &[u8]| {
-        h == suffix
-            || (h.len() > suffix.len()
-                && h.ends_with(suffix)
-                && h[h.len() - suffix.len() - 1] == b'.')
+        host.len() >= suffix.len()
+            && host[host.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+            && (host.len() == suffix.len()
+                || host[host.len() - suffix.len() - 1] == b'.')
     };
     ends(b"example.com")
         || ends(b"example.org")
@@ -796,13 +795,18 @@ fn is_reserved_domain(host: &[u8]) -> bool {
 }
 
 fn valid_host(host: &[u8]) -> bool {
-    let labels: Vec<&[u8]> = host.split(|&b| b == b'.').collect();
-    if labels.len() < 2 || labels.iter().any(|l| l.is_empty() || l.len() > 63)
-    {
-        return false;
+    let mut labels = 0;
+    let mut last: &[u8] = &[];
+    for label in host.split(|&b| b == b'.') {
+        if label.is_empty() || label.len() > 63 {
+            return false;
+        }
+        labels += 1;
+        last = label;
     }
-    let tld = labels[labels.len() - 1];
-    tld.len() >= 2 && tld.iter().all(|&b| b.is_ascii_alphabetic() || b >= 0x80)
+    labels >= 2
+        && last.len() >= 2
+        && last.iter().all(|&b| b.is_ascii_alphabetic() || b >= 0x80)
 }
 
 fn email(m: &[u8]) -> bool {

@@ -67,7 +67,14 @@
 //! The code is a keyed HMAC of the normalised value (6 digits by
 //! default, one more per collision), not a counter: it is stable across
 //! processes and machines without coordination, and unlinkable across
-//! scopes. The template, code width and labels are configurable
+//! scopes. One limit of that guarantee: when two values of one kind
+//! collide on the short code, the one stored second gets a longer code,
+//! so two vaults that met the pair in a different order disagree on
+//! which gets which. With 6 digits this starts at about a thousand
+//! values per kind and scope (birthday bound); raise the width with
+//! [`Policy::with_code_digits`] for large shared scopes (8 digits keep
+//! it rare up to ~10,000 values). The template, code width and labels
+//! are configurable
 //! ([`Policy::with_template`], [`Policy::with_code_digits`],
 //! [`Policy::with_label`]).
 //!

@@ -47,9 +47,10 @@ pub fn run(
     if record_mode && !matches!(format, Format::Jsonl | Format::Human) {
         bail!("--input jsonl writes --format jsonl or human only");
     }
-    let scanner = crate::cmd_rules::builder(&args.rules)?
-        .kinds_if(&args.kinds)
-        .build()?;
+    // Every rule runs even with --kinds: overlap resolution must see all
+    // candidates (a MAC address must still beat the phone number hiding
+    // in it); --kinds only filters what is reported.
+    let scanner = crate::cmd_rules::builder(&args.rules)?.build()?;
     let color = match color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -78,21 +79,6 @@ pub fn run(
         Err(e) => return Err(anyhow::Error::new(e).context("writing output")),
     }
     Ok(scan.exit_code())
-}
-
-/// Extension to keep the builder chain readable.
-trait KindsIf {
-    fn kinds_if(self, kinds: &[Kind]) -> Self;
-}
-
-impl KindsIf for hush_detect::Builder {
-    fn kinds_if(self, kinds: &[Kind]) -> Self {
-        if kinds.is_empty() {
-            self
-        } else {
-            self.kinds(kinds)
-        }
-    }
 }
 
 /// The state of one `hush scan` run.
@@ -173,9 +159,10 @@ impl<W: Write> Scan<'_, W> {
         let _ = writeln!(io::stderr().lock(), "hush: {name}: {err}");
     }
 
-    /// Whether a finding passes the filters.
-    fn wanted(&self, score: f32) -> bool {
-        self.args.min_score.is_none_or(|min| score >= min)
+    /// Whether a finding passes the filters (--kinds, --min-score).
+    fn wanted(&self, kind: Kind, score: f32) -> bool {
+        (self.args.kinds.is_empty() || self.args.kinds.contains(&kind))
+            && self.args.min_score.is_none_or(|min| score >= min)
     }
 
     /// The value to show for a match.
@@ -195,7 +182,7 @@ impl<W: Write> Scan<'_, W> {
     ) -> io::Result<Next> {
         let scanner = self.scanner;
         let result = stream.scan(rdr, |h| {
-            if !self.wanted(h.score) {
+            if !self.wanted(h.kind, h.score) {
                 return Ok(true);
             }
             self.found = true;
@@ -274,7 +261,7 @@ impl<W: Write> Scan<'_, W> {
             // non-overlapping findings.
             let (mut pos, mut chars) = (0usize, 0u64);
             for f in &found {
-                if !self.wanted(f.score) {
+                if !self.wanted(f.kind, f.score) {
                     continue;
                 }
                 chars += count_chars(&text[pos..f.start]);

@@ -285,6 +285,23 @@ fn kinds_filter_and_unknown_kind() {
     assert_eq!(out.stdout, "");
 }
 
+/// `--kinds` filters what is reported, not which rules run: a MAC
+/// address whose first groups look like a phone number is still a MAC
+/// (and so no PHONE) when only PHONE is asked for.
+#[test]
+fn kinds_filter_after_overlap_resolution() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dhcp.log");
+    std::fs::write(&path, "DHCPACK to 09-24-59-17-96-F7 via eth0\n").unwrap();
+    let path = path.display().to_string();
+    let all = run(hush().args(["scan", &path]));
+    assert_eq!(all.code, 1);
+    assert!(all.stdout.contains("MAC_ADDRESS"), "{}", all.stdout);
+    let phone = run(hush().args(["scan", "--kinds", "PHONE", &path]));
+    assert_eq!(phone.code, 0, "{}", phone.stdout);
+    assert_eq!(phone.stdout, "");
+}
+
 #[test]
 fn min_score_filters() {
     let out = run(hush().args(["scan", "--min-score", "1.0", &sample()]));

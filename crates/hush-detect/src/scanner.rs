@@ -1352,12 +1352,25 @@ impl Scanner {
         if let Some(ctx) = &c.context {
             // Before first: a hit there makes the (equal-cost) search
             // after the match unnecessary.
-            if has_word(ctx, hay, lo, s)
-                || (spec.context_after && has_word(ctx, hay, e, hi))
-            {
-                score = spec
+            let gap = nearest_word_before(ctx, hay, lo, s).or_else(|| {
+                if spec.context_after {
+                    // Labels usually come first: a word after the match
+                    // counts as farther than any word before it.
+                    nearest_word_after(ctx, hay, e, hi)
+                        .map(|g| g + spec.context_window)
+                } else {
+                    None
+                }
+            });
+            if let Some(gap) = gap {
+                let full = spec
                     .context_score
                     .unwrap_or((spec.score + spec.context_boost).min(1.0));
+                // The nearer the word, the higher the score (by at most
+                // CONTEXT_PROXIMITY * window), so that when two rules'
+                // labels are both in reach ("SSN: ...\nSIN: 775909260")
+                // the closer label decides.
+                score = (full - CONTEXT_PROXIMITY * gap as f32).max(0.0);
             } else if spec.context_required {
                 return None;
             }
@@ -1471,14 +1484,51 @@ pub(crate) fn word_before(hay: &[u8], i: usize) -> bool {
 /// Whether any of the words occurs in `hay[lo..hi]` with word boundaries
 /// on both sides (judged against the whole haystack).
 fn has_word(ac: &AhoCorasick, hay: &[u8], lo: usize, hi: usize) -> bool {
+    words(ac, hay, lo, hi).next().is_some()
+}
+
+/// Score lost per byte between a match and its nearest context word.
+const CONTEXT_PROXIMITY: f32 = 0.0005;
+
+/// The context words in `hay[lo..hi]` with word boundaries on both
+/// sides (judged against the whole haystack), as spans.
+fn words<'a>(
+    ac: &'a AhoCorasick,
+    hay: &'a [u8],
+    lo: usize,
+    hi: usize,
+) -> impl Iterator<Item = (usize, usize)> + 'a {
     let is_word = |b: u8| b.is_ascii_alphanumeric() || b >= 0x80;
-    ac.find_iter(aho_corasick::Input::new(hay).range(lo..hi)).any(|m| {
-        let left_ok = m.start() == 0 || !word_before(hay, m.start());
-        let first = hay[m.start()];
-        let last = hay[m.end() - 1];
-        let right_ok = m.end() >= hay.len() || !is_word(hay[m.end()]);
-        (left_ok || !is_word(first)) && (right_ok || !is_word(last))
-    })
+    ac.find_iter(aho_corasick::Input::new(hay).range(lo..hi)).filter_map(
+        move |m| {
+            let left_ok = m.start() == 0 || !word_before(hay, m.start());
+            let first = hay[m.start()];
+            let last = hay[m.end() - 1];
+            let right_ok = m.end() >= hay.len() || !is_word(hay[m.end()]);
+            ((left_ok || !is_word(first)) && (right_ok || !is_word(last)))
+                .then_some((m.start(), m.end()))
+        },
+    )
+}
+
+/// Bytes between the last context word in `hay[lo..s]` and `s`.
+fn nearest_word_before(
+    ac: &AhoCorasick,
+    hay: &[u8],
+    lo: usize,
+    s: usize,
+) -> Option<usize> {
+    words(ac, hay, lo, s).last().map(|(_, end)| s - end)
+}
+
+/// Bytes between `e` and the first context word in `hay[e..hi]`.
+fn nearest_word_after(
+    ac: &AhoCorasick,
+    hay: &[u8],
+    e: usize,
+    hi: usize,
+) -> Option<usize> {
+    words(ac, hay, e, hi).next().map(|(start, _)| start - e)
 }
 
 /// Deterministic overlap resolution (see [`Scanner`]).

@@ -680,8 +680,8 @@ fn classes(m: &[u8]) -> usize {
     lower + upper + digit
 }
 
+/// Markers that make a value a placeholder wherever they occur in it.
 const PLACEHOLDERS: &[&[u8]] = &[
-    b"password",
     b"changeme",
     b"example",
     b"redacted",
@@ -692,13 +692,24 @@ const PLACEHOLDERS: &[&[u8]] = &[
     b"<",
     b"${",
     b"{{",
+    b"placeholder",
+];
+
+/// Words that are placeholders only as the whole value: a random token
+/// may well contain `null` or `true`, and a real password may contain
+/// `password`.
+const PLACEHOLDER_VALUES: &[&[u8]] = &[
+    b"password",
+    b"secret",
     b"null",
     b"none",
+    b"nil",
     b"true",
     b"false",
     b"undefined",
-    b"secret",
-    b"placeholder",
+    b"changeme",
+    b"todo",
+    b"tbd",
 ];
 
 fn is_placeholder(m: &[u8]) -> bool {
@@ -717,7 +728,9 @@ fn is_placeholder(m: &[u8]) -> bool {
             .iter()
             .any(|p| m.windows(p.len()).any(|w| w.eq_ignore_ascii_case(p))),
     };
-    listed || distinct(m) <= 2
+    listed
+        || PLACEHOLDER_VALUES.iter().any(|p| m.eq_ignore_ascii_case(p))
+        || distinct(m) <= 2
 }
 
 /// A value assigned to a `password`/`api_key`/`secret` key: long

@@ -1322,17 +1322,7 @@ impl Inner {
         code: &str,
     ) -> Option<u32> {
         let kind = kind_index(policy.kind_of_label(label)?) as u8;
-        let h = self.hash_tag(scope, kind, code);
-        let entries = &self.entries;
-        self.by_pseudonym
-            .find(h, |&i| {
-                let e = &entries[i as usize];
-                e.scope == scope
-                    && e.op == OP_TAG
-                    && e.kind == kind
-                    && e.code() == code
-            })
-            .copied()
+        self.lookup_tag_kind(scope, kind, code)
     }
 
     fn lookup_surrogate(&self, scope: u32, text: &str) -> Option<u32> {

@@ -285,6 +285,17 @@ impl FileStorage {
         Ok(self.file.as_mut().unwrap())
     }
 
+    /// The open vault file and its current length.
+    fn file_and_len(&mut self) -> Result<(&mut File, u64), Error> {
+        let path = self.path.clone();
+        let file = self.file()?;
+        let len = file
+            .metadata()
+            .map_err(|e| Error::io(&path, "cannot stat vault", e))?
+            .len();
+        Ok((file, len))
+    }
+
     fn ioerr(&self, action: &'static str) -> impl Fn(io::Error) -> Error + '_ {
         move |e| Error::io(&self.path, action, e)
     }
@@ -321,11 +332,7 @@ impl Storage for FileStorage {
 
     fn read_header(&mut self) -> Result<Option<Vec<u8>>, Error> {
         let path = self.path.clone();
-        let file = self.file()?;
-        let len = file
-            .metadata()
-            .map_err(|e| Error::io(&path, "cannot stat vault", e))?
-            .len();
+        let (file, len) = self.file_and_len()?;
         if len == 0 {
             return Ok(None);
         }
@@ -376,11 +383,7 @@ impl Storage for FileStorage {
         visit: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
     ) -> Result<u64, Error> {
         let path = self.path.clone();
-        let file = self.file()?;
-        let len = file
-            .metadata()
-            .map_err(|e| Error::io(&path, "cannot stat vault", e))?
-            .len();
+        let (file, len) = self.file_and_len()?;
         if from >= len {
             return Ok(from);
         }
@@ -444,11 +447,7 @@ impl Storage for FileStorage {
             frame(&mut out, rec);
         }
         let path = self.path.clone();
-        let file = self.file()?;
-        let len = file
-            .metadata()
-            .map_err(|e| Error::io(&path, "cannot stat vault", e))?
-            .len();
+        let (file, len) = self.file_and_len()?;
         if len != at {
             // Cut off a torn tail left by a writer that was killed.
             file.set_len(at).map_err(|e| {

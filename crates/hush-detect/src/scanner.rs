@@ -25,6 +25,8 @@ use crate::error::{BuildError, BuildErrorKind};
 use crate::kind::Kind;
 use crate::rule::{parse_rule_file, Rule};
 
+mod settle;
+
 /// Identifies the rule (detector) that produced a finding, within one
 /// [`Scanner`]. Look it up with [`Scanner::detector`].
 ///
@@ -700,6 +702,8 @@ pub struct Scanner {
     digits: bool,
     max_match_len: usize,
     max_context: usize,
+    /// What streaming needs to know to settle a prefix of a buffer.
+    settle: settle::SettleInfo,
 }
 
 impl Scanner {
@@ -884,6 +888,16 @@ impl Scanner {
                 }
             }
         }
+        let settle = settle::SettleInfo::new(
+            &compiled,
+            &literals,
+            &literal_rules,
+            digit_group.as_ref().map(|g| &g.rules[..]),
+            &byte_groups
+                .iter()
+                .map(|(b, g)| (*b, &g.rules[..]))
+                .collect::<Vec<_>>(),
+        );
         let caches = {
             let dfas: Vec<hybrid::dfa::DFA> = digit_group
                 .iter()
@@ -908,6 +922,7 @@ impl Scanner {
             digits,
             max_match_len,
             max_context,
+            settle,
         })
     }
 
@@ -976,11 +991,18 @@ impl Scanner {
     pub fn scan_into(&self, hay: &[u8], out: &mut Vec<Finding>) {
         out.clear();
         let mut cands: Vec<Finding> = Vec::new();
+        self.candidates(hay, &mut cands);
+        resolve(&mut cands, out);
+    }
+
+    /// Every candidate of `hay` that passed validation and scoring, before
+    /// overlap resolution, in no particular order.
+    fn candidates(&self, hay: &[u8], cands: &mut Vec<Finding>) {
         let mut tried = vec![0usize; self.rules.len()];
         if let Some(ac) = &self.literals {
             let mut fire = |pid: usize, start: usize, tried: &mut [usize]| {
                 for &r in &self.literal_rules[pid] {
-                    self.confirm_rule(hay, r, start, tried, &mut cands);
+                    self.confirm_rule(hay, r, start, tried, cands);
                 }
             };
             // Leftmost-longest from every position after the last match
@@ -1027,7 +1049,7 @@ impl Scanner {
                                 &mut group_tried[0],
                                 &mut tried,
                                 &mut ends,
-                                &mut cands,
+                                cands,
                             );
                         }
                     }
@@ -1047,14 +1069,13 @@ impl Scanner {
                             &mut group_tried[j + 1],
                             &mut tried,
                             &mut ends,
-                            &mut cands,
+                            cands,
                         );
                     }
                 }
                 block += 64;
             }
         }
-        resolve(&mut cands, out);
     }
 
     /// Bit masks of the digits and of the single-byte anchors in the

@@ -348,3 +348,109 @@ fn fuzz_regressions() {
     }
     assert!(failed.is_empty(), "fuzz regressions failing: {failed:?}");
 }
+
+/// Scans `hay` as a stream cut at `cuts` (sorted offsets) the way a
+/// streaming caller uses [`Scanner::scan_settled`]: keep the unsettled
+/// tail and `settle_context` bytes before it, append the next chunk,
+/// settle again. Returns the findings in absolute offsets and the
+/// largest number of bytes left unsettled after any chunk.
+fn settle_stream(hay: &[u8], cuts: &[usize]) -> (Vec<Finding>, usize) {
+    let s = scanner();
+    let mut buf: Vec<u8> = Vec::new();
+    // Absolute offset of buf[0], and the settled point within buf.
+    let mut base = 0usize;
+    let mut from = 0usize;
+    let mut found = Vec::new();
+    let mut out = Vec::new();
+    let mut worst = 0;
+    let mut last = 0;
+    for &cut in cuts.iter().chain(std::iter::once(&hay.len())) {
+        buf.extend_from_slice(&hay[last..cut]);
+        last = cut;
+        let at_end = cut == hay.len();
+        let p = s.scan_settled(&buf, from, at_end, &mut out);
+        assert!(p >= from && p <= buf.len());
+        for f in &out {
+            assert!(
+                f.start >= from && f.end <= p,
+                "{f:?} outside {from}..{p}"
+            );
+            let mut g = *f;
+            g.start += base;
+            g.end += base;
+            found.push(g);
+        }
+        worst = worst.max(buf.len() - p);
+        let keep = p.saturating_sub(s.settle_context());
+        buf.drain(..keep);
+        base += keep;
+        from = p - keep;
+    }
+    (found, worst)
+}
+
+/// Every cut of `hay` into chunks at `cuts` settles to the findings of
+/// the whole buffer, and never holds more than the bound.
+fn assert_settles(hay: &[u8], cuts: &[usize]) {
+    let whole = scanner().scan(hay);
+    let (streamed, worst) = settle_stream(hay, cuts);
+    assert_eq!(streamed, whole, "cuts {cuts:?}");
+    assert!(
+        worst <= scanner().max_settle_hold(),
+        "held {worst} > {}",
+        scanner().max_settle_hold()
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Chunking invariance of settling: random cuts of PII-dense bytes.
+    #[test]
+    fn settling_is_chunking_invariant(
+        hay in pii_bytes(),
+        cuts in vec(any::<prop::sample::Index>(), 0..12),
+    ) {
+        let mut cuts: Vec<usize> =
+            cuts.iter().map(|i| i.index(hay.len() + 1)).collect();
+        cuts.sort_unstable();
+        assert_settles(&hay, &cuts);
+    }
+}
+
+/// Every split point of every built-in example, in context.
+#[test]
+fn settling_every_split_of_examples() {
+    for e in examples() {
+        let hay = format!("see {e} and more.");
+        for cut in 0..=hay.len() {
+            assert_settles(hay.as_bytes(), &[cut]);
+        }
+    }
+}
+
+/// One-byte chunks and random chunk sizes over the generated corpora.
+#[test]
+fn settling_corpora_in_small_chunks() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpora");
+    for set in ["prose", "dense", "chat", "logs", "code", "negatives"] {
+        let path = dir.join(format!("{set}.jsonl"));
+        let text = std::fs::read(&path).expect("corpus file");
+        let hay = &text[..text.len().min(60_000)];
+        let ones: Vec<usize> = (1..hay.len().min(6_000)).collect();
+        assert_settles(&hay[..hay.len().min(6_000)], &ones);
+        // Pseudo-random chunk sizes from a fixed LCG, 1..=700 bytes.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut cuts = Vec::new();
+        let mut at = 0;
+        loop {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+            at += 1 + (x >> 33) as usize % 700;
+            if at >= hay.len() {
+                break;
+            }
+            cuts.push(at);
+        }
+        assert_settles(hay, &cuts);
+    }
+}

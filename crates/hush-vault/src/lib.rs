@@ -119,4 +119,6 @@ pub use crate::policy::{
 pub use crate::storage::{
     FileStorage, MemoryStorage, Storage, FORMAT_VERSION,
 };
-pub use crate::vault::{Restored, Scope, ScopeStats, Stats, Vault};
+pub use crate::vault::{
+    Restored, Scope, ScopeStats, Stats, Vault, RESTORE_CONTEXT,
+};

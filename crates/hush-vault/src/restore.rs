@@ -13,6 +13,8 @@
 //! left as it is and reported.
 
 use regex::Regex;
+use regex_automata::dfa::{dense, Automaton};
+use regex_automata::{Anchored, Input};
 
 use crate::policy::{Policy, Template};
 
@@ -35,19 +37,28 @@ pub(crate) struct TagMatcher {
     prefix: Vec<usize>,
     suffix: Vec<usize>,
     template: Template,
+    /// Anchored DFA of every text a tag (with its brackets) can start
+    /// with: a text it does not reject could still become a tag.
+    live: dense::DFA<Vec<u32>>,
+    /// Bytes a tag form can start with.
+    live_first: [bool; 256],
+    /// The longest text `live` accepts.
+    max_form: usize,
 }
 
 const OPEN: &[&str] = &["&lt;", "\\[", "[", "(", "{", "<", "\u{ab}"];
 const CLOSE: &[&str] = &["&gt;", "\\]", "]", ")", "}", ">", "\u{bb}"];
 
 /// A separator as a model may write it: `-`, `_`, Unicode dashes, an
-/// escaped one, whitespace or a line break around it.
-const FLEX: &str = r"[ \t]{0,2}(?:\r?\n[ \t]*)?(?:\\?[-_\x{2010}-\x{2015}\x{2212}])?[ \t]{0,2}(?:\r?\n[ \t]*)?";
+/// escaped one, whitespace or a line break around it. The indent after a
+/// line break is bounded so that a tag has a maximum length, which the
+/// streaming restorer relies on.
+const FLEX: &str = r"[ \t]{0,2}(?:\r?\n[ \t]{0,16})?(?:\\?[-_\x{2010}-\x{2015}\x{2212}])?[ \t]{0,2}(?:\r?\n[ \t]{0,16})?";
 
 /// The separator before the code: like [`FLEX`], but the dash is required,
 /// so that ordinary text such as `phone 0770` or `date: 2024` is not
 /// taken for a tag.
-const SEP: &str = r"[ \t]{0,2}(?:\r?\n[ \t]*)?\\?[-_\x{2010}-\x{2015}\x{2212}][ \t]{0,2}(?:\r?\n[ \t]*)?";
+const SEP: &str = r"[ \t]{0,2}(?:\r?\n[ \t]{0,16})?\\?[-_\x{2010}-\x{2015}\x{2212}][ \t]{0,2}(?:\r?\n[ \t]{0,16})?";
 
 impl TagMatcher {
     pub(crate) fn new(policy: &Policy) -> TagMatcher {
@@ -67,15 +78,111 @@ impl TagMatcher {
                 s
             })
             .collect();
-        let pat = format!(r"(?i)\b({}){SEP}([0-9]{{4,20}})", alts.join("|"));
+        let labels = alts.join("|");
+        let pat = format!(r"(?i)\b({labels}){SEP}([0-9]{{4,20}})");
         let re = Regex::new(&pat).expect("tag matcher regex");
         let template = policy.template().clone();
+        // Everything `find_all` and `widen` can take as one tag: up to
+        // four bracket units and three blanks on each side of the core.
+        let quote = |set: &[&str]| {
+            set.iter().map(|u| regex::escape(u)).collect::<Vec<_>>().join("|")
+        };
+        let form = format!(
+            r"(?i)(?:(?:{open})\s{{0,3}}){{0,4}}(?:{labels}){SEP}[0-9]{{0,20}}(?:\s{{0,3}}(?:{close})){{0,4}}",
+            open = quote(OPEN),
+            close = quote(CLOSE),
+        );
+        let live = dense::Builder::new()
+            .configure(
+                dense::Config::new()
+                    .start_kind(regex_automata::dfa::StartKind::Anchored),
+            )
+            .build(&form)
+            .expect("tag form automaton");
+        let max_form = regex_automata::util::syntax::parse(&form)
+            .ok()
+            .and_then(|hir| hir.properties().maximum_len())
+            .expect("tag forms are bounded");
+        let mut live_first = [false; 256];
+        for u in OPEN {
+            live_first[usize::from(u.as_bytes()[0])] = true;
+        }
+        // Case folding can turn an ASCII letter into a non-ASCII one
+        // (`K` and the Kelvin sign): any non-ASCII lead byte may start.
+        for b in 0xc0..=0xff {
+            live_first[b] = true;
+        }
+        for l in &labels_first(policy) {
+            live_first[usize::from(*l)] = true;
+        }
         TagMatcher {
             re,
             prefix: units(&template.prefix, OPEN),
             suffix: units(&template.suffix, CLOSE),
             template,
+            live,
+            live_first,
+            max_form,
         }
+    }
+
+    /// The longest text that can still turn out to be one tag.
+    pub(crate) fn max_form(&self) -> usize {
+        self.max_form
+    }
+
+    /// The earliest offset in `from..text.len()` from which the rest of
+    /// `text` could still become (part of) a tag once more text follows;
+    /// `text.len()` when none.
+    pub(crate) fn open_point(&self, text: &str, from: usize) -> usize {
+        let b = text.as_bytes();
+        let lo = from.max(b.len().saturating_sub(self.max_form));
+        for i in lo..b.len() {
+            if !self.live_first[usize::from(b[i])] || !text.is_char_boundary(i)
+            {
+                continue;
+            }
+            // A label starts a tag only at a word boundary.
+            if b[i].is_ascii_alphabetic()
+                && i > 0
+                && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_')
+            {
+                continue;
+            }
+            if self.is_live(&b[i..]) {
+                return i;
+            }
+        }
+        b.len()
+    }
+
+    /// Whether `tail` is a prefix of some tag form.
+    fn is_live(&self, tail: &[u8]) -> bool {
+        let input = Input::new(tail).anchored(Anchored::Yes);
+        let Ok(mut sid) = self.live.start_state_forward(&input) else {
+            // Cannot happen for an anchored start; holding is safe.
+            return true;
+        };
+        for &byte in tail {
+            sid = self.live.next_state(sid, byte);
+            if self.live.is_dead_state(sid) {
+                return false;
+            }
+        }
+        if !self.live.is_match_state(sid) {
+            return true;
+        }
+        // DFA matches are reported one byte late, so a match state can
+        // mean "a tag ended just before the last byte" with nothing left
+        // to continue: live only if some next byte keeps it alive.
+        self.live.byte_classes().representatives(..).any(|unit| {
+            let next = match unit.as_u8() {
+                Some(b) => self.live.next_state(sid, b),
+                None => self.live.next_eoi_state(sid),
+            };
+            !self.live.is_dead_state(next)
+                && (unit.as_u8().is_some() || self.live.is_match_state(next))
+        })
     }
 
     /// Every tag-shaped span in `text`, in order, not overlapping.
@@ -150,6 +257,18 @@ impl TagMatcher {
         let e = if r_take > 0 { right[r_take - 1].0 } else { end };
         (s, e)
     }
+}
+
+/// The first bytes (both cases) of every label of `policy`.
+fn labels_first(policy: &Policy) -> Vec<u8> {
+    let mut out = Vec::new();
+    for l in policy.labels() {
+        if let Some(&b) = l.as_bytes().first() {
+            out.push(b.to_ascii_lowercase());
+            out.push(b.to_ascii_uppercase());
+        }
+    }
+    out
 }
 
 /// The bracket units of a template part, as indices into OPEN or CLOSE.

@@ -103,6 +103,16 @@ struct Inner {
     dirty: Vec<u32>,
 }
 
+/// The surrogates of one scope, ready for matching.
+struct Surrogates {
+    ac: AhoCorasick,
+    /// Entry index per automaton pattern.
+    ids: Vec<u32>,
+    /// The surrogate texts, sorted, for prefix tests at a stream's end.
+    sorted: Vec<Box<str>>,
+    longest: usize,
+}
+
 struct ScopeState {
     name: String,
     code_key: SubKey,
@@ -110,7 +120,7 @@ struct ScopeState {
     hash_key: SubKey,
     /// Surrogate texts of this scope, for exact matching in restore;
     /// rebuilt when a surrogate was added.
-    surrogates: Option<(AhoCorasick, Vec<u32>)>,
+    surrogates: Option<Surrogates>,
     /// How many surrogate entries the scope has (0: skip the automaton).
     n_surrogates: usize,
 }
@@ -486,6 +496,31 @@ impl Vault {
         Scope { vault: self, id }
     }
 
+    /// The most text [`Scope::restore_settled`] holds back: the longest
+    /// form a tag can take (brackets, escapes and line breaks included)
+    /// or the longest surrogate issued so far, whichever is longer.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_vault::{Key, Policy, Vault};
+    ///
+    /// let v = Vault::in_memory(Key::generate()?, Policy::default())?;
+    /// assert!(v.max_restore_hold() < 256);
+    /// # Ok::<(), hush_vault::Error>(())
+    /// ```
+    pub fn max_restore_hold(&self) -> usize {
+        let inner = self.lock();
+        let longest = inner
+            .entries
+            .iter()
+            .filter(|e| e.op == OP_SURROGATE)
+            .map(|e| e.pseudonym.len())
+            .max()
+            .unwrap_or(0);
+        self.matcher.max_form().max(longest)
+    }
+
     /// The policy the vault was opened with.
     ///
     /// # Example
@@ -706,6 +741,11 @@ impl Drop for Vault {
     }
 }
 
+/// How many bytes before `from` a caller of [`Scope::restore_settled`]
+/// must keep: enough for the word boundary before a tag and the brackets
+/// and blanks a tag may take on its left.
+pub const RESTORE_CONTEXT: usize = 64;
+
 /// One scope of a vault: pseudonyms are deterministic within it and
 /// unlinkable across scopes.
 ///
@@ -868,9 +908,100 @@ impl Scope<'_> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn restore(&self, text: &str) -> Result<Restored, Error> {
+        self.restore_range(text, 0, None)
+    }
+
+    /// Restores a prefix of a text that more text may follow, for
+    /// streaming: `text[..from]` was handled by an earlier call and is
+    /// only read as context. Returns the restored form of `text[from..p]`
+    /// and `p`, the end of what is settled: the rest could still become
+    /// a tag or a surrogate this scope issued, so the caller keeps it,
+    /// appends more text and calls again with `from = p`. With `at_end`
+    /// the text is complete and `p` is `text.len()`.
+    ///
+    /// Only a suffix that could still become a pseudonym is held back
+    /// (at most [`Vault::max_restore_hold`] bytes): a lone `[` or a
+    /// capital letter is released as soon as the next character shows it
+    /// is not the start of one. Concatenating the parts gives exactly
+    /// [`Scope::restore`] of the whole text. Keep at least
+    /// [`RESTORE_CONTEXT`] bytes before `from`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Scope::restore`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_detect::Kind;
+    /// use hush_vault::{Key, Policy, Vault};
+    ///
+    /// let vault = Vault::in_memory(Key::generate()?, Policy::default())?;
+    /// let s = vault.scope("s");
+    /// let tag = s.pseudonymise(Kind::Email, "jane@acme.io")?;
+    /// let text = format!("Write to {}", &tag[..9]);
+    /// let (part, p) = s.restore_settled(&text, 0, false)?;
+    /// assert_eq!(part.text(), "Write to ");
+    /// let text = format!("Write to {tag} today.");
+    /// let (part, end) = s.restore_settled(&text, p, true)?;
+    /// assert_eq!(part.text(), "jane@acme.io today.");
+    /// assert_eq!(end, text.len());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn restore_settled(
+        &self,
+        text: &str,
+        from: usize,
+        at_end: bool,
+    ) -> Result<(Restored, usize), Error> {
+        let mut from = from.min(text.len());
+        while !text.is_char_boundary(from) {
+            from -= 1;
+        }
+        if at_end {
+            return Ok((self.restore_range(text, from, None)?, text.len()));
+        }
+        let p = {
+            let mut inner = self.vault.lock();
+            let tag = self.vault.matcher.open_point(text, from);
+            let sur = inner.surrogate_open_point(self.id, text, from);
+            let mut p = tag.min(sur);
+            // A pseudonym found across `p` is held whole.
+            for m in self.vault.matcher.find_all(text) {
+                if m.start < p && p < m.end {
+                    p = m.start;
+                }
+            }
+            for (s, e, _) in inner.surrogate_matches(self.id, text) {
+                if s < p && p < e {
+                    p = s;
+                }
+            }
+            p.max(from)
+        };
+        let restored = self.restore_range(text, from, Some(p))?;
+        Ok((restored, p))
+    }
+
+    /// Restores `text[from..to]` (`to` defaults to the end), reading the
+    /// whole of `text` for context. With a `to`, a pseudonym that would
+    /// cross it moves it back to the pseudonym's start; `to` is always
+    /// where the caller says, since it comes from the open points.
+    fn restore_range(
+        &self,
+        text: &str,
+        from: usize,
+        to: Option<usize>,
+    ) -> Result<Restored, Error> {
         let vault = self.vault;
+        let to = to.unwrap_or(text.len());
         let mut inner = vault.lock();
-        let tags = vault.matcher.find_all(text);
+        let tags: Vec<_> = vault
+            .matcher
+            .find_all(text)
+            .into_iter()
+            .filter(|m| m.start >= from && m.end <= to)
+            .collect();
         // Resolve tags; catch up with other processes once if needed.
         let mut resolved: Vec<Option<u32>> = tags
             .iter()
@@ -892,14 +1023,17 @@ impl Scope<'_> {
             .collect();
         // Surrogates: exact matches only, not overlapping a tag.
         for (s, e, idx) in inner.surrogate_matches(self.id, text) {
-            if !spans.iter().any(|&(a, b, _)| s < b && a < e) {
+            if s >= from
+                && e <= to
+                && !spans.iter().any(|&(a, b, _)| s < b && a < e)
+            {
                 spans.push((s, e, Some(idx)));
             }
         }
         spans.sort_by_key(|s| s.0);
         let t = now();
-        let mut out = Zeroizing::new(String::with_capacity(text.len()));
-        let mut last = 0;
+        let mut out = Zeroizing::new(String::with_capacity(to - from));
+        let mut last = from;
         let mut restored = 0;
         let mut unresolved = Vec::new();
         for (s, e, idx) in spans {
@@ -917,7 +1051,7 @@ impl Scope<'_> {
             }
             last = e;
         }
-        out.push_str(&text[last..]);
+        out.push_str(&text[last..to]);
         Ok(Restored { text: out, restored, unresolved })
     }
 
@@ -1709,13 +1843,11 @@ impl Inner {
         Ok(())
     }
 
-    fn surrogate_matches(
-        &mut self,
-        scope: u32,
-        text: &str,
-    ) -> Vec<(usize, usize, u32)> {
+    /// The surrogate automaton of a scope, built on first use after a
+    /// change; `None` when the scope has no surrogates.
+    fn surrogates(&mut self, scope: u32) -> Option<&Surrogates> {
         if self.scopes[scope as usize].n_surrogates == 0 {
-            return Vec::new();
+            return None;
         }
         if self.scopes[scope as usize].surrogates.is_none() {
             let ids: Vec<u32> = (0..self.entries.len() as u32)
@@ -1725,7 +1857,7 @@ impl Inner {
                 })
                 .collect();
             if ids.is_empty() {
-                return Vec::new();
+                return None;
             }
             let pats: Vec<&str> = ids
                 .iter()
@@ -1735,13 +1867,27 @@ impl Inner {
                 .match_kind(MatchKind::LeftmostLongest)
                 .build(&pats)
                 .expect("surrogate automaton");
-            self.scopes[scope as usize].surrogates = Some((ac, ids));
+            let mut sorted: Vec<Box<str>> =
+                pats.iter().map(|p| Box::from(*p)).collect();
+            sorted.sort_unstable();
+            let longest = sorted.iter().map(|s| s.len()).max().unwrap_or(0);
+            self.scopes[scope as usize].surrogates =
+                Some(Surrogates { ac, ids, sorted, longest });
         }
-        let Some((ac, ids)) = &self.scopes[scope as usize].surrogates else {
+        self.scopes[scope as usize].surrogates.as_ref()
+    }
+
+    fn surrogate_matches(
+        &mut self,
+        scope: u32,
+        text: &str,
+    ) -> Vec<(usize, usize, u32)> {
+        let Some(sur) = self.surrogates(scope) else {
             return Vec::new();
         };
         let b = text.as_bytes();
-        ac.find_iter(text)
+        sur.ac
+            .find_iter(text)
             .filter(|m| {
                 let before = m.start() == 0
                     || !b[m.start() - 1].is_ascii_alphanumeric();
@@ -1749,8 +1895,37 @@ impl Inner {
                     m.end() == b.len() || !b[m.end()].is_ascii_alphanumeric();
                 before && after
             })
-            .map(|m| (m.start(), m.end(), ids[m.pattern().as_usize()]))
+            .map(|m| (m.start(), m.end(), sur.ids[m.pattern().as_usize()]))
             .collect()
+    }
+
+    /// The earliest offset in `from..` from which the rest of `text`
+    /// could still become a surrogate of `scope` (at a word start);
+    /// `text.len()` when none.
+    fn surrogate_open_point(
+        &mut self,
+        scope: u32,
+        text: &str,
+        from: usize,
+    ) -> usize {
+        let Some(sur) = self.surrogates(scope) else {
+            return text.len();
+        };
+        let b = text.as_bytes();
+        let lo = from.max(b.len().saturating_sub(sur.longest));
+        for i in lo..b.len() {
+            if !text.is_char_boundary(i)
+                || (i > 0 && b[i - 1].is_ascii_alphanumeric())
+            {
+                continue;
+            }
+            let tail = &text[i..];
+            let at = sur.sorted.partition_point(|s| &**s < tail);
+            if sur.sorted.get(at).is_some_and(|s| s.starts_with(tail)) {
+                return i;
+            }
+        }
+        b.len()
     }
 
     /// Rewrites the storage with the entries `keep` accepts, under a new

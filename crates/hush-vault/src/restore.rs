@@ -109,9 +109,7 @@ impl TagMatcher {
         }
         // Case folding can turn an ASCII letter into a non-ASCII one
         // (`K` and the Kelvin sign): any non-ASCII lead byte may start.
-        for b in 0xc0..=0xff {
-            live_first[b] = true;
-        }
+        live_first[0xc0..].fill(true);
         for l in &labels_first(policy) {
             live_first[usize::from(*l)] = true;
         }

@@ -1,0 +1,309 @@
+//! Streaming redaction and restoration with bounded hold-back.
+//!
+//! Both streams keep one buffer: a little already-emitted text as left
+//! context, then the unsettled tail. A push appends the chunk, asks the
+//! scanner (or the vault) how much of the buffer no later byte can
+//! change, emits that much and drops what is no longer needed as
+//! context. Because the settled prefix is decided by the same functions a
+//! whole-buffer run uses, the concatenated output of a stream equals the
+//! whole-buffer output for every way of cutting the input.
+
+use hush_detect::Finding;
+use hush_vault::{Scope, RESTORE_CONTEXT};
+
+use crate::error::Error;
+use crate::redactor::{splice, Redactor};
+use crate::report::Report;
+
+/// Redacts a stream of chunks; see [`Redactor::redact_stream`].
+///
+/// # Example
+///
+/// ```
+/// use std::sync::Arc;
+/// use hush::{Redactor, Scanner, Vault, Key, Policy};
+///
+/// let r = Redactor::new(
+///     Arc::new(Scanner::new()?),
+///     Arc::new(Vault::in_memory(Key::generate()?, Policy::default())?),
+/// );
+/// let text = "Call 415-555-0100, or mail jane.roe@acme.io today.";
+/// let mut s = r.redact_stream();
+/// let mut out = Vec::new();
+/// for piece in text.as_bytes().chunks(3) {
+///     s.push(piece, &mut out)?;
+///     assert!(s.held() <= r.max_redact_hold());
+/// }
+/// s.finish(&mut out)?;
+/// assert_eq!(out, r.redact(text)?.text().as_bytes());
+/// assert_eq!(s.report().findings, 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct RedactStream<'r> {
+    red: &'r Redactor,
+    scope: Scope<'r>,
+    /// Left context, then unsettled bytes from `from`.
+    buf: Vec<u8>,
+    from: usize,
+    /// Bytes appended since the last scan.
+    unscanned: usize,
+    found: Vec<Finding>,
+    report: Report,
+    finished: bool,
+}
+
+impl<'r> RedactStream<'r> {
+    pub(crate) fn new(red: &'r Redactor) -> RedactStream<'r> {
+        RedactStream {
+            red,
+            scope: red.scope(),
+            buf: Vec::new(),
+            from: 0,
+            unscanned: 0,
+            found: Vec::new(),
+            report: Report::default(),
+            finished: false,
+        }
+    }
+
+    /// Feeds a chunk and appends to `out` what is now safe to emit.
+    ///
+    /// # Errors
+    ///
+    /// When the vault cannot store a new mapping (nothing of the settled
+    /// text is emitted then, and the stream should be dropped), or after
+    /// [`RedactStream::finish`].
+    pub fn push(
+        &mut self,
+        chunk: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        if self.finished {
+            return Err(Error::finished());
+        }
+        self.buf.extend_from_slice(chunk);
+        self.report.bytes_in += chunk.len() as u64;
+        self.unscanned += chunk.len();
+        if self.unscanned > self.red.scan_batch()
+            || (self.unscanned > 0 && self.red.scan_batch() == 0)
+        {
+            self.settle(false, out)?;
+        }
+        Ok(())
+    }
+
+    /// Emits the rest: the input is complete.
+    ///
+    /// # Errors
+    ///
+    /// As [`RedactStream::push`].
+    pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), Error> {
+        if self.finished {
+            return Err(Error::finished());
+        }
+        self.settle(true, out)?;
+        self.finished = true;
+        Ok(())
+    }
+
+    /// Bytes received but not yet emitted.
+    pub fn held(&self) -> usize {
+        self.buf.len() - self.from
+    }
+
+    /// What the stream has done so far.
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+
+    fn settle(
+        &mut self,
+        at_end: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        let scanner = self.red.scanner();
+        let mut p = scanner.scan_settled(
+            &self.buf,
+            self.from,
+            at_end,
+            &mut self.found,
+        );
+        if !at_end {
+            // End the output on a character boundary, so that each piece
+            // of valid UTF-8 input comes out as valid UTF-8 on its own.
+            let floor = self.found.last().map_or(self.from, |f| f.end);
+            let cont = |b: u8| (0x80..0xc0).contains(&b);
+            let mut q = p;
+            while q > floor
+                && q < self.buf.len()
+                && cont(self.buf[q])
+                && p - q < 3
+            {
+                q -= 1;
+            }
+            if q < self.buf.len() && !cont(self.buf[q]) {
+                p = q;
+            }
+        }
+        splice(
+            self.red,
+            self.scope,
+            &self.buf,
+            self.from,
+            p,
+            &self.found,
+            out,
+            &mut self.report,
+        )?;
+        self.unscanned = 0;
+        let keep_from = p.saturating_sub(scanner.settle_context());
+        self.buf.drain(..keep_from);
+        self.from = p - keep_from;
+        Ok(())
+    }
+}
+
+/// Restores a stream of chunks; see [`Redactor::restore_stream`].
+///
+/// # Example
+///
+/// ```
+/// use std::sync::Arc;
+/// use hush::{Redactor, Scanner, Vault, Key, Policy};
+///
+/// let r = Redactor::new(
+///     Arc::new(Scanner::new()?),
+///     Arc::new(Vault::in_memory(Key::generate()?, Policy::default())?),
+/// );
+/// let tag = r.redact("jane.roe@acme.io")?.into_text();
+/// // A model's answer, arriving as small deltas.
+/// let answer = format!("Sure, I'll mail {tag} now.");
+/// let mut s = r.restore_stream();
+/// let mut out = Vec::new();
+/// for piece in answer.as_bytes().chunks(4) {
+///     s.push(piece, &mut out)?;
+/// }
+/// s.finish(&mut out)?;
+/// assert_eq!(out, b"Sure, I'll mail jane.roe@acme.io now.");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct RestoreStream<'r> {
+    scope: Scope<'r>,
+    buf: Vec<u8>,
+    from: usize,
+    report: Report,
+    finished: bool,
+}
+
+impl<'r> RestoreStream<'r> {
+    pub(crate) fn new(red: &'r Redactor) -> RestoreStream<'r> {
+        RestoreStream {
+            scope: red.scope(),
+            buf: Vec::new(),
+            from: 0,
+            report: Report::default(),
+            finished: false,
+        }
+    }
+
+    /// Feeds a chunk and appends to `out` what is now safe to emit: all
+    /// of it except a suffix that could still become a pseudonym (or an
+    /// incomplete UTF-8 sequence).
+    ///
+    /// # Errors
+    ///
+    /// When the vault storage cannot be read, or after
+    /// [`RestoreStream::finish`].
+    pub fn push(
+        &mut self,
+        chunk: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        if self.finished {
+            return Err(Error::finished());
+        }
+        self.buf.extend_from_slice(chunk);
+        self.report.bytes_in += chunk.len() as u64;
+        self.settle(false, out)
+    }
+
+    /// Emits the rest: the input is complete.
+    ///
+    /// # Errors
+    ///
+    /// As [`RestoreStream::push`].
+    pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), Error> {
+        if self.finished {
+            return Err(Error::finished());
+        }
+        self.settle(true, out)?;
+        self.finished = true;
+        Ok(())
+    }
+
+    /// Bytes received but not yet emitted.
+    pub fn held(&self) -> usize {
+        self.buf.len() - self.from
+    }
+
+    /// What the stream has done so far.
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+
+    fn settle(
+        &mut self,
+        at_end: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        let start = out.len();
+        loop {
+            let (valid, bad) = match std::str::from_utf8(&self.buf) {
+                Ok(_) => (self.buf.len(), None),
+                Err(e) => (e.valid_up_to(), e.error_len()),
+            };
+            // An invalid sequence (or an incomplete one at the very end)
+            // ends the text before it, as in `Redactor::restore_bytes`.
+            let bad = match bad {
+                Some(n) => Some(n),
+                None if at_end && valid < self.buf.len() => {
+                    Some(self.buf.len() - valid)
+                }
+                None => None,
+            };
+            let text = std::str::from_utf8(&self.buf[..valid])
+                .expect("valid_up_to is a UTF-8 boundary");
+            let (part, p) = self.scope.restore_settled(
+                text,
+                self.from,
+                at_end || bad.is_some(),
+            )?;
+            out.extend_from_slice(part.text().as_bytes());
+            self.report.findings += part.restored() as u64;
+            self.report.unresolved += part.unresolved().len() as u64;
+            match bad {
+                Some(n) => {
+                    out.extend_from_slice(&self.buf[valid..valid + n]);
+                    self.buf.drain(..valid + n);
+                    self.from = 0;
+                    if self.buf.is_empty() {
+                        break;
+                    }
+                }
+                None => {
+                    let mut keep = p.saturating_sub(RESTORE_CONTEXT);
+                    while !text.is_char_boundary(keep) {
+                        keep -= 1;
+                    }
+                    self.buf.drain(..keep);
+                    self.from = p - keep;
+                    break;
+                }
+            }
+        }
+        self.report.bytes_out += (out.len() - start) as u64;
+        Ok(())
+    }
+}

@@ -33,6 +33,10 @@ pub struct Cli {
     )]
     pub color: ColorChoice,
 
+    /// A config file [default: ./hush.toml when present].
+    #[arg(long, global = true, env = "HUSH_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -40,6 +44,17 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Replace personal data by pseudonyms, streaming from a file or
+    /// standard input to standard output.
+    ///
+    /// The first run creates a key and a vault in the user's data
+    /// directory and says where on standard error. `hush restore` puts
+    /// the values back.
+    Redact(RedactArgs),
+    /// Put the original values back in place of the pseudonyms the scope
+    /// issued, streaming from a file or standard input to standard
+    /// output.
+    Restore(RestoreArgs),
     /// Scan files (or standard input) and print what was found.
     ///
     /// Exit status: 0 when nothing was found, 1 when something was found,
@@ -60,29 +75,90 @@ pub enum Command {
 /// `hush vault ...`.
 #[derive(Debug, Args)]
 pub struct VaultArgs {
-    /// The vault file [default: <data dir>/hush/default.hushvault].
-    #[arg(long, global = true, value_name = "PATH")]
-    pub vault: Option<PathBuf>,
-
-    /// The scope to act on (forget: default "default"; purge: all scopes
-    /// unless given).
-    #[arg(long, global = true, value_name = "NAME")]
-    pub scope: Option<String>,
-
-    /// The key file, when HUSH_KEY is not set [default: <data
-    /// dir>/hush/key].
-    #[arg(long, global = true, value_name = "FILE")]
-    pub key_file: Option<PathBuf>,
-
-    /// A policy TOML file (operators, tag template, labels).
-    #[arg(long, global = true, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
+    #[command(flatten)]
+    pub opts: VaultOpts,
 
     #[command(subcommand)]
     pub command: VaultCommand,
 }
 
 /// The `hush vault` subcommands.
+/// Where the vault is and how it is opened; shared by `redact`,
+/// `restore` and `vault`. Each option can also come from its `HUSH_*`
+/// variable or from `hush.toml`.
+#[derive(Debug, Args)]
+pub struct VaultOpts {
+    /// The vault file [default: <data dir>/hush/default.hushvault].
+    #[arg(long, global = true, env = "HUSH_VAULT", value_name = "PATH")]
+    pub vault: Option<PathBuf>,
+
+    /// The vault scope (a conversation, a tenant) [default: "default";
+    /// vault purge: all scopes].
+    #[arg(long, global = true, env = "HUSH_SCOPE", value_name = "NAME")]
+    pub scope: Option<String>,
+
+    /// The key file, when HUSH_KEY is not set [default: <data
+    /// dir>/hush/key].
+    #[arg(long, global = true, env = "HUSH_KEY_FILE", value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+
+    /// A policy TOML file (operators, tag template, labels).
+    #[arg(long, global = true, env = "HUSH_POLICY", value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+}
+
+/// `hush redact`: replace personal data by pseudonyms, streaming.
+#[derive(Debug, Args)]
+pub struct RedactArgs {
+    /// The input file [default: standard input].
+    #[arg(value_name = "FILE")]
+    pub input: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub opts: VaultOpts,
+
+    /// Replace only these kinds (every rule still runs).
+    #[arg(
+        long,
+        env = "HUSH_KINDS",
+        value_name = "KIND,...",
+        value_delimiter = ',',
+        value_parser = parse_kind
+    )]
+    pub kinds: Vec<Kind>,
+
+    /// Replace only findings scored at least this (0.0 to 1.0).
+    #[arg(
+        long,
+        env = "HUSH_MIN_SCORE",
+        value_name = "SCORE",
+        value_parser = parse_score
+    )]
+    pub min_score: Option<f32>,
+
+    #[command(flatten)]
+    pub rules: RuleFiles,
+
+    /// Write counts per kind (never values) as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+/// `hush restore`: put the original values back, streaming.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The input file [default: standard input].
+    #[arg(value_name = "FILE")]
+    pub input: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub opts: VaultOpts,
+
+    /// Write counts (restored, unresolved) as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum VaultCommand {
     /// Entries per scope and kind, ages, file size.

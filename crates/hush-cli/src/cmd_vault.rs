@@ -13,26 +13,18 @@ use std::process::ExitCode;
 use anyhow::{anyhow, bail, Context};
 use hush_vault::{Key, Policy, Vault};
 
-use crate::args::{VaultArgs, VaultCommand};
+use crate::args::{VaultArgs, VaultCommand, VaultOpts};
+use crate::config::Config;
 
-pub fn run(args: &VaultArgs, quiet: bool) -> anyhow::Result<ExitCode> {
-    let path = match &args.vault {
-        Some(p) => p.clone(),
-        None => Vault::default_path()
-            .ok_or_else(|| anyhow!("no data directory; pass --vault PATH"))?,
-    };
-    let policy = match &args.policy {
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("{}: cannot read", p.display()))?;
-            Policy::from_toml(&text)
-                .with_context(|| format!("{}", p.display()))?
-        }
-        None => Policy::default(),
-    };
-    let source = key_source(args)?;
-    let key = source.load()?;
-    let vault = open(&path, key, policy, &source)?;
+pub fn run(
+    args: &VaultArgs,
+    cfg: &Config,
+    quiet: bool,
+) -> anyhow::Result<ExitCode> {
+    let opened = open_configured(&args.opts, cfg, quiet)?;
+    let (vault, path, source) = (opened.vault, opened.path, opened.key);
+    let scope_arg = args.opts.scope.clone().or_else(|| cfg.scope.clone());
+    let args = VaultCmd { scope: scope_arg, command: &args.command };
     let mut out = io::stdout().lock();
     match &args.command {
         VaultCommand::Stats => {
@@ -132,12 +124,12 @@ enum KeySource {
 }
 
 impl KeySource {
-    fn load(&self) -> anyhow::Result<Key> {
+    fn load(&self, quiet: bool) -> anyhow::Result<Key> {
         match self {
             KeySource::Env => Ok(Key::from_env().expect("checked")?),
             KeySource::File(p) => {
                 let (key, created) = Key::load_or_create(p)?;
-                if created {
+                if created && !quiet {
                     eprintln!(
                         "hush: created a new vault key in {} (mode 0600); \
                          back it up: without it the vault cannot be read",
@@ -150,16 +142,63 @@ impl KeySource {
     }
 }
 
-fn key_source(args: &VaultArgs) -> anyhow::Result<KeySource> {
+fn key_source(key_file: Option<PathBuf>) -> anyhow::Result<KeySource> {
     if std::env::var_os(hush_vault::KEY_ENV).is_some() {
         return Ok(KeySource::Env);
     }
-    let p = match &args.key_file {
-        Some(p) => p.clone(),
+    let p = match key_file {
+        Some(p) => p,
         None => Vault::default_key_path()
             .ok_or_else(|| anyhow!("no data directory; pass --key-file"))?,
     };
     Ok(KeySource::File(p))
+}
+
+/// The arguments `run` needs once the vault is open.
+struct VaultCmd<'a> {
+    scope: Option<String>,
+    command: &'a VaultCommand,
+}
+
+/// An open vault, where it lives and where its key came from.
+pub struct Opened {
+    pub vault: Vault,
+    pub path: PathBuf,
+    key: KeySource,
+}
+
+/// Opens the vault the flags, the environment and the config name (or
+/// the default one in the user's data directory), creating the key and
+/// the vault on first use and saying so on standard error.
+pub fn open_configured(
+    opts: &VaultOpts,
+    cfg: &Config,
+    quiet: bool,
+) -> anyhow::Result<Opened> {
+    let path = match opts.vault.clone().or_else(|| cfg.vault.clone()) {
+        Some(p) => p,
+        None => Vault::default_path()
+            .ok_or_else(|| anyhow!("no data directory; pass --vault PATH"))?,
+    };
+    let policy = match opts.policy.as_ref().or(cfg.policy.as_ref()) {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("{}: cannot read", p.display()))?;
+            Policy::from_toml(&text)
+                .with_context(|| format!("{}", p.display()))?
+        }
+        None => Policy::default(),
+    };
+    let source =
+        key_source(opts.key_file.clone().or_else(|| cfg.key_file.clone()))?;
+    let key = source.load(quiet)?;
+    let existed = path.exists();
+    let vault = open(&path, key, policy, &source)
+        .with_context(|| format!("{}: cannot open vault", path.display()))?;
+    if !existed && !quiet {
+        eprintln!("hush: created a new vault in {}", path.display());
+    }
+    Ok(Opened { vault, path, key: source })
 }
 
 fn pending_path(key_file: &Path) -> PathBuf {

@@ -8,9 +8,11 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod cmd_redact;
 mod cmd_rules;
 mod cmd_scan;
 mod cmd_vault;
+mod config;
 mod output;
 mod records;
 mod stream;
@@ -36,10 +38,15 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let cfg = config::Config::load(cli.config.as_deref())?;
     match &cli.command {
+        Command::Redact(args) => cmd_redact::run_redact(args, &cfg, cli.quiet),
+        Command::Restore(args) => {
+            cmd_redact::run_restore(args, &cfg, cli.quiet)
+        }
         Command::Scan(args) => cmd_scan::run(args, cli.quiet, cli.color),
         Command::Rules(cmd) => cmd_rules::run(cmd, cli.quiet),
-        Command::Vault(args) => cmd_vault::run(args, cli.quiet),
+        Command::Vault(args) => cmd_vault::run(args, &cfg, cli.quiet),
     }
 }
 

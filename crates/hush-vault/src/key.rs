@@ -174,9 +174,25 @@ impl Key {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(Error::io(path, "cannot read key file", e)),
         }
+        // Two processes may start at once on a fresh machine (`hush
+        // redact | hush restore`): write the key whole under a private
+        // name, then link it into place, which fails if the other process
+        // won; then use the winner's key.
         let key = Key::generate()?;
-        key.write_new(path)?;
-        Ok((key, true))
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(format!(".tmp{}", std::process::id()));
+        let tmp = std::path::PathBuf::from(tmp);
+        let _ = fs::remove_file(&tmp);
+        key.write_new(&tmp)?;
+        let linked = fs::hard_link(&tmp, path);
+        let _ = fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok((key, true)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                Key::load_or_create(path)
+            }
+            Err(e) => Err(Error::io(path, "cannot create key file", e)),
+        }
     }
 
     /// Writes this key to a new file with mode 0600; fails if the file

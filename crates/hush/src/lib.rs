@@ -30,7 +30,8 @@
 //! assert_eq!(safe.report().findings, 2);
 //!
 //! // The model answers with the pseudonyms; restore puts values back.
-//! let answer = format!("I will write to {}.", &safe.text()[26..]);
+//! let tag = safe.text().rsplit(' ').next().unwrap();
+//! let answer = format!("I will write to {tag}.");
 //! assert_eq!(r.restore(&answer)?.text(), "I will write to jane.roe@acme.io.");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

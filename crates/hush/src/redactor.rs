@@ -152,8 +152,9 @@ impl Redactor {
     /// let eager = r.with_scan_batch(0);
     /// let mut s = eager.redact_stream();
     /// let mut out = Vec::new();
-    /// s.push(b"hello there, ", &mut out)?;
+    /// s.push("hello there, how are you? ".repeat(10).as_bytes(), &mut out)?;
     /// assert!(!out.is_empty());
+    /// assert!(s.held() < 200);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_scan_batch(mut self, bytes: usize) -> Redactor {

@@ -1,0 +1,122 @@
+//! Settings shared by every command: flags, `HUSH_*` environment
+//! variables and a `hush.toml` file, in that order of precedence.
+//!
+//! clap reads flags and the environment (each flag names its variable);
+//! this module fills what both left unset from the config file: the one
+//! given with `--config` (or `HUSH_CONFIG`), else `hush.toml` in the
+//! working directory if there is one. Paths in the file are relative to
+//! the file. Unknown keys are an error, so a typo cannot silently turn a
+//! control off.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use hush_detect::Kind;
+use serde::Deserialize;
+
+/// The file looked for in the working directory.
+pub const CONFIG_FILE: &str = "hush.toml";
+
+/// The contents of a `hush.toml`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Vault file.
+    pub vault: Option<PathBuf>,
+    /// Key file (ignored when `HUSH_KEY` is set).
+    pub key_file: Option<PathBuf>,
+    /// Vault scope.
+    pub scope: Option<String>,
+    /// Policy file (operators per kind, tag template).
+    pub policy: Option<PathBuf>,
+    /// Extra rule files.
+    #[serde(default)]
+    pub rules: Vec<PathBuf>,
+    /// Kinds to act on.
+    #[serde(default)]
+    pub kinds: Vec<String>,
+    /// Minimum score of a finding to act on.
+    pub min_score: Option<f32>,
+}
+
+impl Config {
+    /// Loads the config: `explicit` if given (it must exist), else
+    /// `./hush.toml` if present, else defaults.
+    pub fn load(explicit: Option<&Path>) -> anyhow::Result<Config> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => {
+                let p = PathBuf::from(CONFIG_FILE);
+                if !p.is_file() {
+                    return Ok(Config::default());
+                }
+                p
+            }
+        };
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!("{}: cannot read config", path.display())
+        })?;
+        let mut cfg: Config = toml::from_str(&text)
+            .with_context(|| format!("{}: bad config", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let rebase = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        cfg.vault.as_mut().map(rebase);
+        cfg.key_file.as_mut().map(rebase);
+        cfg.policy.as_mut().map(rebase);
+        cfg.rules.iter_mut().for_each(rebase);
+        if let Some(s) = cfg.min_score {
+            if !(0.0..=1.0).contains(&s) {
+                anyhow::bail!(
+                    "{}: min_score must be from 0.0 to 1.0",
+                    path.display()
+                );
+            }
+        }
+        Ok(cfg)
+    }
+
+    /// The configured kinds, parsed.
+    pub fn kinds(&self) -> anyhow::Result<Vec<Kind>> {
+        self.kinds
+            .iter()
+            .map(|k| {
+                k.trim()
+                    .to_ascii_uppercase()
+                    .parse::<Kind>()
+                    .map_err(|e| anyhow::anyhow!("config kinds: {e}"))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_follow_the_file() {
+        let dir = std::env::temp_dir()
+            .join(format!("hush-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("hush.toml");
+        std::fs::write(
+            &file,
+            "vault = \"v.hushvault\"\nscope = \"s\"\nkinds = [\"email\"]\n",
+        )
+        .unwrap();
+        let cfg = Config::load(Some(&file)).unwrap();
+        assert_eq!(
+            cfg.vault.as_deref(),
+            Some(dir.join("v.hushvault").as_path())
+        );
+        assert_eq!(cfg.scope.as_deref(), Some("s"));
+        assert_eq!(cfg.kinds().unwrap(), [Kind::Email]);
+        std::fs::write(&file, "valt = \"typo\"\n").unwrap();
+        assert!(Config::load(Some(&file)).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

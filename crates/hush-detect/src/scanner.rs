@@ -991,13 +991,21 @@ impl Scanner {
     pub fn scan_into(&self, hay: &[u8], out: &mut Vec<Finding>) {
         out.clear();
         let mut cands: Vec<Finding> = Vec::new();
-        self.candidates(hay, &mut cands);
+        let mut open = usize::MAX;
+        self.candidates(hay, &mut cands, &mut open);
         resolve(&mut cands, out);
     }
 
     /// Every candidate of `hay` that passed validation and scoring, before
-    /// overlap resolution, in no particular order.
-    fn candidates(&self, hay: &[u8], cands: &mut Vec<Finding>) {
+    /// overlap resolution, in no particular order. Lowers `open` to the
+    /// earliest start of a match at an anchor whose reach passes the end
+    /// of `hay` (see `settle`).
+    fn candidates(
+        &self,
+        hay: &[u8],
+        cands: &mut Vec<Finding>,
+        open: &mut usize,
+    ) {
         let mut tried = vec![0usize; self.rules.len()];
         if let Some(ac) = &self.literals {
             let mut fire = |pid: usize, start: usize, tried: &mut [usize]| {
@@ -1013,6 +1021,7 @@ impl Scanner {
                 let input = aho_corasick::Input::new(hay).range(pos..);
                 let Some(m) = ac.find(input) else { break };
                 let pid = m.pattern().as_usize();
+                self.settle.literal_open(pid, m.start(), hay.len(), open);
                 fire(pid, m.start(), &mut tried);
                 for &short in &self.literal_prefixes[pid] {
                     fire(short, m.start(), &mut tried);
@@ -1039,6 +1048,7 @@ impl Scanner {
                     let p = block + mask.trailing_zeros() as usize;
                     mask &= mask - 1;
                     let b = hay[p];
+                    self.settle.byte_open(b, p, hay.len(), open);
                     if b.is_ascii_digit() && !continues_number(hay, p) {
                         if let Some(g) = &self.digit_group {
                             self.run_group(

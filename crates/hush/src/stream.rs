@@ -15,6 +15,14 @@ use crate::error::Error;
 use crate::redactor::{splice, Redactor};
 use crate::report::Report;
 
+/// Chunks at least this long are scanned in place (see
+/// `RedactStream::push_in_place`): copying them into the buffer costs
+/// more than the seam scan.
+const IN_PLACE: usize = 16 * 1024;
+
+/// How much of a large chunk joins the buffer for the seam scan.
+const SEAM: usize = 4 * 1024;
+
 /// Redacts a stream of chunks; see [`Redactor::redact_stream`].
 ///
 /// # Example
@@ -82,8 +90,11 @@ impl<'r> RedactStream<'r> {
         if self.finished {
             return Err(Error::finished());
         }
-        self.buf.extend_from_slice(chunk);
         self.report.bytes_in += chunk.len() as u64;
+        if chunk.len() >= IN_PLACE {
+            return self.push_in_place(chunk, out);
+        }
+        self.buf.extend_from_slice(chunk);
         self.unscanned += chunk.len();
         if self.unscanned > self.red.scan_batch()
             || (self.unscanned > 0 && self.red.scan_batch() == 0)
@@ -122,45 +133,90 @@ impl<'r> RedactStream<'r> {
         at_end: bool,
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
+        let buf = std::mem::take(&mut self.buf);
+        let p = self.settle_slice(&buf, self.from, at_end, out);
+        self.buf = buf;
+        let p = p?;
+        self.unscanned = 0;
+        let keep_from = p.saturating_sub(self.red.scanner().settle_context());
+        self.buf.drain(..keep_from);
+        self.from = p - keep_from;
+        Ok(())
+    }
+
+    /// A large chunk is scanned where it lies instead of being copied
+    /// into the buffer: the buffer and the chunk's head are settled first
+    /// (the seam), then the rest of the chunk from the settled point, with
+    /// the same left context a buffered scan would keep. Only the new
+    /// unsettled tail is copied. Falls back to buffering when the seam
+    /// does not settle far enough into the chunk.
+    fn push_in_place(
+        &mut self,
+        chunk: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        let ctx = self.red.scanner().settle_context();
+        let head = SEAM.min(chunk.len());
+        let before = self.buf.len();
+        self.buf.extend_from_slice(&chunk[..head]);
+        self.settle(false, out)?;
+        // Where the settled point is, counted from the start of `chunk`.
+        let carried = before + head - self.buf.len();
+        let settled = (self.from + carried).checked_sub(before);
+        match settled.and_then(|p| p.checked_sub(ctx).map(|s| (p, s))) {
+            Some((p, start)) if p <= head => {
+                let window = &chunk[start..];
+                let q = self.settle_slice(window, ctx, false, out)?;
+                let keep_from = q.saturating_sub(ctx);
+                self.buf.clear();
+                self.buf.extend_from_slice(&window[keep_from..]);
+                self.from = q - keep_from;
+                self.unscanned = 0;
+                Ok(())
+            }
+            _ => {
+                self.buf.extend_from_slice(&chunk[head..]);
+                self.settle(false, out)
+            }
+        }
+    }
+
+    /// Settles `hay` from `from`, writes the redacted settled part to
+    /// `out` and returns the settled point (on a character boundary
+    /// unless the input is not UTF-8 there).
+    fn settle_slice(
+        &mut self,
+        hay: &[u8],
+        from: usize,
+        at_end: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, Error> {
         let scanner = self.red.scanner();
-        let mut p = scanner.scan_settled(
-            &self.buf,
-            self.from,
-            at_end,
-            &mut self.found,
-        );
+        let mut p = scanner.scan_settled(hay, from, at_end, &mut self.found);
         if !at_end {
             // End the output on a character boundary, so that each piece
             // of valid UTF-8 input comes out as valid UTF-8 on its own.
-            let floor = self.found.last().map_or(self.from, |f| f.end);
+            let floor = self.found.last().map_or(from, |f| f.end);
             let cont = |b: u8| (0x80..0xc0).contains(&b);
             let mut q = p;
-            while q > floor
-                && q < self.buf.len()
-                && cont(self.buf[q])
-                && p - q < 3
-            {
+            while q > floor && q < hay.len() && cont(hay[q]) && p - q < 3 {
                 q -= 1;
             }
-            if q < self.buf.len() && !cont(self.buf[q]) {
+            if q < hay.len() && !cont(hay[q]) {
                 p = q;
             }
         }
         splice(
             self.red,
             self.scope,
-            &self.buf,
-            self.from,
+            hay,
+            from,
             p,
             &self.found,
             out,
             &mut self.report,
         )?;
-        self.unscanned = 0;
-        let keep_from = p.saturating_sub(scanner.settle_context());
-        self.buf.drain(..keep_from);
-        self.from = p - keep_from;
-        Ok(())
+        Ok(p)
     }
 }
 

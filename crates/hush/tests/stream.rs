@@ -181,6 +181,27 @@ fn corpora_in_tiny_chunks() {
         let twenties: Vec<usize> =
             (1..body.len() / 20).map(|i| i * 20).collect();
         check(redactor(), body, &twenties);
+        // Large pieces take the in-place path; mixed sizes alternate it
+        // with buffering.
+        for step in [16_384, 17_001, 65_536] {
+            let cuts: Vec<usize> =
+                (1..=body.len() / step).map(|i| i * step).collect();
+            check(redactor(), body, &cuts);
+        }
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut cuts = Vec::new();
+        let mut at = 0;
+        loop {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            at += 1 + (x >> 33) as usize % 40_000;
+            if at >= body.len() {
+                break;
+            }
+            cuts.push(at);
+        }
+        check(redactor(), body, &cuts);
     }
 }
 

@@ -61,13 +61,15 @@ impl Reach {
 #[derive(Clone, Debug, Default)]
 pub(super) struct SettleInfo {
     literals: Vec<Vec<u8>>,
+    /// Per literal: the reach of its rules and of the rules of the
+    /// literals that are prefixes of it (they fire at the same anchor).
     literal_reach: Vec<Reach>,
+    /// Per byte: the reach of the digit rules or the byte's group.
+    byte_reach: Vec<Option<Reach>>,
     /// The largest reach of any literal anchor.
     literal_max: Reach,
     /// Bytes that begin some literal anchor.
     literal_first: Vec<bool>,
-    digit: Option<Reach>,
-    bytes: Vec<(u8, Reach)>,
     /// Bytes at the end of a buffer that may hold the start of an anchor
     /// not yet complete, plus the `before` of any rule.
     floor: usize,
@@ -85,10 +87,34 @@ impl SettleInfo {
         digit_rules: Option<&[usize]>,
         byte_rules: &[(u8, &[usize])],
     ) -> SettleInfo {
-        let literal_reach: Vec<Reach> = literal_rules
+        let own: Vec<Reach> = literal_rules
             .iter()
             .map(|rules| Reach::of_rules(rules, compiled))
             .collect();
+        let literal_reach: Vec<Reach> = literals
+            .iter()
+            .enumerate()
+            .map(|(i, long)| {
+                literals
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, short)| *j != i && long.starts_with(short))
+                    .map(|(j, _)| own[j])
+                    .fold(own[i], Reach::max)
+            })
+            .collect();
+        let digit = digit_rules.map(|r| Reach::of_rules(r, compiled));
+        let mut byte_reach = vec![None; 256];
+        if let Some(d) = digit {
+            for b in b'0'..=b'9' {
+                byte_reach[usize::from(b)] = Some(d);
+            }
+        }
+        for (b, r) in byte_rules {
+            let reach = Reach::of_rules(r, compiled);
+            let slot = &mut byte_reach[usize::from(*b)];
+            *slot = Some(slot.map_or(reach, |s| s.max(reach)));
+        }
         let literal_max =
             literal_reach.iter().copied().fold(Reach::default(), Reach::max);
         let mut literal_first = vec![false; 256];
@@ -127,16 +153,46 @@ impl SettleInfo {
         SettleInfo {
             literals: literals.to_vec(),
             literal_reach,
+            byte_reach,
             literal_max,
             literal_first,
-            digit: digit_rules.map(|r| Reach::of_rules(r, compiled)),
-            bytes: byte_rules
-                .iter()
-                .map(|(b, r)| (*b, Reach::of_rules(r, compiled)))
-                .collect(),
             floor,
             left,
             max_hold,
+        }
+    }
+}
+
+impl SettleInfo {
+    /// Lowers `open` for the literal `pid` found at `a` in a buffer of
+    /// `len` bytes when its reach passes the end.
+    #[inline]
+    pub(super) fn literal_open(
+        &self,
+        pid: usize,
+        a: usize,
+        len: usize,
+        open: &mut usize,
+    ) {
+        let r = self.literal_reach[pid];
+        if a + r.after > len {
+            *open = (*open).min(a.saturating_sub(r.before));
+        }
+    }
+
+    /// Lowers `open` for the digit or single-byte anchor `b` at `a`.
+    #[inline]
+    pub(super) fn byte_open(
+        &self,
+        b: u8,
+        a: usize,
+        len: usize,
+        open: &mut usize,
+    ) {
+        if let Some(r) = self.byte_reach[usize::from(b)] {
+            if a + r.after > len {
+                *open = (*open).min(a.saturating_sub(r.before));
+            }
         }
     }
 }
@@ -213,13 +269,14 @@ impl Scanner {
         out.clear();
         let from = from.min(hay.len());
         let mut cands: Vec<Finding> = Vec::new();
-        self.candidates(hay, &mut cands);
+        let mut p = usize::MAX;
+        self.candidates(hay, &mut cands, &mut p);
         cands.retain(|f| f.start >= from);
         if at_end {
             resolve(&mut cands, out);
             return hay.len();
         }
-        let mut p = self.open_point(hay);
+        p = p.min(self.unseen_point(hay));
         // Never cut through a cluster of overlapping candidates: its
         // winner may depend on candidates not yet complete.
         cands.sort_unstable_by_key(|f| f.start);
@@ -247,58 +304,26 @@ impl Scanner {
         p
     }
 
-    /// The earliest offset where a match may start that bytes after the
-    /// end of `hay` could still change.
-    fn open_point(&self, hay: &[u8]) -> usize {
+    /// The earliest offset where a match may start whose anchor is not
+    /// (wholly) in `hay` yet: `before` bytes ahead of an anchor cut by the
+    /// end, or of the end itself.
+    fn unseen_point(&self, hay: &[u8]) -> usize {
         let st = &self.settle;
         let len = hay.len();
-        // Anchors not yet seen (or not yet complete) start at the end at
-        // the earliest.
         let mut p = len.saturating_sub(st.floor);
-        // Anchors seen whose reach passes the end.
-        if let Some(ac) = &self.literals {
-            let mut pos = len.saturating_sub(st.literal_max.after);
-            while pos < len {
-                let input = aho_corasick::Input::new(hay).range(pos..);
-                let Some(m) = ac.find(input) else { break };
-                let a = m.start();
-                let pid = m.pattern().as_usize();
-                let reach = self.literal_prefixes[pid]
-                    .iter()
-                    .map(|&q| st.literal_reach[q])
-                    .fold(st.literal_reach[pid], Reach::max);
-                if a + reach.after > len {
-                    p = p.min(a.saturating_sub(reach.before));
-                }
-                pos = a + 1;
+        let longest = st.literals.iter().map(Vec::len).max().unwrap_or(0);
+        for i in len.saturating_sub(longest)..len {
+            if !st.literal_first[usize::from(hay[i])] {
+                continue;
             }
-            // An anchor cut by the end of the buffer.
-            let longest = st.literals.iter().map(Vec::len).max().unwrap_or(0);
-            for i in len.saturating_sub(longest)..len {
-                if !st.literal_first[usize::from(hay[i])] {
-                    continue;
-                }
-                let tail = &hay[i..];
-                if st
-                    .literals
-                    .iter()
-                    .any(|l| l.len() > tail.len() && l.starts_with(tail))
-                {
-                    p = p.min(i.saturating_sub(st.literal_max.before));
-                    break;
-                }
-            }
-        }
-        if let Some(reach) = st.digit {
-            let lo = len.saturating_sub(reach.after);
-            if let Some(d) = hay[lo..].iter().position(u8::is_ascii_digit) {
-                p = p.min((lo + d).saturating_sub(reach.before));
-            }
-        }
-        for &(b, reach) in &st.bytes {
-            let lo = len.saturating_sub(reach.after);
-            if let Some(d) = memchr::memchr(b, &hay[lo..]) {
-                p = p.min((lo + d).saturating_sub(reach.before));
+            let tail = &hay[i..];
+            if st
+                .literals
+                .iter()
+                .any(|l| l.len() > tail.len() && l.starts_with(tail))
+            {
+                p = p.min(i.saturating_sub(st.literal_max.before));
+                break;
             }
         }
         p

@@ -1,6 +1,7 @@
 //! Project automation for hush, run as `cargo xtask <command>`. Kept a thin
 //! dispatcher: each command lives in its own module.
 
+mod cli_bench;
 mod corpus;
 mod eval;
 mod gazetteers;
@@ -30,6 +31,9 @@ enum Cmd {
     RulesCheck(rules_check::Args),
     /// Single-thread scan throughput on large generated inputs.
     Throughput(throughput::Args),
+    /// End-to-end `hush redact` / `hush restore` throughput and peak
+    /// memory on a large input.
+    CliBench(cli_bench::Args),
 }
 
 /// The repository root (the parent of `xtask/`).
@@ -45,5 +49,6 @@ fn main() -> anyhow::Result<()> {
         Cmd::Eval(args) => eval::run(args, &project_root()),
         Cmd::RulesCheck(args) => rules_check::run(args),
         Cmd::Throughput(args) => throughput::run(args),
+        Cmd::CliBench(args) => cli_bench::run(args),
     }
 }

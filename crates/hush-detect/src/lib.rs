@@ -66,11 +66,6 @@ pub use crate::scanner::{
     Builder, Detector, DetectorId, Finding, Scanner, DEFAULT_RULE_FILES,
 };
 
-/// The README's examples run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeDoctests;
-
 #[cfg(test)]
 mod testoibits {
     use super::*;

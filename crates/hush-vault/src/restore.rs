@@ -190,22 +190,28 @@ impl TagMatcher {
     /// Every tag-shaped span in `text`, in order, not overlapping.
     pub(crate) fn find_all<'t>(&self, text: &'t str) -> Vec<TagMatch<'t>> {
         let mut out = Vec::new();
-        for caps in self.re.captures_iter(text) {
-            let core = caps.get(0).unwrap();
-            let code = caps.get(2).unwrap();
-            if text[code.end()..].starts_with(|c: char| c.is_ascii_digit()) {
+        // `find_iter`, not `captures_iter`: the regex engines find plain
+        // match spans several times faster, and the label and the code
+        // are easy to take apart again (the code is the digits at the
+        // end, the label what precedes the separator).
+        for core in self.re.find_iter(text) {
+            let m = core.as_str();
+            let digits =
+                m.bytes().rev().take_while(u8::is_ascii_digit).count();
+            let code_at = m.len() - digits;
+            if text[core.end()..].starts_with(|c: char| c.is_ascii_digit()) {
                 continue;
             }
-            let (start, end) = self.widen(text, core.start(), core.end());
-            if out.last().is_some_and(|m: &TagMatch| m.end > start) {
-                continue;
-            }
-            out.push(TagMatch {
-                start,
-                end,
-                label: caps.get(1).unwrap().as_str(),
-                code: code.as_str(),
+            let label = m[..code_at].trim_end_matches(|c: char| {
+                matches!(c, ' ' | '\t' | '\r' | '\n' | '\\' | '-' | '_')
+                    || ('\u{2010}'..='\u{2015}').contains(&c)
+                    || c == '\u{2212}'
             });
+            let (start, end) = self.widen(text, core.start(), core.end());
+            if out.last().is_some_and(|t: &TagMatch| t.end > start) {
+                continue;
+            }
+            out.push(TagMatch { start, end, label, code: &m[code_at..] });
         }
         out
     }

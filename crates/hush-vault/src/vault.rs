@@ -908,7 +908,7 @@ impl Scope<'_> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn restore(&self, text: &str) -> Result<Restored, Error> {
-        self.restore_range(text, 0, None)
+        Ok(self.restore_range(text, 0, true)?.0)
     }
 
     /// Restores a prefix of a text that more text may follow, for
@@ -958,47 +958,43 @@ impl Scope<'_> {
         while !text.is_char_boundary(from) {
             from -= 1;
         }
-        if at_end {
-            return Ok((self.restore_range(text, from, None)?, text.len()));
-        }
-        let p = {
-            let mut inner = self.vault.lock();
-            let tag = self.vault.matcher.open_point(text, from);
+        self.restore_range(text, from, at_end)
+    }
+
+    /// Restores `text[from..p]`, reading the whole of `text` for context,
+    /// and returns it with `p`: the end of the text with `at_end`, else
+    /// the earliest point from which the rest could still become a
+    /// pseudonym (and never inside one found).
+    fn restore_range(
+        &self,
+        text: &str,
+        from: usize,
+        at_end: bool,
+    ) -> Result<(Restored, usize), Error> {
+        let vault = self.vault;
+        let mut inner = vault.lock();
+        let all_tags = vault.matcher.find_all(text);
+        let mut surrogates = inner.surrogate_matches(self.id, text);
+        let to = if at_end {
+            text.len()
+        } else {
+            let tag = vault.matcher.open_point(text, from);
             let sur = inner.surrogate_open_point(self.id, text, from);
             let mut p = tag.min(sur);
             // A pseudonym found across `p` is held whole.
-            for m in self.vault.matcher.find_all(text) {
+            for m in &all_tags {
                 if m.start < p && p < m.end {
                     p = m.start;
                 }
             }
-            for (s, e, _) in inner.surrogate_matches(self.id, text) {
+            for &(s, e, _) in &surrogates {
                 if s < p && p < e {
                     p = s;
                 }
             }
             p.max(from)
         };
-        let restored = self.restore_range(text, from, Some(p))?;
-        Ok((restored, p))
-    }
-
-    /// Restores `text[from..to]` (`to` defaults to the end), reading the
-    /// whole of `text` for context. With a `to`, a pseudonym that would
-    /// cross it moves it back to the pseudonym's start; `to` is always
-    /// where the caller says, since it comes from the open points.
-    fn restore_range(
-        &self,
-        text: &str,
-        from: usize,
-        to: Option<usize>,
-    ) -> Result<Restored, Error> {
-        let vault = self.vault;
-        let to = to.unwrap_or(text.len());
-        let mut inner = vault.lock();
-        let tags: Vec<_> = vault
-            .matcher
-            .find_all(text)
+        let tags: Vec<_> = all_tags
             .into_iter()
             .filter(|m| m.start >= from && m.end <= to)
             .collect();
@@ -1009,6 +1005,8 @@ impl Scope<'_> {
             .collect();
         if resolved.iter().any(Option::is_none) && inner.has_news()? {
             inner.catch_up(false)?;
+            // Entry indices may have moved: look everything up again.
+            surrogates = inner.surrogate_matches(self.id, text);
             resolved = tags
                 .iter()
                 .map(|m| {
@@ -1022,7 +1020,7 @@ impl Scope<'_> {
             .map(|(m, r)| (m.start, m.end, *r))
             .collect();
         // Surrogates: exact matches only, not overlapping a tag.
-        for (s, e, idx) in inner.surrogate_matches(self.id, text) {
+        for (s, e, idx) in surrogates {
             if s >= from
                 && e <= to
                 && !spans.iter().any(|&(a, b, _)| s < b && a < e)
@@ -1052,7 +1050,7 @@ impl Scope<'_> {
             last = e;
         }
         out.push_str(&text[last..to]);
-        Ok(Restored { text: out, restored, unresolved })
+        Ok((Restored { text: out, restored, unresolved }, to))
     }
 
     /// Right to erasure: removes the entry of a value (of any kind) or of

@@ -820,6 +820,42 @@ impl Scope<'_> {
         self.pseudonymise_batch(&[(kind, value)]).map(one)
     }
 
+    /// The pseudonym [`Scope::pseudonymise`] would return, without storing
+    /// anything: `None` when the value needs a new mapping. Irreversible
+    /// operators (mask, hash, redact, keep) always answer.
+    ///
+    /// Parallel batch jobs look values up from many threads and leave the
+    /// new ones to one thread that stores them in input order, so that
+    /// the output does not depend on the number of threads.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_detect::Kind;
+    /// use hush_vault::{Key, Policy, Vault};
+    ///
+    /// let vault = Vault::in_memory(Key::generate()?, Policy::default())?;
+    /// let s = vault.scope("s");
+    /// assert_eq!(s.lookup(Kind::Email, "a@b.io"), None);
+    /// let p = s.pseudonymise(Kind::Email, "a@b.io")?;
+    /// assert_eq!(s.lookup(Kind::Email, "a@B.IO"), Some(p));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn lookup(&self, kind: Kind, value: &str) -> Option<String> {
+        let policy = &self.vault.policy;
+        let mut inner = self.vault.lock();
+        let op = match policy.operator(kind) {
+            Operator::Tag => OP_TAG,
+            Operator::Surrogate => OP_SURROGATE,
+            op => {
+                return Some(
+                    inner.irreversible(policy, self.id, kind, op, value),
+                )
+            }
+        };
+        inner.lookup_value(self.id, kind, op, value, now())
+    }
+
     /// [`Scope::pseudonymise`] for many values, with one storage write
     /// (and one `fsync`) for all the new mappings.
     ///

@@ -63,6 +63,7 @@
 #![warn(missing_debug_implementations)]
 #![forbid(unsafe_code)]
 
+pub mod batch;
 mod error;
 mod redactor;
 mod report;

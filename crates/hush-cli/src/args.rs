@@ -55,6 +55,13 @@ pub enum Command {
     /// issued, streaming from a file or standard input to standard
     /// output.
     Restore(RestoreArgs),
+    /// Redact a dataset: a JSONL, CSV, TSV or text file, or a directory
+    /// tree of them, in parallel, into a new file or tree.
+    ///
+    /// Only redacted values change; every other byte of a record stays as
+    /// it was. One vault scope serves the whole batch, so a value gets the
+    /// same pseudonym in every record, whatever the number of threads.
+    Batch(BatchArgs),
     /// Scan files (or standard input) and print what was found.
     ///
     /// Exit status: 0 when nothing was found, 1 when something was found,
@@ -142,6 +149,92 @@ pub struct RedactArgs {
     /// Write counts per kind (never values) as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+}
+
+/// `hush batch`.
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// The input file or directory.
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+
+    /// The output file, or a new directory mirroring INPUT (not needed
+    /// with --dry-run).
+    #[arg(long, value_name = "OUTPUT", required_unless_present = "dry_run")]
+    pub out: Option<PathBuf>,
+
+    /// JSON fields to redact: dotted paths (user.email; arrays on the way
+    /// are transparent) or JSON pointers (/messages/0/content); @messages
+    /// and @batch name the text of Anthropic Messages requests and Message
+    /// Batches lines. CSV/TSV: column names. Default: every string value
+    /// (every column).
+    #[arg(long, value_name = "FIELD,...", value_delimiter = ',')]
+    pub fields: Vec<String>,
+
+    /// The input format [default: from each file's extension].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<BatchFormat>,
+
+    /// Worker threads [default: all cores].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+
+    /// What to do with a record that cannot be parsed: stop (fail), leave
+    /// it out (skip) or keep it redacted as plain text (keep). Skipped
+    /// and kept records are counted and listed in the report.
+    #[arg(long, value_enum, default_value_t = OnErrorArg::Fail)]
+    pub on_error: OnErrorArg,
+
+    /// Report what would be redacted; write no output.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub opts: VaultOpts,
+
+    /// Replace only these kinds (every rule still runs).
+    #[arg(
+        long,
+        env = "HUSH_KINDS",
+        value_name = "KIND,...",
+        value_delimiter = ',',
+        value_parser = parse_kind
+    )]
+    pub kinds: Vec<Kind>,
+
+    /// Replace only findings scored at least this (0.0 to 1.0).
+    #[arg(
+        long,
+        env = "HUSH_MIN_SCORE",
+        value_name = "SCORE",
+        value_parser = parse_score
+    )]
+    pub min_score: Option<f32>,
+
+    #[command(flatten)]
+    pub rules: RuleFiles,
+
+    /// Write the report (records, bytes, findings per field and kind,
+    /// errors with record numbers, time; never values) as JSON here.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+/// `--format` of `hush batch`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BatchFormat {
+    Jsonl,
+    Csv,
+    Tsv,
+    Text,
+}
+
+/// `--on-error` of `hush batch`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OnErrorArg {
+    Fail,
+    Skip,
+    Keep,
 }
 
 /// `hush restore`: put the original values back, streaming.

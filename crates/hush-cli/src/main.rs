@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod cmd_batch;
 mod cmd_redact;
 mod cmd_rules;
 mod cmd_scan;
@@ -41,6 +42,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let cfg = config::Config::load(cli.config.as_deref())?;
     match &cli.command {
         Command::Redact(args) => cmd_redact::run_redact(args, &cfg, cli.quiet),
+        Command::Batch(args) => cmd_batch::run(args, &cfg, cli.quiet),
         Command::Restore(args) => {
             cmd_redact::run_restore(args, &cfg, cli.quiet)
         }

@@ -85,6 +85,106 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+#[derive(clap::Args)]
+pub struct BatchArgs {
+    /// Dataset size in MiB.
+    #[arg(long, default_value_t = 1024)]
+    size_mb: u64,
+    /// Thread counts to time, in order.
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    threads: Vec<u16>,
+}
+
+/// `cargo xtask batch-bench`: `hush batch` over a JSONL chat dataset in
+/// the Anthropic Messages shape (each record one conversation from the
+/// generated chat corpus), with 1 and 2 threads: MB/s, the speed-up and
+/// peak memory. Each run uses a fresh vault, so both store every value.
+pub fn run_batch(args: BatchArgs) -> anyhow::Result<()> {
+    let root = project_root();
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "-p", "hush-cli"])
+        .current_dir(&root)
+        .status()
+        .context("cargo build")?;
+    if !status.success() {
+        bail!("building hush failed");
+    }
+    let hush = root.join("target/release/hush");
+    let input = make_chat_jsonl(&root, args.size_mb)?;
+    let bytes = std::fs::metadata(&input)?.len();
+    println!("input: {} ({} MiB)", input.display(), bytes >> 20);
+    let mut first = None;
+    for &t in &args.threads {
+        let dir = tempdir(&root)?;
+        let (secs, hwm) = time_child(
+            Command::new(&hush)
+                .args(["-q", "batch", "--fields", "@messages", "--threads"])
+                .arg(t.to_string())
+                .arg(&input)
+                .arg("--out")
+                .arg(dir.join("out.jsonl"))
+                .arg("--vault")
+                .arg(dir.join("v.hushvault"))
+                .env("HUSH_KEY", "cd".repeat(32))
+                .stdout(Stdio::null()),
+        )?;
+        report(&format!("hush batch --threads {t}"), bytes, secs, hwm);
+        match first {
+            None => first = Some(secs),
+            Some(one) => {
+                println!("  speed-up over the first run: {:.2}x", one / secs)
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(())
+}
+
+/// Writes (once) a Messages-shaped JSONL dataset of `size_mb` MiB.
+fn make_chat_jsonl(root: &Path, size_mb: u64) -> anyhow::Result<PathBuf> {
+    let dir = root.join("target/xtask");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!("batch-chat-{size_mb}m.jsonl"));
+    let want = size_mb << 20;
+    if std::fs::metadata(&path).is_ok_and(|m| m.len() >= want) {
+        return Ok(path);
+    }
+    let corpus = root.join("corpora/chat.jsonl");
+    let text = std::fs::read_to_string(&corpus).with_context(|| {
+        format!("{}: run `cargo xtask corpus`", corpus.display())
+    })?;
+    let texts: Vec<String> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v.get("text")?.as_str().map(str::to_string))
+        .collect();
+    if texts.is_empty() {
+        bail!("{}: no texts", corpus.display());
+    }
+    let mut w = BufWriter::new(File::create(&path)?);
+    let mut written = 0u64;
+    let mut i = 0usize;
+    while written < want {
+        let t = &texts[i % texts.len()];
+        let record = serde_json::json!({
+            "custom_id": format!("conv-{i}"),
+            "model": "claude-sonnet-4-5",
+            "max_tokens": 1024,
+            "system": "You are a support agent for Northwind.",
+            "messages": [
+                {"role": "user", "content": t},
+                {"role": "assistant", "content": [{"type": "text", "text": "Thanks, I will look into it."}]}
+            ]
+        });
+        let line = serde_json::to_string(&record)? + "\n";
+        w.write_all(line.as_bytes())?;
+        written += line.len() as u64;
+        i += 1;
+    }
+    w.flush()?;
+    Ok(path)
+}
+
 fn report(what: &str, bytes: u64, secs: f64, hwm_kib: Option<u64>) {
     let mbps = bytes as f64 / 1e6 / secs;
     let mem = hwm_kib.map_or("n/a".to_string(), |k| {

@@ -34,6 +34,9 @@ enum Cmd {
     /// End-to-end `hush redact` / `hush restore` throughput and peak
     /// memory on a large input.
     CliBench(cli_bench::Args),
+    /// `hush batch` throughput with 1 and 2 threads on a JSONL chat
+    /// dataset, and peak memory.
+    BatchBench(cli_bench::BatchArgs),
 }
 
 /// The repository root (the parent of `xtask/`).
@@ -50,5 +53,6 @@ fn main() -> anyhow::Result<()> {
         Cmd::RulesCheck(args) => rules_check::run(args),
         Cmd::Throughput(args) => throughput::run(args),
         Cmd::CliBench(args) => cli_bench::run(args),
+        Cmd::BatchBench(args) => cli_bench::run_batch(args),
     }
 }

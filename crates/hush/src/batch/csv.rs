@@ -100,25 +100,6 @@ pub(crate) fn decode(rec: &[u8], f: &Field) -> Result<String, String> {
     Ok(if f.quoted { text.replace("\"\"", "\"") } else { text.to_string() })
 }
 
-/// Writes a field's new text, quoted if the original was or if the text
-/// needs it.
-pub(crate) fn encode(
-    text: &str,
-    was_quoted: bool,
-    delim: u8,
-    out: &mut Vec<u8>,
-) {
-    let needs =
-        text.bytes().any(|b| b == delim || matches!(b, b'"' | b'\n' | b'\r'));
-    if was_quoted || needs {
-        out.push(b'"');
-        out.extend_from_slice(text.replace('"', "\"\"").as_bytes());
-        out.push(b'"');
-    } else {
-        out.extend_from_slice(text.as_bytes());
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,8 +118,5 @@ mod tests {
         assert_eq!(decode(rec, &f[2]).unwrap(), "");
         assert!(fields(b"\"a\"x,b", b',').is_err());
         assert!(fields(b"\"a,b", b',').is_err());
-        let mut out = Vec::new();
-        encode("x, \"y\"", false, b',', &mut out);
-        assert_eq!(out, b"\"x, \"\"y\"\"\"");
     }
 }

@@ -268,12 +268,57 @@ enum Piece {
 }
 
 enum RecordOut {
-    /// Pieces of the output record.
-    Pieces(Vec<Piece>),
-    /// A bad record, with what to do.
+    /// Finished by the worker: this range of the block's output bytes.
+    Done(Range<usize>),
+    /// Holds values the vault does not know yet: the writer stores them
+    /// (in input order) and assembles the record.
+    Pending(Vec<Piece>),
+    /// A bad record, with its pieces if it is to be kept.
     Bad(String, Option<Vec<Piece>>),
-    /// A record written as it was (a blank line).
-    Blank(Range<usize>),
+}
+
+/// What a worker hands the writer for one block.
+struct BlockOut {
+    /// Finished records, back to back.
+    bytes: Vec<u8>,
+    records: Vec<RecordOut>,
+    /// Values replaced in the finished records, per field and kind.
+    counts: Counts,
+}
+
+type Counts = BTreeMap<String, BTreeMap<&'static str, u64>>;
+
+/// A parsed record: its pieces, or why it is bad (and its pieces when it
+/// is to be kept as plain text).
+type Parsed = Result<Vec<Piece>, (String, Option<Vec<Piece>>)>;
+
+/// A worker's handle on the vault, with the pseudonyms it has already
+/// looked up (mappings do not change during a batch), so that repeated
+/// values do not take the vault lock again.
+struct Lookup<'v> {
+    scope: hush_vault::Scope<'v>,
+    /// Per kind (by position in `Kind::ALL`): value -> pseudonym.
+    known: Vec<HashMap<Box<str>, String>>,
+}
+
+/// How many pseudonyms per kind a worker remembers before starting
+/// afresh.
+const LOOKUP_CACHE: usize = 1 << 16;
+
+impl Lookup<'_> {
+    fn get(&mut self, kind: Kind, value: &str) -> Option<String> {
+        let k = Kind::ALL.iter().position(|&x| x == kind).unwrap_or(0);
+        if let Some(p) = self.known[k].get(value) {
+            return Some(p.clone());
+        }
+        let p = self.scope.lookup(kind, value)?;
+        let map = &mut self.known[k];
+        if map.len() >= LOOKUP_CACHE {
+            map.clear();
+        }
+        map.insert(value.into(), p.clone());
+        Some(p)
+    }
 }
 
 /// A block of whole records of one file.
@@ -494,16 +539,21 @@ impl<'r> Batch<'r> {
             records: std::iter::once(0..data.len()).collect(),
             data,
         };
-        let outs = vec![RecordOut::Pieces(vec![
-            self.text_piece(&job.data, 0..job.data.len())
-        ])];
-        self.write_block(&job, outs, name, sink, report, path)
+        let mut lookup = self.lookup();
+        let piece = self.text_piece(&job.data, 0..job.data.len(), &mut lookup);
+        let out = self.finish(&job, vec![Ok(vec![piece])]);
+        self.write_block(&job, out, name, sink, report, path)
     }
 
     /// A whole run of bytes redacted as text.
-    fn text_piece(&self, data: &[u8], range: Range<usize>) -> Piece {
+    fn text_piece(
+        &self,
+        data: &[u8],
+        range: Range<usize>,
+        lookup: &mut Lookup<'_>,
+    ) -> Piece {
         let bytes = &data[range.clone()];
-        let finds = self.finds(bytes);
+        let finds = self.finds(bytes, lookup);
         if finds.is_empty() {
             Piece::Raw(range)
         } else {
@@ -517,8 +567,7 @@ impl<'r> Batch<'r> {
     }
 
     /// Scans `text` and looks up the pseudonyms the vault already has.
-    fn finds(&self, text: &[u8]) -> Vec<Find> {
-        let scope = self.red.scope();
+    fn finds(&self, text: &[u8], lookup: &mut Lookup<'_>) -> Vec<Find> {
         self.red
             .scanner()
             .scan(text)
@@ -527,10 +576,57 @@ impl<'r> Batch<'r> {
             .map(|f| {
                 let value =
                     String::from_utf8_lossy(&text[f.range()]).into_owned();
-                let pseudonym = scope.lookup(f.kind, &value);
+                let pseudonym = lookup.get(f.kind, &value);
                 Find { range: f.range(), kind: f.kind, value, pseudonym }
             })
             .collect()
+    }
+
+    fn lookup(&self) -> Lookup<'r> {
+        Lookup {
+            scope: self.red.scope(),
+            known: vec![HashMap::new(); Kind::ALL.len()],
+        }
+    }
+
+    /// Turns a block's parsed records into what the writer needs:
+    /// records whose pseudonyms are all known are assembled here.
+    fn finish(&self, job: &Job, parsed: Vec<Parsed>) -> BlockOut {
+        let mut out = BlockOut {
+            bytes: Vec::with_capacity(job.data.len() + job.data.len() / 8),
+            records: Vec::with_capacity(parsed.len()),
+            counts: Counts::new(),
+        };
+        for p in parsed {
+            match p {
+                Ok(pieces) => {
+                    let ready = pieces.iter().all(|p| match p {
+                        Piece::Field { finds, .. } => {
+                            finds.iter().all(|f| f.pseudonym.is_some())
+                        }
+                        Piece::Raw(_) => true,
+                    });
+                    if ready {
+                        let start = out.bytes.len();
+                        assemble(
+                            &job.data,
+                            &pieces,
+                            &mut std::iter::empty(),
+                            &mut out.bytes,
+                            &mut out.counts,
+                        );
+                        out.records
+                            .push(RecordOut::Done(start..out.bytes.len()));
+                    } else {
+                        out.records.push(RecordOut::Pending(pieces));
+                    }
+                }
+                Err((message, keep)) => {
+                    out.records.push(RecordOut::Bad(message, keep))
+                }
+            }
+        }
+        out
     }
 
     /// Redacts the records of a JSONL or CSV file, in parallel.
@@ -597,7 +693,7 @@ impl<'r> Batch<'r> {
         let threads = self.opts.threads.max(1);
         let (job_tx, job_rx) = crossbeam_channel::bounded::<Job>(threads * 2);
         let (done_tx, done_rx) =
-            crossbeam_channel::bounded::<(Job, Vec<RecordOut>)>(threads * 2);
+            crossbeam_channel::bounded::<(Job, BlockOut)>(threads * 2);
         std::thread::scope(|s| -> Result<(), BatchError> {
             // Reader: blocks of whole records.
             let reader = s.spawn(move || -> io::Result<()> {
@@ -607,10 +703,11 @@ impl<'r> Batch<'r> {
                 let mut eof = false;
                 while !eof || !buf.is_empty() {
                     while !eof && buf.len() < BLOCK {
-                        let old = buf.len();
-                        buf.resize(old + BLOCK, 0);
-                        let n = file.read(&mut buf[old..])?;
-                        buf.truncate(old + n);
+                        // `take` + `read_to_end` reads into spare capacity
+                        // without zeroing it first.
+                        let n = (&mut file)
+                            .take(BLOCK as u64)
+                            .read_to_end(&mut buf)?;
                         eof = n == 0;
                     }
                     let mut records = Vec::new();
@@ -630,10 +727,9 @@ impl<'r> Batch<'r> {
                         if eof {
                             break;
                         }
-                        let old = buf.len();
-                        buf.resize(old + BLOCK, 0);
-                        let n = file.read(&mut buf[old..])?;
-                        buf.truncate(old + n);
+                        let n = (&mut file)
+                            .take(BLOCK as u64)
+                            .read_to_end(&mut buf)?;
                         eof = n == 0;
                         continue;
                     }
@@ -655,8 +751,9 @@ impl<'r> Batch<'r> {
                 let job_rx = job_rx.clone();
                 let done_tx = done_tx.clone();
                 s.spawn(move || {
+                    let mut lookup = self.lookup();
                     for job in job_rx {
-                        let outs = job
+                        let parsed = job
                             .records
                             .iter()
                             .map(|r| {
@@ -665,10 +762,12 @@ impl<'r> Batch<'r> {
                                     r.clone(),
                                     parser,
                                     columns,
+                                    &mut lookup,
                                 )
                             })
                             .collect();
-                        if done_tx.send((job, outs)).is_err() {
+                        let out = self.finish(&job, parsed);
+                        if done_tx.send((job, out)).is_err() {
                             return;
                         }
                     }
@@ -677,8 +776,7 @@ impl<'r> Batch<'r> {
             drop(job_rx);
             drop(done_tx);
             // Writer: in input order.
-            let mut pending: HashMap<u64, (Job, Vec<RecordOut>)> =
-                HashMap::new();
+            let mut pending: HashMap<u64, (Job, BlockOut)> = HashMap::new();
             let mut next = 0;
             let mut result = Ok(());
             for (job, outs) in done_rx.iter() {
@@ -712,7 +810,8 @@ impl<'r> Batch<'r> {
         range: Range<usize>,
         parser: Parser,
         columns: Option<&Columns>,
-    ) -> RecordOut {
+        lookup: &mut Lookup<'_>,
+    ) -> Parsed {
         let line_end = {
             let rec = &data[range.clone()];
             rec.len() - csv::strip_line_end(rec).len()
@@ -720,28 +819,30 @@ impl<'r> Batch<'r> {
         let body = range.start..range.end - line_end;
         let rec = &data[body.clone()];
         if rec.iter().all(u8::is_ascii_whitespace) {
-            return RecordOut::Blank(range);
+            return Ok(vec![Piece::Raw(range)]);
         }
         let parsed = match parser {
-            Parser::Jsonl => self.json_record(data, body.clone()),
+            Parser::Jsonl => self.json_record(data, body.clone(), lookup),
             Parser::Csv { delim } => match columns {
-                Some(c) => self.csv_record(data, body.clone(), delim, c),
+                Some(c) => {
+                    self.csv_record(data, body.clone(), delim, c, lookup)
+                }
                 None => Err("no header row".into()),
             },
         };
         match parsed {
             Ok(mut pieces) => {
                 pieces.push(Piece::Raw(body.end..range.end));
-                RecordOut::Pieces(pieces)
+                Ok(pieces)
             }
             Err(message) => {
                 let keep = (self.opts.on_error == OnError::Keep).then(|| {
                     vec![
-                        self.text_piece(data, body.clone()),
+                        self.text_piece(data, body.clone(), lookup),
                         Piece::Raw(body.end..range.end),
                     ]
                 });
-                RecordOut::Bad(message, keep)
+                Err((message, keep))
             }
         }
     }
@@ -750,6 +851,7 @@ impl<'r> Batch<'r> {
         &self,
         data: &[u8],
         body: Range<usize>,
+        lookup: &mut Lookup<'_>,
     ) -> Result<Vec<Piece>, String> {
         let rec = &data[body.clone()];
         if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(rec) {
@@ -763,7 +865,7 @@ impl<'r> Batch<'r> {
             let Some(text) = json::decode_string(&data[span.clone()]) else {
                 return Err("a string is not valid".into());
             };
-            let finds = self.finds(text.as_bytes());
+            let finds = self.finds(text.as_bytes(), lookup);
             if finds.is_empty() {
                 continue;
             }
@@ -786,6 +888,7 @@ impl<'r> Batch<'r> {
         body: Range<usize>,
         delim: u8,
         columns: &Columns,
+        lookup: &mut Lookup<'_>,
     ) -> Result<Vec<Piece>, String> {
         let rec = &data[body.clone()];
         let fields = csv::fields(rec, delim)?;
@@ -803,7 +906,7 @@ impl<'r> Batch<'r> {
                 continue;
             }
             let text = csv::decode(rec, f)?;
-            let finds = self.finds(text.as_bytes());
+            let finds = self.finds(text.as_bytes(), lookup);
             if finds.is_empty() {
                 continue;
             }
@@ -821,20 +924,20 @@ impl<'r> Batch<'r> {
         Ok(pieces)
     }
 
-    /// Stores the block's new values (in order, one vault write), splices
-    /// the pseudonyms in and writes the block.
+    /// Stores the block's new values (in order, one vault write),
+    /// assembles the records that hold them, and writes the block.
     fn write_block(
         &self,
         job: &Job,
-        mut outs: Vec<RecordOut>,
+        mut out: BlockOut,
         name: &str,
         sink: &mut dyn Write,
         report: &mut BatchReport,
         path: &Path,
     ) -> Result<(), BatchError> {
         // Bad records first: fail, or count.
-        for (i, out) in outs.iter_mut().enumerate() {
-            if let RecordOut::Bad(message, keep) = out {
+        for (i, rec) in out.records.iter_mut().enumerate() {
+            if let RecordOut::Bad(message, keep) = rec {
                 let err = RecordError {
                     file: name.into(),
                     record: job.first_record + i as u64,
@@ -847,14 +950,14 @@ impl<'r> Batch<'r> {
                 }
                 report.errors.push(err);
                 if let Some(pieces) = keep.take() {
-                    *out = RecordOut::Pieces(pieces);
+                    *rec = RecordOut::Pending(pieces);
                 }
             }
         }
-        // New values, in input order.
+        // Values the vault did not know, in input order.
         let mut missing: Vec<(Kind, &str)> = Vec::new();
-        for out in &outs {
-            if let RecordOut::Pieces(pieces) = out {
+        for rec in &out.records {
+            if let RecordOut::Pending(pieces) = rec {
                 for p in pieces {
                     if let Piece::Field { finds, .. } = p {
                         for f in finds.iter().filter(|f| f.pseudonym.is_none())
@@ -874,60 +977,47 @@ impl<'r> Batch<'r> {
                 .map_err(|e| BatchError::Vault(e.into()))?
         }
         .into_iter();
-        let mut bytes =
-            Vec::with_capacity(job.data.len() + job.data.len() / 4);
-        let mut records = 0;
-        for out in &outs {
-            match out {
-                RecordOut::Blank(r) => {
-                    bytes.extend_from_slice(&job.data[r.clone()])
-                }
-                RecordOut::Bad(..) => {}
-                RecordOut::Pieces(pieces) => {
-                    records += 1;
-                    for p in pieces {
-                        match p {
-                            Piece::Raw(r) => {
-                                bytes.extend_from_slice(&job.data[r.clone()])
-                            }
-                            Piece::Field { text, finds, enc, field } => {
-                                let mut new = Vec::with_capacity(
-                                    text.len() + 16 * finds.len(),
-                                );
-                                let mut last = 0;
-                                let counts = report
-                                    .findings
-                                    .entry(field.clone())
-                                    .or_default();
-                                for f in finds {
-                                    new.extend_from_slice(
-                                        &text[last..f.range.start],
-                                    );
-                                    let p = match &f.pseudonym {
-                                        Some(p) => p.clone(),
-                                        None => {
-                                            fresh.next().unwrap_or_default()
-                                        }
-                                    };
-                                    new.extend_from_slice(p.as_bytes());
-                                    last = f.range.end;
-                                    *counts
-                                        .entry(f.kind.as_str())
-                                        .or_insert(0) += 1;
-                                }
-                                new.extend_from_slice(&text[last..]);
-                                encode(&new, *enc, &mut bytes);
-                            }
-                        }
+        let io_err = |e| BatchError::Io(path.into(), e);
+        let mut written = 0u64;
+        let mut records = 0u64;
+        if out.records.iter().all(|r| matches!(r, RecordOut::Done(_))) {
+            // The common case: the worker finished every record.
+            sink.write_all(&out.bytes).map_err(io_err)?;
+            written = out.bytes.len() as u64;
+            records = out.records.len() as u64;
+        } else {
+            let mut bytes = Vec::new();
+            for rec in &out.records {
+                bytes.clear();
+                let part: &[u8] = match rec {
+                    RecordOut::Done(r) => &out.bytes[r.clone()],
+                    RecordOut::Bad(..) => continue,
+                    RecordOut::Pending(pieces) => {
+                        assemble(
+                            &job.data,
+                            pieces,
+                            &mut fresh,
+                            &mut bytes,
+                            &mut out.counts,
+                        );
+                        &bytes
                     }
-                }
+                };
+                sink.write_all(part).map_err(io_err)?;
+                written += part.len() as u64;
+                records += 1;
+            }
+        }
+        for (field, kinds) in out.counts {
+            let counts = report.findings.entry(field).or_default();
+            for (k, n) in kinds {
+                *counts.entry(k).or_insert(0) += n;
             }
         }
         report.records_in += job.records.len() as u64;
         report.records_out += records;
         report.bytes_in += job.data.len() as u64;
-        report.bytes_out += bytes.len() as u64;
-        sink.write_all(&bytes).map_err(|e| BatchError::Io(path.into(), e))?;
+        report.bytes_out += written;
         if let Some(progress) = self.progress {
             progress(job.data.len() as u64, job.records.len() as u64);
         }
@@ -935,19 +1025,153 @@ impl<'r> Batch<'r> {
     }
 }
 
-fn encode(text: &[u8], enc: Encoding, out: &mut Vec<u8>) {
-    match enc {
-        Encoding::Raw => out.extend_from_slice(text),
-        Encoding::Json => {
-            let s = String::from_utf8_lossy(text);
-            // Serialising a string cannot fail.
-            let quoted = serde_json::to_string(&*s).unwrap_or_default();
-            out.extend_from_slice(quoted.as_bytes());
-        }
-        Encoding::Csv { quoted, delim } => {
-            csv::encode(&String::from_utf8_lossy(text), quoted, delim, out)
+/// Writes a record's pieces to `out`: raw bytes of the block, and fields
+/// with their findings replaced (known pseudonyms, else the next of
+/// `fresh`), encoded for their format. Counts what it replaced.
+fn assemble(
+    data: &[u8],
+    pieces: &[Piece],
+    fresh: &mut dyn Iterator<Item = String>,
+    out: &mut Vec<u8>,
+    counts: &mut Counts,
+) {
+    for p in pieces {
+        match p {
+            Piece::Raw(r) => out.extend_from_slice(&data[r.clone()]),
+            Piece::Field { text, finds, enc, field } => {
+                let kinds = match counts.get_mut(field.as_str()) {
+                    Some(k) => k,
+                    None => counts.entry(field.clone()).or_default(),
+                };
+                let mut segments: Vec<&[u8]> =
+                    Vec::with_capacity(2 * finds.len() + 1);
+                let mut owned: Vec<String> = Vec::new();
+                let mut last = 0;
+                for f in finds {
+                    segments.push(&text[last..f.range.start]);
+                    if f.pseudonym.is_none() {
+                        owned.push(fresh.next().unwrap_or_default());
+                    }
+                    last = f.range.end;
+                    *kinds.entry(f.kind.as_str()).or_insert(0) += 1;
+                }
+                segments.push(&text[last..]);
+                // Interleave text segments and pseudonyms.
+                let mut fresh_owned = owned.iter();
+                let mut parts: Vec<&[u8]> =
+                    Vec::with_capacity(segments.len() + finds.len());
+                for (i, seg) in segments.iter().enumerate() {
+                    parts.push(seg);
+                    if let Some(f) = finds.get(i) {
+                        let p = match &f.pseudonym {
+                            Some(p) => p.as_bytes(),
+                            None => fresh_owned
+                                .next()
+                                .map_or(&b""[..], |p| p.as_bytes()),
+                        };
+                        parts.push(p);
+                    }
+                }
+                encode(&parts, *enc, out);
+            }
         }
     }
+}
+
+/// Writes the concatenation of `parts` encoded for its format. Parts of
+/// JSON and CSV fields are UTF-8 (decoded strings and pseudonyms), so
+/// escaping byte by byte keeps them valid.
+fn encode(parts: &[&[u8]], enc: Encoding, out: &mut Vec<u8>) {
+    match enc {
+        Encoding::Raw => parts.iter().for_each(|p| out.extend_from_slice(p)),
+        Encoding::Json => {
+            out.push(b'"');
+            for p in parts {
+                json_escape(p, out);
+            }
+            out.push(b'"');
+        }
+        Encoding::Csv { quoted, delim } => {
+            let needs = parts.iter().any(|p| {
+                p.iter()
+                    .any(|&b| b == delim || matches!(b, b'"' | b'\n' | b'\r'))
+            });
+            if quoted || needs {
+                out.push(b'"');
+                for p in parts {
+                    for &b in *p {
+                        if b == b'"' {
+                            out.push(b'"');
+                        }
+                        out.push(b);
+                    }
+                }
+                out.push(b'"');
+            } else {
+                parts.iter().for_each(|p| out.extend_from_slice(p));
+            }
+        }
+    }
+}
+
+/// JSON string escaping of UTF-8 bytes: quotes, backslashes and control
+/// characters; everything else as it is. Eight bytes at a time: most text
+/// needs no escape at all.
+fn json_escape(s: &[u8], out: &mut Vec<u8>) {
+    let mut last = 0;
+    let mut i = 0;
+    while i < s.len() {
+        if let Some(chunk) = s.get(i..i + 8) {
+            let x = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+            if !needs_escape(x) {
+                i += 8;
+                continue;
+            }
+        }
+        let end = (i + 8).min(s.len());
+        while i < end {
+            let b = s[i];
+            let esc: &[u8] = match b {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                b'\t' => b"\\t",
+                0x08 => b"\\b",
+                0x0c => b"\\f",
+                0..=0x1f => {
+                    out.extend_from_slice(&s[last..i]);
+                    out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+                    i += 1;
+                    last = i;
+                    continue;
+                }
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            };
+            out.extend_from_slice(&s[last..i]);
+            out.extend_from_slice(esc);
+            i += 1;
+            last = i;
+        }
+    }
+    out.extend_from_slice(&s[last..]);
+}
+
+/// Whether any of the eight bytes in `x` is a control character, `"` or
+/// `\\` (the classic "has zero byte" bit trick, applied three times).
+#[inline]
+fn needs_escape(x: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+    below_space
+        | zero(x ^ (ONES * u64::from(b'"')))
+        | zero(x ^ (ONES * u64::from(b'\\')))
+        != 0
 }
 
 /// The columns of a CSV file: names from the header, and which to redact.
@@ -992,4 +1216,27 @@ fn partial_name(out: &Path) -> PathBuf {
     let mut s = out.as_os_str().to_owned();
     s.push(format!(".hush-partial-{}", std::process::id()));
     PathBuf::from(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn json_escape_round_trips(s in any::<String>()) {
+            let mut out = vec![b'"'];
+            json_escape(s.as_bytes(), &mut out);
+            out.push(b'"');
+            let back: String = serde_json::from_slice(&out).unwrap();
+            prop_assert_eq!(back, s);
+        }
+
+        #[test]
+        fn needs_escape_is_exact(bytes in proptest::array::uniform8(any::<u8>())) {
+            let want = bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
+            prop_assert_eq!(needs_escape(u64::from_le_bytes(bytes)), want);
+        }
+    }
 }

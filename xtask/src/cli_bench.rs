@@ -93,6 +93,13 @@ pub struct BatchArgs {
     /// Thread counts to time, in order.
     #[arg(long, value_delimiter = ',', default_value = "1,2")]
     threads: Vec<u16>,
+    /// Where the output and the vault go (e.g. /dev/shm to leave the
+    /// disk out of the measurement) [default: target/xtask].
+    #[arg(long)]
+    out_dir: Option<PathBuf>,
+    /// Runs per thread count; the best is reported.
+    #[arg(long, default_value_t = 1)]
+    repeat: u32,
 }
 
 /// `cargo xtask batch-bench`: `hush batch` over a JSONL chat dataset in
@@ -113,29 +120,47 @@ pub fn run_batch(args: BatchArgs) -> anyhow::Result<()> {
     let input = make_chat_jsonl(&root, args.size_mb)?;
     let bytes = std::fs::metadata(&input)?.len();
     println!("input: {} ({} MiB)", input.display(), bytes >> 20);
+    let base =
+        args.out_dir.clone().unwrap_or_else(|| root.join("target/xtask"));
     let mut first = None;
     for &t in &args.threads {
-        let dir = tempdir(&root)?;
-        let (secs, hwm) = time_child(
-            Command::new(&hush)
-                .args(["-q", "batch", "--fields", "@messages", "--threads"])
-                .arg(t.to_string())
-                .arg(&input)
-                .arg("--out")
-                .arg(dir.join("out.jsonl"))
-                .arg("--vault")
-                .arg(dir.join("v.hushvault"))
-                .env("HUSH_KEY", "cd".repeat(32))
-                .stdout(Stdio::null()),
-        )?;
+        let mut best: Option<(f64, Option<u64>)> = None;
+        for _ in 0..args.repeat.max(1) {
+            let dir = base.join(format!("batch-bench-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir)?;
+            let run = time_child(
+                Command::new(&hush)
+                    .args([
+                        "-q",
+                        "batch",
+                        "--fields",
+                        "@messages",
+                        "--threads",
+                    ])
+                    .arg(t.to_string())
+                    .arg(&input)
+                    .arg("--out")
+                    .arg(dir.join("out.jsonl"))
+                    .arg("--vault")
+                    .arg(dir.join("v.hushvault"))
+                    .env("HUSH_KEY", "cd".repeat(32))
+                    .stdout(Stdio::null()),
+            );
+            let _ = std::fs::remove_dir_all(&dir);
+            let (secs, hwm) = run?;
+            if best.is_none_or(|(b, _)| secs < b) {
+                best = Some((secs, hwm));
+            }
+        }
+        let (secs, hwm) = best.expect("at least one run");
         report(&format!("hush batch --threads {t}"), bytes, secs, hwm);
         match first {
             None => first = Some(secs),
             Some(one) => {
-                println!("  speed-up over the first run: {:.2}x", one / secs)
+                println!("  speed-up over the first: {:.2}x", one / secs)
             }
         }
-        let _ = std::fs::remove_dir_all(&dir);
     }
     Ok(())
 }

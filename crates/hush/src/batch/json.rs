@@ -7,6 +7,7 @@
 //! with serde_json first) and reports each selected string token with the
 //! dotted name of its field for the report.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// Which string values of a record to redact.
@@ -44,8 +45,8 @@ enum SpecKind {
 
 /// One step of the path to a value.
 #[derive(Clone, Debug)]
-enum Step {
-    Key(String),
+enum Step<'d> {
+    Key(Cow<'d, str>),
     Index(usize),
 }
 
@@ -124,14 +125,14 @@ impl FieldSet {
         !self.specs.is_empty()
     }
 
-    fn selects(&self, path: &[Step]) -> bool {
+    fn selects(&self, path: &[Step<'_>]) -> bool {
         if self.specs.is_empty() {
             return true;
         }
         self.specs.iter().any(|spec| match &spec.kind {
             SpecKind::Dotted(keys) => {
                 let mut it = path.iter().filter_map(|s| match s {
-                    Step::Key(k) => Some(k.as_str()),
+                    Step::Key(k) => Some(&**k),
                     Step::Index(_) => None,
                 });
                 let mut n = 0;
@@ -197,16 +198,17 @@ fn string_end(b: &[u8], i: usize) -> usize {
     b.len()
 }
 
-/// Decodes a JSON string token (quotes included).
-pub(crate) fn decode_string(token: &[u8]) -> Option<String> {
+/// Decodes a JSON string token (quotes included); borrowed when it has
+/// no escapes.
+pub(crate) fn decode_string(token: &[u8]) -> Option<Cow<'_, str>> {
     let inner = &token[1..token.len() - 1];
-    if !inner.contains(&b'\\') {
-        return std::str::from_utf8(inner).ok().map(str::to_string);
+    if memchr::memchr(b'\\', inner).is_none() {
+        return std::str::from_utf8(inner).ok().map(Cow::Borrowed);
     }
-    serde_json::from_slice::<String>(token).ok()
+    serde_json::from_slice::<String>(token).ok().map(Cow::Owned)
 }
 
-fn field_name(path: &[Step]) -> String {
+fn field_name(path: &[Step<'_>]) -> String {
     let mut s = String::new();
     for step in path {
         if let Step::Key(k) = step {
@@ -222,10 +224,10 @@ fn field_name(path: &[Step]) -> String {
     s
 }
 
-fn value(
-    b: &[u8],
+fn value<'d>(
+    b: &'d [u8],
     i: &mut usize,
-    path: &mut Vec<Step>,
+    path: &mut Vec<Step<'d>>,
     fields: &FieldSet,
     out: &mut Vec<StringToken>,
 ) {
@@ -311,7 +313,12 @@ mod tests {
         selected_strings(doc.as_bytes(), fields)
             .into_iter()
             .map(|t| {
-                (decode_string(&doc.as_bytes()[t.span]).unwrap(), t.field)
+                (
+                    decode_string(&doc.as_bytes()[t.span])
+                        .unwrap()
+                        .into_owned(),
+                    t.field,
+                )
             })
             .collect()
     }

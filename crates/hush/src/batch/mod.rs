@@ -299,6 +299,8 @@ struct Lookup<'v> {
     scope: hush_vault::Scope<'v>,
     /// Per kind (by position in `Kind::ALL`): value -> pseudonym.
     known: Vec<HashMap<Box<str>, String>>,
+    /// Scratch space for the scanner's findings.
+    found: Vec<hush_detect::Finding>,
 }
 
 /// How many pseudonyms per kind a worker remembers before starting
@@ -460,8 +462,10 @@ impl<'r> Batch<'r> {
     ) -> Result<(), BatchError> {
         let io_err = |e| BatchError::Io(path.into(), e);
         let mut sink: Box<dyn Write> = match dest {
+            // Small: blocks are written whole, and a write larger than
+            // the buffer goes straight to the file without a copy.
             Some(d) => Box::new(BufWriter::with_capacity(
-                1 << 20,
+                64 * 1024,
                 File::create(d).map_err(|e| BatchError::Io(d.into(), e))?,
             )),
             None => Box::new(io::sink()),
@@ -568,16 +572,24 @@ impl<'r> Batch<'r> {
 
     /// Scans `text` and looks up the pseudonyms the vault already has.
     fn finds(&self, text: &[u8], lookup: &mut Lookup<'_>) -> Vec<Find> {
-        self.red
-            .scanner()
-            .scan(text)
-            .into_iter()
+        self.red.scanner().scan_into(text, &mut lookup.found);
+        if lookup.found.is_empty() {
+            return Vec::new();
+        }
+        lookup
+            .found
+            .iter()
             .filter(|f| self.red.wants(f))
             .map(|f| {
                 let value =
                     String::from_utf8_lossy(&text[f.range()]).into_owned();
-                let pseudonym = lookup.get(f.kind, &value);
-                Find { range: f.range(), kind: f.kind, value, pseudonym }
+                Find { range: f.range(), kind: f.kind, value, pseudonym: None }
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|mut f| {
+                f.pseudonym = lookup.get(f.kind, &f.value);
+                f
             })
             .collect()
     }
@@ -586,6 +598,7 @@ impl<'r> Batch<'r> {
         Lookup {
             scope: self.red.scope(),
             known: vec![HashMap::new(); Kind::ALL.len()],
+            found: Vec::new(),
         }
     }
 
@@ -691,9 +704,9 @@ impl<'r> Batch<'r> {
         }
         let columns = columns.as_ref();
         let threads = self.opts.threads.max(1);
-        let (job_tx, job_rx) = crossbeam_channel::bounded::<Job>(threads * 2);
+        let (job_tx, job_rx) = crossbeam_channel::bounded::<Job>(threads * 4);
         let (done_tx, done_rx) =
-            crossbeam_channel::bounded::<(Job, BlockOut)>(threads * 2);
+            crossbeam_channel::bounded::<(Job, BlockOut)>(threads * 4);
         std::thread::scope(|s| -> Result<(), BatchError> {
             // Reader: blocks of whole records.
             let reader = s.spawn(move || -> io::Result<()> {
@@ -871,7 +884,7 @@ impl<'r> Batch<'r> {
             }
             pieces.push(Piece::Raw(last..span.start));
             pieces.push(Piece::Field {
-                text: text.into_bytes(),
+                text: text.into_owned().into_bytes(),
                 finds,
                 enc: Encoding::Json,
                 field: tok.field,

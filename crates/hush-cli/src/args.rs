@@ -352,6 +352,12 @@ pub struct RuleFiles {
     /// An extra TOML rule file, added to the built-in rules (repeatable).
     #[arg(long = "rules", value_name = "FILE")]
     pub files: Vec<PathBuf>,
+
+    /// A dictionary of terms to find, as CSV lines `term,KIND` (customer
+    /// names as PERSON or ORGANIZATION, project names, ...); `term,KIND,allow`
+    /// marks a term never to report.
+    #[arg(long = "dict", env = "HUSH_DICT", value_name = "FILE")]
+    pub dict: Option<PathBuf>,
 }
 
 /// `hush rules ...`.

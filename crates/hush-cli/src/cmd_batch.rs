@@ -26,6 +26,7 @@ pub fn run(
         } else {
             args.rules.files.clone()
         },
+        dict: args.rules.dict.clone().or_else(|| cfg.dict.clone()),
     };
     let scanner = crate::cmd_rules::builder(&rules)?.build()?;
     let opened = open_configured(&args.opts, cfg, quiet)?;

@@ -36,6 +36,7 @@ pub fn run_redact(
         } else {
             args.rules.files.clone()
         },
+        dict: args.rules.dict.clone().or_else(|| cfg.dict.clone()),
     };
     let scanner = crate::cmd_rules::builder(&rules)?.build()?;
     let opened = open_configured(&args.opts, cfg, quiet)?;

@@ -26,6 +26,14 @@ pub fn builder(files: &RuleFiles) -> anyhow::Result<Builder> {
         let text = fs::read_to_string(path).with_context(|| name.clone())?;
         builder = builder.rules_toml(&name, &text);
     }
+    if let Some(path) = &files.dict {
+        let name = path.display().to_string();
+        let file = fs::File::open(path)
+            .with_context(|| format!("{name}: cannot open"))?;
+        let dict = hush_detect::Dictionary::from_csv_reader(file)
+            .with_context(|| name.clone())?;
+        builder = builder.dictionary(dict);
+    }
     Ok(builder)
 }
 

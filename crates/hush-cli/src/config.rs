@@ -32,6 +32,8 @@ pub struct Config {
     /// Extra rule files.
     #[serde(default)]
     pub rules: Vec<PathBuf>,
+    /// A dictionary CSV (`term,KIND`).
+    pub dict: Option<PathBuf>,
     /// Kinds to act on.
     #[serde(default)]
     pub kinds: Vec<String>,
@@ -67,6 +69,7 @@ impl Config {
         cfg.vault.as_mut().map(rebase);
         cfg.key_file.as_mut().map(rebase);
         cfg.policy.as_mut().map(rebase);
+        cfg.dict.as_mut().map(rebase);
         cfg.rules.iter_mut().for_each(rebase);
         if let Some(s) = cfg.min_score {
             if !(0.0..=1.0).contains(&s) {

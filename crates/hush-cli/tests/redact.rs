@@ -216,3 +216,41 @@ fn damaged_vault_or_wrong_key_fails_closed() {
         .stderr(predicate::str::contains("vault"))
         .stderr(predicate::str::contains("jane").not());
 }
+
+#[test]
+fn dictionary_terms_are_redacted_and_restored() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("customers.csv"),
+        "term,kind\n\"Acme, Inc.\",ORGANIZATION\nDana Whitfield,PERSON\nsupport@hush.io,EMAIL,allow\n",
+    )
+    .unwrap();
+    let line = "Dana  Whitfield of ACME, INC. wrote to support@hush.io and bob@acme.io\n";
+    let out = hush(home.path())
+        .args(["-q", "redact", "--dict", "customers.csv"])
+        .write_stdin(line)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let red = String::from_utf8(out).unwrap();
+    assert!(red.starts_with("[[PERSON-"), "{red}");
+    assert!(red.contains(" of [[ORGANIZATION-"));
+    assert!(red.contains("support@hush.io") && !red.contains("bob@acme.io"));
+    hush(home.path())
+        .args(["-q", "restore"])
+        .write_stdin(red)
+        .assert()
+        .success()
+        .stdout(line);
+    // A bad dictionary is a clear error that quotes no term.
+    std::fs::write(home.path().join("bad.csv"), "Secret Name\n").unwrap();
+    hush(home.path())
+        .args(["-q", "redact", "--dict", "bad.csv"])
+        .write_stdin(line)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.csv"))
+        .stderr(predicate::str::contains("Secret").not());
+}

@@ -421,6 +421,63 @@ impl Dictionary {
         self.max_len
     }
 
+    /// The longest span a match may cover in the text: twice the longest
+    /// term plus 256 bytes, which leaves room for generous white space
+    /// between words. A longer match (words of a term far apart) is not
+    /// reported, so that a stream, which must bound what it holds back,
+    /// finds exactly what a whole buffer does.
+    ///
+    /// ```
+    /// use hush_detect::Dictionary;
+    ///
+    /// let d = Dictionary::builder().term("Acme Corp", "ORGANIZATION").build()?;
+    /// assert_eq!(d.max_span(), 2 * 9 + 256);
+    /// let far = format!("Acme{}Corp", " ".repeat(400));
+    /// assert!(d.find_all(far.as_bytes()).is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn max_span(&self) -> usize {
+        2 * self.max_len + 256
+    }
+
+    /// The distinct labels of the terms, in the order first used.
+    ///
+    /// ```
+    /// use hush_detect::Dictionary;
+    ///
+    /// let d = Dictionary::builder()
+    ///     .term("Acme", "ORGANIZATION")
+    ///     .allow("Claude", "PERSON")
+    ///     .build()?;
+    /// assert_eq!(d.labels().collect::<Vec<_>>(), ["ORGANIZATION", "PERSON"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn labels(&self) -> impl Iterator<Item = &str> + '_ {
+        self.labels.iter().map(|l| &**l)
+    }
+
+    /// The index of a label in [`Dictionary::labels`].
+    pub(crate) fn label_index(&self, label: &str) -> Option<usize> {
+        self.labels.iter().position(|l| &**l == label)
+    }
+
+    /// Matches in `hay` that start at or after `from`, as if the search had
+    /// run from the start of `hay` and no match crossed `from`.
+    pub(crate) fn find_from(
+        &self,
+        hay: &[u8],
+        from: usize,
+    ) -> Vec<DictMatch<'_>> {
+        let from = from.min(hay.len());
+        let before = from > 0 && word_before(hay, from);
+        let mut out = self.search(&hay[from..], before, false);
+        for m in &mut out {
+            m.start += from;
+            m.end += from;
+        }
+        out
+    }
+
     /// The heap memory used by the automaton, in bytes.
     ///
     /// ```
@@ -531,9 +588,15 @@ impl Dictionary {
                 continue;
             };
             let info = self.terms[c.pattern().as_usize()];
+            let (start, end) =
+                (norm.to_original(c.start()), norm.to_original(c.end()));
+            if end - start > self.max_span() {
+                pos = next_start(h, s);
+                continue;
+            }
             out.push(DictMatch {
-                start: norm.to_original(c.start()),
-                end: norm.to_original(c.end()),
+                start,
+                end,
                 term: c.pattern().as_usize(),
                 label: &self.labels[info.label as usize],
                 allow: info.allow,

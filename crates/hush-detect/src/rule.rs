@@ -197,3 +197,47 @@ fn check_rule(origin: &str, spec: RuleSpec) -> Result<Rule, BuildError> {
     }
     Ok(Rule { spec, kind, validator, not_after, shrink_at })
 }
+
+/// The rule behind a dictionary's findings of one kind. It has no anchors
+/// and a pattern that matches nothing, so it never fires by itself; the
+/// scanner adds the dictionary's matches under its id.
+pub(crate) fn dictionary_rule(id: &str, kind: Kind, max_len: usize) -> Rule {
+    let spec = RuleSpec {
+        id: id.to_string(),
+        kind: kind.as_str().to_string(),
+        description: "terms from the user's dictionary".to_string(),
+        pattern: r"[^\x00-\xff]".to_string(),
+        anchors: Vec::new(),
+        anchor_digits: false,
+        anchors_case_insensitive: false,
+        before: 0,
+        max_len: max_len.clamp(1, MAX_RULE_LEN),
+        min_len: 1,
+        boundary: true,
+        start_at_token: false,
+        not_after: String::new(),
+        not_followed_by: None,
+        not_preceded_by: None,
+        anti_context_window: None,
+        shrink_at: String::new(),
+        value_after: String::new(),
+        validator: None,
+        score: 1.0,
+        context: Vec::new(),
+        context_required: false,
+        context_after: true,
+        context_boost: 0.0,
+        context_score: None,
+        anti_context: Vec::new(),
+        context_window: 0,
+        examples: Vec::new(),
+        negative_examples: Vec::new(),
+    };
+    Rule {
+        spec,
+        kind,
+        validator: None,
+        not_after: [false; 256],
+        shrink_at: [false; 256],
+    }
+}

@@ -186,6 +186,7 @@ pub struct Builder {
     sources: Vec<(String, String)>,
     kinds: Option<Vec<Kind>>,
     only: Option<Vec<String>>,
+    dictionary: Option<crate::dict::Dictionary>,
 }
 
 impl Default for Builder {
@@ -195,6 +196,7 @@ impl Default for Builder {
             sources: Vec::new(),
             kinds: None,
             only: None,
+            dictionary: None,
         }
     }
 }
@@ -221,6 +223,34 @@ impl Builder {
     /// Keeps only the rules with these ids (for testing one rule alone).
     pub fn only_rules(mut self, ids: &[&str]) -> Builder {
         self.only = Some(ids.iter().map(|s| s.to_string()).collect());
+        self
+    }
+
+    /// Adds a dictionary of terms (customer names, projects, code names):
+    /// each term is reported with the kind its label names (`PERSON`,
+    /// `ORGANIZATION`, any kind), score 1.0, by a detector
+    /// `dictionary.<kind>`; allow-list terms suppress every finding they
+    /// overlap. Rename what a kind's tags say with a vault policy label
+    /// (`ORGANIZATION` as `CUSTOMER`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_detect::{Dictionary, Kind, Scanner};
+    ///
+    /// let dict = Dictionary::builder()
+    ///     .term("Acme Corp", "ORGANIZATION")
+    ///     .allow("help@hush.example", "EMAIL")
+    ///     .build()?;
+    /// let scanner = Scanner::builder().dictionary(dict).build()?;
+    /// let found = scanner.scan_str("ACME corp wrote from help@hush.example");
+    /// assert_eq!(found.len(), 1);
+    /// assert_eq!(found[0].kind, Kind::Organization);
+    /// assert_eq!(scanner.detector(found[0].detector).id(), "dictionary.organization");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn dictionary(mut self, dict: crate::dict::Dictionary) -> Builder {
+        self.dictionary = Some(dict);
         self
     }
 
@@ -255,7 +285,45 @@ impl Builder {
         if let Some(only) = &self.only {
             rules.retain(|r| only.contains(&r.spec.id));
         }
-        Scanner::compile(rules)
+        let Some(dict) = self.dictionary else {
+            return Scanner::compile(rules);
+        };
+        // One detector per kind the dictionary's labels name.
+        let mut rule_of_label = Vec::new();
+        for label in dict.labels() {
+            let kind: Kind = label.trim().to_ascii_uppercase().parse().map_err(|_| {
+                BuildError::new(BuildErrorKind::Rule {
+                    origin: "dictionary".to_string(),
+                    rule: format!("dictionary.{}", label.to_ascii_lowercase()),
+                    message: format!(
+                        "label {label:?} is not a kind (use PERSON, ORGANIZATION, \
+                         LOCATION, ... and rename tags with a policy label)"
+                    ),
+                })
+            })?;
+            if self.kinds.as_ref().is_some_and(|k| !k.contains(&kind)) {
+                rule_of_label.push(None);
+                continue;
+            }
+            let id =
+                format!("dictionary.{}", kind.as_str().to_ascii_lowercase());
+            let at = match rules.iter().position(|r| r.spec.id == id) {
+                Some(i) => i,
+                None => {
+                    rules.push(crate::rule::dictionary_rule(
+                        &id,
+                        kind,
+                        dict.max_span(),
+                    ));
+                    rules.len() - 1
+                }
+            };
+            rule_of_label.push(Some(at));
+        }
+        let mut scanner = Scanner::compile(rules)?;
+        scanner.settle.raise_floor(dict.max_span() + 1);
+        scanner.dict = Some(DictWiring { dict, rule_of_label });
+        Ok(scanner)
     }
 }
 
@@ -704,6 +772,17 @@ pub struct Scanner {
     max_context: usize,
     /// What streaming needs to know to settle a prefix of a buffer.
     settle: settle::SettleInfo,
+    /// A user dictionary and the detector of each of its labels.
+    dict: Option<DictWiring>,
+}
+
+/// A dictionary wired into a scanner.
+#[derive(Debug)]
+struct DictWiring {
+    dict: crate::dict::Dictionary,
+    /// Per label of the dictionary: the rule reporting it (`None`: a kind
+    /// left out with `Builder::kinds`).
+    rule_of_label: Vec<Option<usize>>,
 }
 
 impl Scanner {
@@ -923,6 +1002,7 @@ impl Scanner {
             max_match_len,
             max_context,
             settle,
+            dict: None,
         })
     }
 
@@ -992,7 +1072,7 @@ impl Scanner {
         out.clear();
         let mut cands: Vec<Finding> = Vec::new();
         let mut open = usize::MAX;
-        self.candidates(hay, &mut cands, &mut open);
+        self.candidates(hay, 0, &mut cands, &mut open);
         resolve(&mut cands, out);
     }
 
@@ -1003,6 +1083,7 @@ impl Scanner {
     fn candidates(
         &self,
         hay: &[u8],
+        from: usize,
         cands: &mut Vec<Finding>,
         open: &mut usize,
     ) {
@@ -1085,6 +1166,53 @@ impl Scanner {
                 }
                 block += 64;
             }
+        }
+        if let Some(w) = &self.dict {
+            self.dictionary_candidates(w, hay, from, cands);
+        }
+    }
+
+    /// Dictionary terms as candidates, and allow-list terms removing the
+    /// candidates they overlap. Searched from `from`: a streaming caller
+    /// has settled what comes before, and no match crosses it.
+    fn dictionary_candidates(
+        &self,
+        w: &DictWiring,
+        hay: &[u8],
+        from: usize,
+        cands: &mut Vec<Finding>,
+    ) {
+        let mut allowed: Vec<(usize, usize)> = Vec::new();
+        // A term inside a longer finding (`acme` in `bob@acme.io`) is
+        // covered by it: replacing the term alone would leave the rest
+        // of the address in the clear.
+        let rule_found = cands.len();
+        let inside = |cands: &[Finding], s: usize, e: usize| {
+            cands[..rule_found]
+                .iter()
+                .any(|f| f.start <= s && e <= f.end && f.end - f.start > e - s)
+        };
+        for m in w.dict.find_from(hay, from) {
+            if m.allow {
+                allowed.push((m.start, m.end));
+                continue;
+            }
+            let rule =
+                w.dict.label_index(m.label).and_then(|i| w.rule_of_label[i]);
+            if let Some(r) = rule.filter(|_| !inside(cands, m.start, m.end)) {
+                cands.push(Finding {
+                    kind: self.rules[r].detector.rule.kind,
+                    start: m.start,
+                    end: m.end,
+                    score: 1.0,
+                    detector: DetectorId(r as u32),
+                });
+            }
+        }
+        if !allowed.is_empty() {
+            cands.retain(|f| {
+                !allowed.iter().any(|&(a, b)| a < f.end && f.start < b)
+            });
         }
     }
 

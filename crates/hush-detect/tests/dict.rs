@@ -106,3 +106,92 @@ fn one_million_terms_build() {
     let m = d.find_all(hay);
     assert_eq!((m.len(), m[0].start, m[0].end, m[0].term), (1, 8, 30, 42));
 }
+
+/// A scanner with a dictionary: terms of three kinds and an allowed
+/// address.
+fn dict_scanner() -> &'static hush_detect::Scanner {
+    static S: std::sync::OnceLock<hush_detect::Scanner> =
+        std::sync::OnceLock::new();
+    S.get_or_init(|| {
+        let dict = Dictionary::builder()
+            .term("Acme Corp", "ORGANIZATION")
+            .term("Acme", "ORGANIZATION")
+            .term("Jane Roe", "person")
+            .term("Project Falcon Ridge", "LOCATION")
+            .allow("help@hush.io", "EMAIL")
+            .build()
+            .unwrap();
+        hush_detect::Scanner::builder().dictionary(dict).build().unwrap()
+    })
+}
+
+/// Streams `hay` through `scan_settled` cut at `cuts`.
+fn settle_stream(
+    s: &hush_detect::Scanner,
+    hay: &[u8],
+    cuts: &[usize],
+) -> Vec<hush_detect::Finding> {
+    let (mut buf, mut base, mut from) = (Vec::new(), 0, 0);
+    let (mut found, mut out, mut last) = (Vec::new(), Vec::new(), 0);
+    for &cut in cuts.iter().chain(std::iter::once(&hay.len())) {
+        buf.extend_from_slice(&hay[last..cut]);
+        last = cut;
+        let p = s.scan_settled(&buf, from, cut == hay.len(), &mut out);
+        for f in &out {
+            let mut g = *f;
+            g.start += base;
+            g.end += base;
+            found.push(g);
+        }
+        let keep = p.saturating_sub(s.settle_context());
+        buf.drain(..keep);
+        base += keep;
+        from = p - keep;
+    }
+    found
+}
+
+fn dict_piece() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => prop::sample::select(vec![
+            "Acme Corp", "ACME  corp", "acme", "Acme\ncorp", "Jane Roe", "jane\troe",
+            "Project Falcon Ridge", "project falcon\n ridge", "help@hush.io",
+            "bob@acme.io", "415-555-0100", " ", ". ", "Acmeville", "xAcme",
+        ])
+        .prop_map(str::to_string),
+        1 => run(),
+        1 => "[a-z ]{0,10}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Dictionary findings settle like rule findings: any cut of the
+    /// input gives the whole-buffer findings.
+    #[test]
+    fn dictionary_findings_are_chunking_invariant(
+        pieces in prop::collection::vec(dict_piece(), 0..30),
+        raw in prop::collection::vec(any::<prop::sample::Index>(), 0..12),
+    ) {
+        let hay = pieces.concat().into_bytes();
+        let s = dict_scanner();
+        let mut cuts: Vec<usize> = raw.iter().map(|i| i.index(hay.len() + 1)).collect();
+        cuts.sort_unstable();
+        prop_assert_eq!(settle_stream(s, &hay, &cuts), s.scan(&hay));
+    }
+}
+
+#[test]
+fn dictionary_kinds_allow_list_and_bad_labels() {
+    let s = dict_scanner();
+    let text = "Jane Roe of ACME corp, from help@hush.io and bob@acme.io";
+    let kinds: Vec<hush_detect::Kind> =
+        s.scan_str(text).iter().map(|f| f.kind).collect();
+    use hush_detect::Kind::*;
+    assert_eq!(kinds, [Person, Organization, Email]);
+    let bad = Dictionary::builder().term("Acme", "CUSTOMER").build().unwrap();
+    let err =
+        hush_detect::Scanner::builder().dictionary(bad).build().unwrap_err();
+    assert!(err.to_string().contains("label \"CUSTOMER\" is not a kind"));
+}

@@ -164,6 +164,13 @@ impl SettleInfo {
 }
 
 impl SettleInfo {
+    /// Holds back at least `bytes` at the end of every buffer (for matches
+    /// without anchors, such as dictionary terms).
+    pub(super) fn raise_floor(&mut self, bytes: usize) {
+        self.floor = self.floor.max(bytes);
+        self.max_hold = self.max_hold.max(self.floor + self.left);
+    }
+
     /// Lowers `open` for the literal `pid` found at `a` in a buffer of
     /// `len` bytes when its reach passes the end.
     #[inline]
@@ -250,13 +257,19 @@ impl Scanner {
     /// ```
     /// let scanner = hush_detect::Scanner::new()?;
     /// let mut out = Vec::new();
-    /// let hay = b"write to jane.roe@acme.io or call 415-555-01";
+    /// let text = format!(
+    ///     "write to jane.roe@acme.io, {}or call 415-555-01",
+    ///     "and then ".repeat(60)
+    /// );
+    /// let hay = text.as_bytes();
     /// let p = scanner.scan_settled(hay, 0, false, &mut out);
-    /// // The e-mail address is settled; the phone number may go on.
+    /// // The e-mail address is settled (all it could depend on is in the
+    /// // buffer); the phone number may go on.
     /// assert_eq!(out.len(), 1);
     /// assert!(p <= hay.len() - "415-555-01".len());
+    /// // At the end of the input, the cut number is no phone number.
     /// let p = scanner.scan_settled(hay, 0, true, &mut out);
-    /// assert_eq!(p, hay.len());
+    /// assert_eq!((p, out.len()), (hay.len(), 1));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn scan_settled(
@@ -270,7 +283,7 @@ impl Scanner {
         let from = from.min(hay.len());
         let mut cands: Vec<Finding> = Vec::new();
         let mut p = usize::MAX;
-        self.candidates(hay, &mut cands, &mut p);
+        self.candidates(hay, from, &mut cands, &mut p);
         cands.retain(|f| f.start >= from);
         if at_end {
             resolve(&mut cands, out);

@@ -55,8 +55,8 @@ pub enum Command {
     /// issued, streaming from a file or standard input to standard
     /// output.
     Restore(RestoreArgs),
-    /// Redact a dataset: a JSONL, CSV, TSV or text file, or a directory
-    /// tree of them, in parallel, into a new file or tree.
+    /// Redact a dataset: a JSONL, CSV, TSV, Parquet or text file, or a
+    /// directory tree of them, in parallel, into a new file or tree.
     ///
     /// Only redacted values change; every other byte of a record stays as
     /// it was. One vault scope serves the whole batch, so a value gets the
@@ -227,6 +227,7 @@ pub enum BatchFormat {
     Csv,
     Tsv,
     Text,
+    Parquet,
 }
 
 /// `--on-error` of `hush batch`.

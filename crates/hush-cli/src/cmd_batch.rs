@@ -73,6 +73,7 @@ pub fn run(
         BatchFormat::Csv => Format::Csv,
         BatchFormat::Tsv => Format::Tsv,
         BatchFormat::Text => Format::Text,
+        BatchFormat::Parquet => Format::Parquet,
     });
     let total = input_size(&args.input);
     let bar = if !quiet && std::io::stderr().is_terminal() {

@@ -3,6 +3,7 @@
 //! does not depend on the thread count (collisions included), text trees,
 //! bad records under each `OnError`, dry runs and atomic output.
 
+use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -230,4 +231,99 @@ fn dry_runs_write_nothing_and_bad_json_is_reported() {
     let err = Batch::new(&red, opts(1)).run(&input, Some(&out)).unwrap_err();
     assert!(err.to_string().contains("x.jsonl: record 2: malformed JSON"));
     assert!(!out.exists());
+}
+
+#[test]
+fn parquet_string_columns() {
+    use arrow_array::{
+        Array, Int64Array, LargeStringArray, RecordBatch, StringArray,
+    };
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use parquet::arrow::ArrowWriter;
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("crm.parquet");
+    let n = 5000;
+    let ids = Int64Array::from((0..n as i64).collect::<Vec<_>>());
+    let emails = StringArray::from(
+        (0..n)
+            .map(|i| format!("user{i}@corp{}.net", i % 13))
+            .collect::<Vec<_>>(),
+    );
+    let notes = LargeStringArray::from(
+        (0..n)
+            .map(|i| {
+                (i % 3 != 0)
+                    .then(|| format!("call +1 415 555 {:04} now", i % 10000))
+            })
+            .collect::<Vec<_>>(),
+    );
+    let batch = RecordBatch::try_from_iter([
+        ("id", Arc::new(ids) as Arc<dyn Array>),
+        ("email", Arc::new(emails) as Arc<dyn Array>),
+        ("note", Arc::new(notes) as Arc<dyn Array>),
+    ])
+    .unwrap();
+    let mut w = ArrowWriter::try_new(
+        File::create(&input).unwrap(),
+        batch.schema(),
+        None,
+    )
+    .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+
+    let read = |p: &Path| -> Vec<RecordBatch> {
+        ParquetRecordBatchReaderBuilder::try_new(File::open(p).unwrap())
+            .unwrap()
+            .build()
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let mut outs = Vec::new();
+    for threads in [1, 2] {
+        let out = dir.path().join(format!("out{threads}.parquet"));
+        let report = run(&redactor(4), opts(threads), &input, &out);
+        assert_eq!(report.records_in, n as u64);
+        assert_eq!(report.findings["email"]["EMAIL"], n as u64);
+        outs.push(read(&out));
+    }
+    assert_eq!(outs[0], outs[1], "thread count changed the output");
+    let red = redactor(4);
+    let got = &outs[0];
+    let total: usize = got.iter().map(|b| b.num_rows()).sum();
+    assert_eq!(total, n);
+    let b = &got[0];
+    let rows = b.num_rows();
+    assert_eq!(
+        b.column(0).as_ref(),
+        batch.column(0).slice(0, rows).as_ref(),
+        "ids unchanged"
+    );
+    let emails = b.column(1).as_any().downcast_ref::<StringArray>().unwrap();
+    let notes =
+        b.column(2).as_any().downcast_ref::<LargeStringArray>().unwrap();
+    for i in 0..b.num_rows() {
+        assert_eq!(
+            emails.value(i),
+            red.redact(&format!("user{i}@corp{}.net", i % 13)).unwrap().text()
+        );
+        assert_eq!(notes.is_null(i), i % 3 == 0);
+        if !notes.is_null(i) {
+            assert!(notes.value(i).starts_with("call [[PHONE-"));
+        }
+    }
+    // Only the named column.
+    let mut o = opts(2);
+    o.columns = vec!["note".into()];
+    let out = dir.path().join("notes-only.parquet");
+    run(&redactor(4), o, &input, &out);
+    let only = read(&out);
+    let rows = only[0].num_rows();
+    assert_eq!(
+        only[0].column(1).as_ref(),
+        batch.column(1).slice(0, rows).as_ref()
+    );
 }

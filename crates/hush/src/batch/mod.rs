@@ -19,6 +19,7 @@
 
 mod csv;
 mod json;
+mod parquet;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
@@ -53,11 +54,13 @@ pub enum Format {
     Tsv,
     /// Plain text or Markdown, redacted whole.
     Text,
+    /// Apache Parquet: top-level string columns.
+    Parquet,
 }
 
 impl Format {
     /// The format a file name implies: `.jsonl`/`.ndjson`, `.csv`,
-    /// `.tsv`, `.txt`/`.md`/`.markdown`/`.text`.
+    /// `.tsv`, `.txt`/`.md`/`.markdown`/`.text`, `.parquet`.
     ///
     /// ```
     /// use hush::batch::Format;
@@ -70,14 +73,15 @@ impl Format {
         Format::parse(&ext)
     }
 
-    /// Parses a format name (`jsonl`, `csv`, `tsv`, `text`, or an
-    /// extension).
+    /// Parses a format name (`jsonl`, `csv`, `tsv`, `text`, `parquet`,
+    /// or an extension).
     pub fn parse(name: &str) -> Option<Format> {
         Some(match name {
             "jsonl" | "ndjson" => Format::Jsonl,
             "csv" => Format::Csv,
             "tsv" => Format::Tsv,
             "txt" | "text" | "md" | "markdown" => Format::Text,
+            "parquet" => Format::Parquet,
             _ => return None,
         })
     }
@@ -426,7 +430,7 @@ impl<'r> Batch<'r> {
             );
             let format = self.opts.format.or_else(|| Format::from_path(input)).ok_or_else(|| {
                 BatchError::Usage(format!(
-                    "{}: unknown format; name it with --format jsonl|csv|tsv|text",
+                    "{}: unknown format; name it with --format jsonl|csv|tsv|text|parquet",
                     input.display()
                 ))
             })?;
@@ -461,6 +465,16 @@ impl<'r> Batch<'r> {
         report: &mut BatchReport,
     ) -> Result<(), BatchError> {
         let io_err = |e| BatchError::Io(path.into(), e);
+        if format == Format::Parquet {
+            report.files += 1;
+            self.parquet_file(path, name, dest, report)?;
+            if let Some(d) = dest {
+                File::open(d)
+                    .and_then(|f| f.sync_all())
+                    .map_err(|e| BatchError::Io(d.into(), e))?;
+            }
+            return Ok(());
+        }
         let mut sink: Box<dyn Write> = match dest {
             // Small: blocks are written whole, and a write larger than
             // the buffer goes straight to the file without a copy.
@@ -473,6 +487,8 @@ impl<'r> Batch<'r> {
         report.files += 1;
         match format {
             Format::Text => self.text_file(path, name, &mut sink, report)?,
+            // Written above, without a byte sink.
+            Format::Parquet => {}
             Format::Jsonl => {
                 self.records(path, name, Parser::Jsonl, &mut sink, report)?
             }

@@ -75,6 +75,12 @@ fn redact(c: &mut Criterion) {
         g.bench_function("stream_20b", |b| {
             b.iter(|| stream_all(&r, black_box(&hay), 20))
         });
+        // The throughput setting: 64 KiB chunks gathered into 1 MiB scans.
+        let wide = r.clone().with_scan_batch(1 << 20);
+        assert!(stream_all(&wide, &hay, 65536) == whole, "{name}/wide");
+        g.bench_function("stream_64k_batch_1m", |b| {
+            b.iter(|| stream_all(&wide, black_box(&hay), 65536))
+        });
         g.finish();
 
         let mut g = c.benchmark_group(format!("restore/{name}"));

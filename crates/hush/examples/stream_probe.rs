@@ -17,6 +17,9 @@ fn main() {
     if std::env::var_os("PROBE_NO_VAULT").is_some() {
         r = r.with_kinds(&[]);
     }
+    if let Some(b) = std::env::var_os("PROBE_BATCH") {
+        r = r.with_scan_batch(b.to_str().unwrap().parse().unwrap());
+    }
     let mut warm = Vec::new();
     r.redact_bytes(&text, &mut warm).unwrap();
     for _ in 0..3 {

@@ -139,8 +139,10 @@ impl Redactor {
     /// How many new bytes a redaction stream collects before it scans
     /// (default 1 KiB). Larger batches cost less per tiny chunk; 0 scans
     /// on every push, so output follows input as closely as the rules
-    /// allow. A stream holds back at most
-    /// [`Redactor::max_redact_hold`] bytes.
+    /// allow; chunks larger than the batch are scanned as they come. For
+    /// throughput with large chunks use about 1 MiB: scans over large
+    /// windows run at whole-buffer speed (see `docs/STREAMING.md`). A
+    /// stream holds back at most [`Redactor::max_redact_hold`] bytes.
     ///
     /// ```
     /// # use std::sync::Arc;

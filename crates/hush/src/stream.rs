@@ -91,7 +91,9 @@ impl<'r> RedactStream<'r> {
             return Err(Error::finished());
         }
         self.report.bytes_in += chunk.len() as u64;
-        if chunk.len() >= IN_PLACE {
+        // A chunk larger than the batch is scanned where it lies (once
+        // what is buffered has been settled); smaller ones are gathered.
+        if chunk.len() >= IN_PLACE.max(self.red.scan_batch()) {
             return self.push_in_place(chunk, out);
         }
         self.buf.extend_from_slice(chunk);

@@ -187,6 +187,8 @@ fn corpora_in_tiny_chunks() {
             let cuts: Vec<usize> =
                 (1..=body.len() / step).map(|i| i * step).collect();
             check(redactor(), body, &cuts);
+            // A throughput-sized batch gathers large chunks too.
+            check(&redactor().clone().with_scan_batch(40_000), body, &cuts);
         }
         let mut x: u64 = 0x2545_f491_4f6c_dd1d;
         let mut cuts = Vec::new();

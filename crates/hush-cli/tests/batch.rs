@@ -84,3 +84,46 @@ fn dry_run_bad_records_and_trees() {
         std::fs::read_to_string(home.path().join("clean/sub/n.md")).unwrap();
     assert!(n.starts_with("call [[PHONE-"));
 }
+
+#[test]
+fn batch_equals_hush_redact_record_by_record() {
+    let home = tempfile::tempdir().unwrap();
+    let records = [
+        "Call Jane at 415-555-0100 or jane.roe@acme.io",
+        "card 4111 1111 1111 1111, IBAN GB82 WEST 1234 5698 7654 32",
+        "nothing personal here",
+        "again jane.roe@acme.io from 10.0.0.1",
+    ];
+    let jsonl: String = records
+        .iter()
+        .map(|r| serde_json::json!({ "text": r }).to_string() + "\n")
+        .collect();
+    std::fs::write(home.path().join("in.jsonl"), jsonl).unwrap();
+    hush(home.path())
+        .args([
+            "-q",
+            "batch",
+            "in.jsonl",
+            "--out",
+            "out.jsonl",
+            "--fields",
+            "text",
+        ])
+        .assert()
+        .success();
+    let out = std::fs::read_to_string(home.path().join("out.jsonl")).unwrap();
+    for (line, record) in out.lines().zip(records) {
+        let got: serde_json::Value = serde_json::from_str(line).unwrap();
+        // The same record through `hush redact`, one at a time, in the
+        // same (default) scope and vault.
+        let want = hush(home.path())
+            .args(["-q", "redact"])
+            .write_stdin(record)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        assert_eq!(got["text"].as_str().unwrap().as_bytes(), &want[..]);
+    }
+}

@@ -44,6 +44,9 @@ pub(crate) struct TagMatcher {
     live_first: [bool; 256],
     /// The longest text `live` accepts.
     max_form: usize,
+    /// Per kind (position in `Kind::ALL`): the letters of its label,
+    /// upper case, without separators or digits.
+    label_letters: Vec<String>,
 }
 
 const OPEN: &[&str] = &["&lt;", "\\[", "[", "(", "{", "<", "\u{ab}"];
@@ -117,6 +120,16 @@ impl TagMatcher {
         for l in &labels_first(policy) {
             live_first[usize::from(*l)] = true;
         }
+        let label_letters = policy
+            .labels()
+            .iter()
+            .map(|l| {
+                l.chars()
+                    .filter(char::is_ascii_alphabetic)
+                    .map(|c| c.to_ascii_uppercase())
+                    .collect()
+            })
+            .collect();
         TagMatcher {
             re,
             prefix: units(&template.prefix, OPEN),
@@ -125,6 +138,7 @@ impl TagMatcher {
             live,
             live_first,
             max_form,
+            label_letters,
         }
     }
 
@@ -134,9 +148,25 @@ impl TagMatcher {
     }
 
     /// The earliest offset in `from..text.len()` from which the rest of
-    /// `text` could still become (part of) a tag once more text follows;
+    /// `text` could still become (part of) a tag of a kind `issued`
+    /// accepts (by position in `Kind::ALL`) once more text follows;
     /// `text.len()` when none.
-    pub(crate) fn open_point(&self, text: &str, from: usize) -> usize {
+    pub(crate) fn open_point(
+        &self,
+        text: &str,
+        from: usize,
+        issued: impl Fn(usize) -> bool,
+    ) -> usize {
+        let kinds: Vec<&str> = self
+            .label_letters
+            .iter()
+            .enumerate()
+            .filter(|&(k, _)| issued(k))
+            .map(|(_, l)| l.as_str())
+            .collect();
+        if kinds.is_empty() {
+            return text.len();
+        }
         let b = text.as_bytes();
         let lo = from.max(b.len().saturating_sub(self.max_form));
         for i in lo..b.len() {
@@ -151,7 +181,7 @@ impl TagMatcher {
             {
                 continue;
             }
-            if self.is_live(&b[i..]) {
+            if self.is_live(&b[i..]) && could_be_issued(&text[i..], &kinds) {
                 return i;
             }
         }
@@ -265,6 +295,40 @@ impl TagMatcher {
         let e = if r_take > 0 { right[r_take - 1].0 } else { end };
         (s, e)
     }
+}
+
+/// Whether the letters of a possible tag at the start of `tail` (before
+/// its code) are a prefix of an issued label's letters, or the other way
+/// round. Brackets, blanks, separators and escapes are skipped; digits
+/// end the label.
+fn could_be_issued(tail: &str, labels: &[&str]) -> bool {
+    // Leading brackets (`[[`, `&lt;`, ...) and blanks; a tail that is
+    // still the start of a bracket could become anything.
+    let mut rest = tail;
+    loop {
+        let trimmed = rest.trim_start();
+        if let Some(u) = OPEN.iter().find(|u| trimmed.starts_with(**u)) {
+            rest = &trimmed[u.len()..];
+        } else if OPEN
+            .iter()
+            .any(|u| u.len() > trimmed.len() && u.starts_with(trimmed))
+        {
+            return true;
+        } else {
+            rest = trimmed;
+            break;
+        }
+    }
+    let mut seen = String::new();
+    for c in rest.chars() {
+        if c.is_ascii_digit() || seen.len() > 64 {
+            break;
+        }
+        if c.is_ascii_alphabetic() {
+            seen.push(c.to_ascii_uppercase());
+        }
+    }
+    labels.iter().any(|l| l.starts_with(&seen) || seen.starts_with(l))
 }
 
 /// The first bytes (both cases) of every label of `policy`.

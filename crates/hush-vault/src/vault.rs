@@ -123,6 +123,10 @@ struct ScopeState {
     surrogates: Option<Surrogates>,
     /// How many surrogate entries the scope has (0: skip the automaton).
     n_surrogates: usize,
+    /// Kinds this scope has issued tags for (bit = position in
+    /// `Kind::ALL`; not cleared when entries go, which only holds back a
+    /// little more).
+    tag_kinds: u64,
 }
 
 struct Entry {
@@ -1014,7 +1018,10 @@ impl Scope<'_> {
         let to = if at_end {
             text.len()
         } else {
-            let tag = vault.matcher.open_point(text, from);
+            let issued = inner.scopes[self.id as usize].tag_kinds;
+            let tag = vault
+                .matcher
+                .open_point(text, from, |kind| issued & (1 << kind) != 0);
             let sur = inner.surrogate_open_point(self.id, text, from);
             let mut p = tag.min(sur);
             // A pseudonym found across `p` is held whole.
@@ -1400,6 +1407,7 @@ impl Inner {
             hash_key: self.key.derive(b"scope hash", n),
             surrogates: None,
             n_surrogates: 0,
+            tag_kinds: 0,
         });
         self.scope_ids.insert(name.to_string(), id);
         id
@@ -1754,6 +1762,9 @@ impl Inner {
             let st = &mut self.scopes[e.scope as usize];
             st.surrogates = None;
             st.n_surrogates += 1;
+        }
+        if e.op == OP_TAG {
+            self.scopes[e.scope as usize].tag_kinds |= 1 << e.kind;
         }
         let i = self.entries.len() as u32;
         self.entries.push(e);

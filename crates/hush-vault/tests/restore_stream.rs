@@ -153,6 +153,11 @@ fn restore_holds_back_only_pseudonym_prefixes() {
         ("a (b) c".to_string(), 1),
         ("a (b) x".to_string(), 0),
         ("EMAIL-123456.".to_string(), 0),
+        // Only labels of kinds the scope issued tags for: PERSON values
+        // got surrogates here, so a PERSON tag cannot be one of ours.
+        ("see [[PERSON-12".to_string(), 0),
+        ("see [[PH".to_string(), 4),
+        ("see &l".to_string(), 2),
     ] {
         let (_, p) = s.restore_settled(&text, 0, false).unwrap();
         assert_eq!(text.len() - p, held, "{text:?}");

@@ -35,15 +35,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let root = project_root();
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet", "-p", "hush-cli"])
-        .current_dir(&root)
-        .status()
-        .context("cargo build")?;
-    if !status.success() {
-        bail!("building hush failed");
-    }
-    let hush = root.join("target/release/hush");
+    let hush = build_hush(&root)?;
     let input = make_input(&root, &args.set, args.size_mb)?;
     let bytes = std::fs::metadata(&input)?.len();
     let dir = tempdir(&root)?;
@@ -108,15 +100,7 @@ pub struct BatchArgs {
 /// peak memory. Each run uses a fresh vault, so both store every value.
 pub fn run_batch(args: BatchArgs) -> anyhow::Result<()> {
     let root = project_root();
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet", "-p", "hush-cli"])
-        .current_dir(&root)
-        .status()
-        .context("cargo build")?;
-    if !status.success() {
-        bail!("building hush failed");
-    }
-    let hush = root.join("target/release/hush");
+    let hush = build_hush(&root)?;
     let input = make_chat_jsonl(&root, args.size_mb)?;
     let bytes = std::fs::metadata(&input)?.len();
     println!("input: {} ({} MiB)", input.display(), bytes >> 20);
@@ -174,18 +158,7 @@ fn make_chat_jsonl(root: &Path, size_mb: u64) -> anyhow::Result<PathBuf> {
     if std::fs::metadata(&path).is_ok_and(|m| m.len() >= want) {
         return Ok(path);
     }
-    let corpus = root.join("corpora/chat.jsonl");
-    let text = std::fs::read_to_string(&corpus).with_context(|| {
-        format!("{}: run `cargo xtask corpus`", corpus.display())
-    })?;
-    let texts: Vec<String> = text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v.get("text")?.as_str().map(str::to_string))
-        .collect();
-    if texts.is_empty() {
-        bail!("{}: no texts", corpus.display());
-    }
+    let texts = corpus_texts(root, "chat")?;
     let mut w = BufWriter::new(File::create(&path)?);
     let mut written = 0u64;
     let mut i = 0usize;
@@ -261,21 +234,8 @@ fn make_input(
     if std::fs::metadata(&path).is_ok_and(|m| m.len() == want) {
         return Ok(path);
     }
-    let corpus = root.join("corpora").join(format!("{set}.jsonl"));
-    let text = std::fs::read_to_string(&corpus).with_context(|| {
-        format!("{}: run `cargo xtask corpus`", corpus.display())
-    })?;
-    let mut block = String::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let v: serde_json::Value = serde_json::from_str(line)?;
-        if let Some(t) = v.get("text").and_then(|t| t.as_str()) {
-            block.push_str(t);
-            block.push('\n');
-        }
-    }
-    if block.is_empty() {
-        bail!("{}: no texts", corpus.display());
-    }
+    let mut block = corpus_texts(root, set)?.join("\n");
+    block.push('\n');
     let mut w = BufWriter::new(File::create(&path)?);
     let mut left = want as usize;
     while left >= block.len() {
@@ -300,4 +260,36 @@ fn tempdir(root: &Path) -> anyhow::Result<PathBuf> {
         .join(format!("cli-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
+}
+
+/// Builds the release `hush` binary; returns its path.
+fn build_hush(root: &Path) -> anyhow::Result<PathBuf> {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "-p", "hush-cli"])
+        .current_dir(root)
+        .status()
+        .context("cargo build")?;
+    if !status.success() {
+        bail!("building hush failed");
+    }
+    Ok(root.join("target/release/hush"))
+}
+
+/// The `text` of every record of `corpora/<set>.jsonl`.
+fn corpus_texts(root: &Path, set: &str) -> anyhow::Result<Vec<String>> {
+    let corpus = root.join("corpora").join(format!("{set}.jsonl"));
+    let text = std::fs::read_to_string(&corpus).with_context(|| {
+        format!("{}: run `cargo xtask corpus`", corpus.display())
+    })?;
+    let mut texts = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line)?;
+        if let Some(t) = v.get("text").and_then(|t| t.as_str()) {
+            texts.push(t.to_string());
+        }
+    }
+    if texts.is_empty() {
+        bail!("{}: no texts", corpus.display());
+    }
+    Ok(texts)
 }

@@ -124,6 +124,18 @@ pub struct RedactArgs {
     #[command(flatten)]
     pub opts: VaultOpts,
 
+    #[command(flatten)]
+    pub filter: FilterArgs,
+
+    /// Write counts per kind (never values) as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+/// What `redact` and `batch` replace: the rules that run, and which of
+/// their findings are replaced.
+#[derive(Debug, Args)]
+pub struct FilterArgs {
     /// Replace only these kinds (every rule still runs).
     #[arg(
         long,
@@ -145,10 +157,6 @@ pub struct RedactArgs {
 
     #[command(flatten)]
     pub rules: RuleFiles,
-
-    /// Write counts per kind (never values) as JSON to this file.
-    #[arg(long, value_name = "FILE")]
-    pub report: Option<PathBuf>,
 }
 
 /// `hush batch`.
@@ -192,27 +200,8 @@ pub struct BatchArgs {
     #[command(flatten)]
     pub opts: VaultOpts,
 
-    /// Replace only these kinds (every rule still runs).
-    #[arg(
-        long,
-        env = "HUSH_KINDS",
-        value_name = "KIND,...",
-        value_delimiter = ',',
-        value_parser = parse_kind
-    )]
-    pub kinds: Vec<Kind>,
-
-    /// Replace only findings scored at least this (0.0 to 1.0).
-    #[arg(
-        long,
-        env = "HUSH_MIN_SCORE",
-        value_name = "SCORE",
-        value_parser = parse_score
-    )]
-    pub min_score: Option<f32>,
-
     #[command(flatten)]
-    pub rules: RuleFiles,
+    pub filter: FilterArgs,
 
     /// Write the report (records, bytes, findings per field and kind,
     /// errors with record numbers, time; never values) as JSON here.

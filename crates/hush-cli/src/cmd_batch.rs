@@ -3,15 +3,13 @@
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
 use hush::batch::{Batch, BatchOptions, FieldSet, Format, OnError};
-use hush::Redactor;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::args::{BatchArgs, BatchFormat, OnErrorArg, RuleFiles};
-use crate::cmd_vault::open_configured;
+use crate::args::{BatchArgs, BatchFormat, OnErrorArg};
+use crate::cmd_redact::configured_redactor;
 use crate::config::Config;
 
 /// Runs `hush batch`.
@@ -20,32 +18,7 @@ pub fn run(
     cfg: &Config,
     quiet: bool,
 ) -> anyhow::Result<ExitCode> {
-    let rules = RuleFiles {
-        files: if args.rules.files.is_empty() {
-            cfg.rules.clone()
-        } else {
-            args.rules.files.clone()
-        },
-        dict: args.rules.dict.clone().or_else(|| cfg.dict.clone()),
-    };
-    let scanner = crate::cmd_rules::builder(&rules)?.build()?;
-    let opened = open_configured(&args.opts, cfg, quiet)?;
-    let scope = args
-        .opts
-        .scope
-        .clone()
-        .or_else(|| cfg.scope.clone())
-        .unwrap_or_else(|| "default".to_string());
-    let mut red = Redactor::new(Arc::new(scanner), Arc::new(opened.vault))
-        .with_scope(&scope);
-    let kinds =
-        if args.kinds.is_empty() { cfg.kinds()? } else { args.kinds.clone() };
-    if !kinds.is_empty() {
-        red = red.with_kinds(&kinds);
-    }
-    if let Some(s) = args.min_score.or(cfg.min_score) {
-        red = red.with_min_score(s);
-    }
+    let red = configured_redactor(&args.opts, Some(&args.filter), cfg, quiet)?;
     let mut opts = BatchOptions::default();
     if let [one] = &args.fields[..] {
         if let Some(name) = one.strip_prefix('@') {

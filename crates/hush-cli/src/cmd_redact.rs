@@ -16,7 +16,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use hush::{Redactor, Report};
 
-use crate::args::{RedactArgs, RestoreArgs, RuleFiles};
+use crate::args::{FilterArgs, RedactArgs, RestoreArgs, RuleFiles, VaultOpts};
 use crate::cmd_vault::open_configured;
 use crate::config::Config;
 
@@ -30,33 +30,58 @@ pub fn run_redact(
     cfg: &Config,
     quiet: bool,
 ) -> anyhow::Result<ExitCode> {
-    let rules = RuleFiles {
-        files: if args.rules.files.is_empty() {
-            cfg.rules.clone()
-        } else {
-            args.rules.files.clone()
-        },
-        dict: args.rules.dict.clone().or_else(|| cfg.dict.clone()),
-    };
-    let scanner = crate::cmd_rules::builder(&rules)?.build()?;
-    let opened = open_configured(&args.opts, cfg, quiet)?;
-    let scope = scope_name(args.opts.scope.as_deref(), cfg);
-    let mut red = Redactor::new(Arc::new(scanner), Arc::new(opened.vault))
-        .with_scope(&scope)
-        // Every read is scanned: output follows input closely, and at
-        // 64 KiB reads the re-read context costs nothing measurable.
+    // Every read is scanned: output follows input closely, and at 1 MiB
+    // reads the re-read context costs nothing measurable.
+    let red = configured_redactor(&args.opts, Some(&args.filter), cfg, quiet)?
         .with_scan_batch(0);
-    let kinds =
-        if args.kinds.is_empty() { cfg.kinds()? } else { args.kinds.clone() };
-    if !kinds.is_empty() {
-        red = red.with_kinds(&kinds);
-    }
-    if let Some(s) = args.min_score.or(cfg.min_score) {
-        red = red.with_min_score(s);
-    }
     let report = pump(args.input.as_deref(), &mut red.redact_stream())?;
     write_report(args.report.as_deref(), &report)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The redactor the flags, the environment and the config describe: the
+/// vault (created on first use), the scope, and with `filter` the rules,
+/// dictionary, kinds and minimum score (without it, no rules: restoring
+/// needs none).
+pub fn configured_redactor(
+    opts: &VaultOpts,
+    filter: Option<&FilterArgs>,
+    cfg: &Config,
+    quiet: bool,
+) -> anyhow::Result<Redactor> {
+    let scanner = match filter {
+        Some(f) => {
+            let rules = RuleFiles {
+                files: if f.rules.files.is_empty() {
+                    cfg.rules.clone()
+                } else {
+                    f.rules.files.clone()
+                },
+                dict: f.rules.dict.clone().or_else(|| cfg.dict.clone()),
+            };
+            crate::cmd_rules::builder(&rules)?.build()?
+        }
+        None => hush::Scanner::builder().default_rules(false).build()?,
+    };
+    let opened = open_configured(opts, cfg, quiet)?;
+    let scope = opts
+        .scope
+        .clone()
+        .or_else(|| cfg.scope.clone())
+        .unwrap_or_else(|| "default".to_string());
+    let mut red = Redactor::new(Arc::new(scanner), Arc::new(opened.vault))
+        .with_scope(&scope);
+    if let Some(f) = filter {
+        let kinds =
+            if f.kinds.is_empty() { cfg.kinds()? } else { f.kinds.clone() };
+        if !kinds.is_empty() {
+            red = red.with_kinds(&kinds);
+        }
+        if let Some(s) = f.min_score.or(cfg.min_score) {
+            red = red.with_min_score(s);
+        }
+    }
+    Ok(red)
 }
 
 /// Runs `hush restore`.
@@ -65,27 +90,18 @@ pub fn run_restore(
     cfg: &Config,
     quiet: bool,
 ) -> anyhow::Result<ExitCode> {
-    let opened = open_configured(&args.opts, cfg, quiet)?;
-    let scope = scope_name(args.opts.scope.as_deref(), cfg);
-    let scanner = hush::Scanner::builder().default_rules(false).build()?;
-    let red = Redactor::new(Arc::new(scanner), Arc::new(opened.vault))
-        .with_scope(&scope);
+    let red = configured_redactor(&args.opts, None, cfg, quiet)?;
     let report = pump(args.input.as_deref(), &mut red.restore_stream())?;
     if report.unresolved > 0 && !quiet {
         eprintln!(
             "hush: {} pseudonym-shaped strings were not issued by scope \
-             {scope:?} and were left as they are",
-            report.unresolved
+             {:?} and were left as they are",
+            report.unresolved,
+            red.scope_name()
         );
     }
     write_report(args.report.as_deref(), &report)?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn scope_name(flag: Option<&str>, cfg: &Config) -> String {
-    flag.map(str::to_string)
-        .or_else(|| cfg.scope.clone())
-        .unwrap_or_else(|| "default".to_string())
 }
 
 /// The two stream directions, as `pump` drives them.

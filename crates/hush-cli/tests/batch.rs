@@ -1,22 +1,10 @@
 //! `hush batch` end to end: a JSONL file with a preset, a report, a dry
 //! run, a bad record, and a tree.
 
-use std::path::Path;
+mod common;
 
-use assert_cmd::Command;
+use common::hush;
 use predicates::prelude::*;
-
-fn hush(home: &Path) -> Command {
-    let mut c = Command::cargo_bin("hush").unwrap();
-    for (k, _) in std::env::vars() {
-        if k.starts_with("HUSH_") {
-            c.env_remove(k);
-        }
-    }
-    c.env("HOME", home).env("XDG_DATA_HOME", home.join("data"));
-    c.current_dir(home);
-    c
-}
 
 #[test]
 fn jsonl_with_preset_report_and_restore() {

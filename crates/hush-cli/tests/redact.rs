@@ -1,24 +1,11 @@
 //! `hush redact` and `hush restore` end to end: zero configuration, the
 //! config file and environment, reports, bad input and a damaged vault.
 
-use std::path::Path;
+mod common;
 
 use assert_cmd::Command;
+use common::hush;
 use predicates::prelude::*;
-
-/// A `hush` command isolated from the user's environment: data directory
-/// and working directory in `home`, no `HUSH_*` variables.
-fn hush(home: &Path) -> Command {
-    let mut c = Command::cargo_bin("hush").unwrap();
-    for (k, _) in std::env::vars() {
-        if k.starts_with("HUSH_") {
-            c.env_remove(k);
-        }
-    }
-    c.env("HOME", home).env("XDG_DATA_HOME", home.join("data"));
-    c.current_dir(home);
-    c
-}
 
 const LINE: &str = "Call Jane Doe at 415-555-0100 or jane.doe@acme.io\n";
 

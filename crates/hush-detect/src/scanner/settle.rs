@@ -70,6 +70,8 @@ pub(super) struct SettleInfo {
     literal_max: Reach,
     /// Bytes that begin some literal anchor.
     literal_first: Vec<bool>,
+    /// The length of the longest literal anchor (0 without literals).
+    longest_literal: usize,
     /// Bytes at the end of a buffer that may hold the start of an anchor
     /// not yet complete, plus the `before` of any rule.
     floor: usize,
@@ -156,6 +158,7 @@ impl SettleInfo {
             byte_reach,
             literal_max,
             literal_first,
+            longest_literal: literals.iter().map(Vec::len).max().unwrap_or(0),
             floor,
             left,
             max_hold,
@@ -324,8 +327,7 @@ impl Scanner {
         let st = &self.settle;
         let len = hay.len();
         let mut p = len.saturating_sub(st.floor);
-        let longest = st.literals.iter().map(Vec::len).max().unwrap_or(0);
-        for i in len.saturating_sub(longest)..len {
+        for i in len.saturating_sub(st.longest_literal)..len {
             if !st.literal_first[usize::from(hay[i])] {
                 continue;
             }

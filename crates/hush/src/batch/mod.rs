@@ -313,7 +313,8 @@ const LOOKUP_CACHE: usize = 1 << 16;
 
 impl Lookup<'_> {
     fn get(&mut self, kind: Kind, value: &str) -> Option<String> {
-        let k = Kind::ALL.iter().position(|&x| x == kind).unwrap_or(0);
+        // `Kind` is a fieldless enum declared in the order of `Kind::ALL`.
+        let k = kind as usize;
         if let Some(p) = self.known[k].get(value) {
             return Some(p.clone());
         }
@@ -588,26 +589,20 @@ impl<'r> Batch<'r> {
 
     /// Scans `text` and looks up the pseudonyms the vault already has.
     fn finds(&self, text: &[u8], lookup: &mut Lookup<'_>) -> Vec<Find> {
-        self.red.scanner().scan_into(text, &mut lookup.found);
-        if lookup.found.is_empty() {
-            return Vec::new();
-        }
-        lookup
-            .found
+        let mut found = std::mem::take(&mut lookup.found);
+        self.red.scanner().scan_into(text, &mut found);
+        let finds = found
             .iter()
             .filter(|f| self.red.wants(f))
             .map(|f| {
                 let value =
                     String::from_utf8_lossy(&text[f.range()]).into_owned();
-                Find { range: f.range(), kind: f.kind, value, pseudonym: None }
+                let pseudonym = lookup.get(f.kind, &value);
+                Find { range: f.range(), kind: f.kind, value, pseudonym }
             })
-            .collect::<Vec<_>>()
-            .into_iter()
-            .map(|mut f| {
-                f.pseudonym = lookup.get(f.kind, &f.value);
-                f
-            })
-            .collect()
+            .collect();
+        lookup.found = found;
+        finds
     }
 
     fn lookup(&self) -> Lookup<'r> {

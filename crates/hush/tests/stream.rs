@@ -15,15 +15,18 @@ use proptest::sample::select;
 
 fn redactor() -> &'static Redactor {
     static R: OnceLock<Redactor> = OnceLock::new();
-    R.get_or_init(|| {
-        let policy = Policy::default()
-            .with_operator(Kind::Phone, Operator::Surrogate)
-            .unwrap();
-        let vault =
-            Vault::in_memory(Key::from_bytes([3; 32]), policy).unwrap();
-        Redactor::new(Arc::new(Scanner::new().unwrap()), Arc::new(vault))
-            .with_scope("tests")
-    })
+    R.get_or_init(fresh_redactor)
+}
+
+/// A redactor over the shared scanner with a new, empty vault.
+fn fresh_redactor() -> Redactor {
+    static SCANNER: OnceLock<Arc<Scanner>> = OnceLock::new();
+    let scanner = SCANNER.get_or_init(|| Arc::new(Scanner::new().unwrap()));
+    let policy = Policy::default()
+        .with_operator(Kind::Phone, Operator::Surrogate)
+        .unwrap();
+    let vault = Vault::in_memory(Key::from_bytes([3; 32]), policy).unwrap();
+    Redactor::new(scanner.clone(), Arc::new(vault)).with_scope("tests")
 }
 
 /// Cuts `input` at `cuts` and runs it through a redaction stream.
@@ -74,8 +77,22 @@ fn whole_restore(r: &Redactor, input: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Checks both directions for one input and one set of cuts.
+/// Checks both directions for one input and one set of cuts, and that
+/// restoring gives the input back.
 fn check(r: &Redactor, input: &[u8], cuts: &[usize]) {
+    let restored = check_streams(r, input, cuts);
+    if std::str::from_utf8(input).is_ok() {
+        assert_eq!(
+            String::from_utf8_lossy(&restored),
+            String::from_utf8_lossy(input),
+            "round trip"
+        );
+    }
+}
+
+/// Checks both directions for one input and one set of cuts; returns the
+/// restored text.
+fn check_streams(r: &Redactor, input: &[u8], cuts: &[usize]) -> Vec<u8> {
     let redacted = whole_redact(r, input);
     assert_eq!(redact_in_pieces(r, input, cuts), redacted, "cuts {cuts:?}");
     let restored = whole_restore(r, &redacted);
@@ -85,13 +102,7 @@ fn check(r: &Redactor, input: &[u8], cuts: &[usize]) {
         .map(|&c| c * redacted.len() / input.len().max(1))
         .collect();
     assert_eq!(restore_in_pieces(r, &redacted, &rcuts), restored);
-    if std::str::from_utf8(input).is_ok() {
-        assert_eq!(
-            String::from_utf8_lossy(&restored),
-            String::from_utf8_lossy(input),
-            "round trip"
-        );
-    }
+    restored
 }
 
 const PIECES: &[&str] = &[
@@ -145,8 +156,15 @@ proptest! {
         batch in select(vec![0usize, 1, 7, 64, 1024]),
     ) {
         let input = pieces.concat();
-        let r = redactor().clone().with_scan_batch(batch);
-        check(&r, &input, &cuts_for(input.len(), &raw));
+        // A vault of its own: random text may hold two spellings of one
+        // value (`bob@x.orgc`, `bob@x.orgC`: the domain is case-blind),
+        // which share an entry and restore as the first one seen. So the
+        // round trip holds up to the vault's normalisation: redacting
+        // the restored text gives the same pseudonyms again.
+        let r = fresh_redactor().with_scan_batch(batch);
+        let cuts = cuts_for(input.len(), &raw);
+        let restored = check_streams(&r, &input, &cuts);
+        prop_assert_eq!(whole_redact(&r, &restored), whole_redact(&r, &input));
     }
 }
 

@@ -120,5 +120,5 @@ pub use crate::storage::{
     FileStorage, MemoryStorage, Storage, FORMAT_VERSION,
 };
 pub use crate::vault::{
-    Restored, Scope, ScopeStats, Stats, Vault, RESTORE_CONTEXT,
+    Restored, Scope, ScopeStats, Stats, ValueEscape, Vault, RESTORE_CONTEXT,
 };

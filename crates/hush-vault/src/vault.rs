@@ -500,6 +500,30 @@ impl Vault {
         Scope { vault: self, id }
     }
 
+    /// A scope name derived from a client credential (an API key, say):
+    /// `client-` and 16 hex digits of a keyed hash (HMAC-SHA256 under a
+    /// subkey of the vault key). The same credential always gives the
+    /// same scope with this vault; the credential cannot be recovered
+    /// from the name and is never stored.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_vault::{Key, Policy, Vault};
+    ///
+    /// let vault = Vault::in_memory(Key::generate()?, Policy::default())?;
+    /// let a = vault.client_scope(b"sk-ant-example-1");
+    /// assert_eq!(a, vault.client_scope(b"sk-ant-example-1"));
+    /// assert_ne!(a, vault.client_scope(b"sk-ant-example-2"));
+    /// assert!(a.starts_with("client-") && a.len() == 23);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn client_scope(&self, credential: &[u8]) -> String {
+        let key = self.lock().key.derive(b"client scope", &[]);
+        let mac = hmac(&key, &[credential]);
+        format!("client-{}", hex::encode(&mac[..8]))
+    }
+
     /// The most text [`Scope::restore_settled`] holds back: the longest
     /// form a tag can take (brackets, escapes and line breaks included)
     /// or the longest surrogate issued so far, whichever is longer.
@@ -948,7 +972,7 @@ impl Scope<'_> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn restore(&self, text: &str) -> Result<Restored, Error> {
-        Ok(self.restore_range(text, 0, true)?.0)
+        Ok(self.restore_range(text, 0, true, ValueEscape::None)?.0)
     }
 
     /// Restores a prefix of a text that more text may follow, for
@@ -998,7 +1022,45 @@ impl Scope<'_> {
         while !text.is_char_boundary(from) {
             from -= 1;
         }
-        self.restore_range(text, from, at_end)
+        self.restore_range(text, from, at_end, ValueEscape::None)
+    }
+
+    /// [`Scope::restore_settled`] for text that is itself the inside of
+    /// JSON (a tool call's `partial_json`, say): each restored value is
+    /// written with [`ValueEscape`] applied, so the result stays valid
+    /// JSON when the value holds a quote, a backslash or a control
+    /// character.
+    ///
+    /// # Errors
+    ///
+    /// As [`Scope::restore`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_detect::Kind;
+    /// use hush_vault::{Key, Policy, ValueEscape, Vault};
+    ///
+    /// let vault = Vault::in_memory(Key::generate()?, Policy::default())?;
+    /// let s = vault.scope("s");
+    /// let tag = s.pseudonymise(Kind::Person, "Jane \"JJ\" Doe")?;
+    /// let json = format!("{{\"to\": \"{tag}\"}}");
+    /// let (part, _) = s.restore_settled_escaped(&json, 0, true, ValueEscape::JsonString)?;
+    /// assert_eq!(part.text(), r#"{"to": "Jane \"JJ\" Doe"}"#);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn restore_settled_escaped(
+        &self,
+        text: &str,
+        from: usize,
+        at_end: bool,
+        escape: ValueEscape,
+    ) -> Result<(Restored, usize), Error> {
+        let mut from = from.min(text.len());
+        while !text.is_char_boundary(from) {
+            from -= 1;
+        }
+        self.restore_range(text, from, at_end, escape)
     }
 
     /// Restores `text[from..p]`, reading the whole of `text` for context,
@@ -1010,6 +1072,7 @@ impl Scope<'_> {
         text: &str,
         from: usize,
         at_end: bool,
+        escape: ValueEscape,
     ) -> Result<(Restored, usize), Error> {
         let vault = self.vault;
         let mut inner = vault.lock();
@@ -1082,7 +1145,7 @@ impl Scope<'_> {
             match idx {
                 Some(i) => {
                     inner.touch(i, t);
-                    out.push_str(&inner.entries[i as usize].value);
+                    escape.push(&inner.entries[i as usize].value, &mut out);
                     restored += 1;
                 }
                 None => {
@@ -2034,5 +2097,52 @@ impl Inner {
             self.index(e);
         }
         Ok(before - n)
+    }
+}
+
+/// How [`Scope::restore_settled_escaped`] writes a restored value.
+///
+/// # Example
+///
+/// ```
+/// use hush_vault::ValueEscape;
+///
+/// let mut out = String::new();
+/// ValueEscape::JsonString.push("a\"b\n", &mut out);
+/// assert_eq!(out, r#"a\"b\n"#);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ValueEscape {
+    /// As it is.
+    #[default]
+    None,
+    /// Escaped for the inside of a JSON string (RFC 8259: quote,
+    /// backslash and control characters).
+    JsonString,
+}
+
+impl ValueEscape {
+    /// Appends `value`, escaped, to `out`.
+    pub fn push(self, value: &str, out: &mut String) {
+        match self {
+            ValueEscape::None => out.push_str(value),
+            ValueEscape::JsonString => {
+                for c in value.chars() {
+                    match c {
+                        '"' => out.push_str("\\\""),
+                        '\\' => out.push_str("\\\\"),
+                        '\n' => out.push_str("\\n"),
+                        '\r' => out.push_str("\\r"),
+                        '\t' => out.push_str("\\t"),
+                        c if (c as u32) < 0x20 => {
+                            use std::fmt::Write;
+                            let _ = write!(out, "\\u{:04x}", c as u32);
+                        }
+                        c => out.push(c),
+                    }
+                }
+            }
+        }
     }
 }

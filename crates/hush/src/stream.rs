@@ -9,7 +9,7 @@
 //! whole-buffer output for every way of cutting the input.
 
 use hush_detect::Finding;
-use hush_vault::{Scope, RESTORE_CONTEXT};
+use hush_vault::{Scope, ValueEscape, RESTORE_CONTEXT};
 
 use crate::error::Error;
 use crate::redactor::{splice, Redactor};
@@ -249,6 +249,7 @@ impl<'r> RedactStream<'r> {
 #[derive(Debug)]
 pub struct RestoreStream<'r> {
     scope: Scope<'r>,
+    escape: ValueEscape,
     buf: Vec<u8>,
     from: usize,
     report: Report,
@@ -259,6 +260,7 @@ impl<'r> RestoreStream<'r> {
     pub(crate) fn new(red: &'r Redactor) -> RestoreStream<'r> {
         RestoreStream {
             scope: red.scope(),
+            escape: ValueEscape::None,
             buf: Vec::new(),
             from: 0,
             report: Report::default(),
@@ -306,6 +308,36 @@ impl<'r> RestoreStream<'r> {
         self.buf.len() - self.from
     }
 
+    /// Writes each restored value escaped for the inside of a JSON string:
+    /// for streams of JSON text, such as a tool call's `partial_json`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use hush::{Kind, Redactor, Scanner, Vault, Key, Policy};
+    /// # let r = Redactor::new(
+    /// #     Arc::new(Scanner::new()?),
+    /// #     Arc::new(Vault::in_memory(Key::generate()?, Policy::default())?),
+    /// # );
+    /// let text = "Say \"hi\" to jane@acme.io";
+    /// let tag = r.redact(text)?.into_text();
+    /// let json = serde_json::to_string(&serde_json::json!({ "path": tag }))?;
+    /// let mut s = r.restore_stream().json_string();
+    /// let mut out = Vec::new();
+    /// for piece in json.as_bytes().chunks(5) {
+    ///     s.push(piece, &mut out)?;
+    /// }
+    /// s.finish(&mut out)?;
+    /// let back: serde_json::Value = serde_json::from_slice(&out)?;
+    /// assert_eq!(back["path"], text);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn json_string(mut self) -> RestoreStream<'r> {
+        self.escape = ValueEscape::JsonString;
+        self
+    }
+
     /// What the stream has done so far.
     pub fn report(&self) -> &Report {
         &self.report
@@ -333,10 +365,11 @@ impl<'r> RestoreStream<'r> {
             };
             let text = std::str::from_utf8(&self.buf[..valid])
                 .expect("valid_up_to is a UTF-8 boundary");
-            let (part, p) = self.scope.restore_settled(
+            let (part, p) = self.scope.restore_settled_escaped(
                 text,
                 self.from,
                 at_end || bad.is_some(),
+                self.escape,
             )?;
             out.extend_from_slice(part.text().as_bytes());
             self.report.findings += part.restored() as u64;

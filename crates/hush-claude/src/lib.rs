@@ -1,0 +1,33 @@
+//! # hush-claude
+//!
+//! The Claude Messages API seen through hush: requests leave with
+//! personal data pseudonymised, answers come back with the real values
+//! restored, streamed answers included, token by token.
+//!
+//! - [`redact_request`] and [`restore_response`] transform whole bodies
+//!   (Messages, count_tokens, batches, batch results, the
+//!   OpenAI-compatible chat completions shape);
+//! - [`MessageStreamRestorer`] and [`ChatStreamRestorer`] restore SSE
+//!   streams from raw bytes, whatever the TCP split;
+//! - [`proxy`] serves an Anthropic-compatible HTTP proxy built on these;
+//! - [`Client`] is a small Rust client that does the same round trip in
+//!   process;
+//! - [`mock`] is a faithful mock of the upstream API for tests.
+//!
+//! The pure parts (this module's transforms, [`sse`], the restorers) do
+//! no I/O; the proxy, client and mock use tokio.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+pub mod sse;
+mod stream;
+mod transform;
+
+pub use crate::error::ApiError;
+pub use crate::stream::{ChatStreamRestorer, MessageStreamRestorer};
+pub use crate::transform::{
+    redact_request, restore_response, Endpoint, MediaPolicy, Redaction,
+    ResponseShape,
+};

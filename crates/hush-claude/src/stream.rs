@@ -1,0 +1,687 @@
+//! Restoring a streamed answer as it flows.
+//!
+//! The upstream sends SSE frames in TCP chunks that split anywhere, and a
+//! pseudonym the model writes can be split over many deltas, one
+//! character each in the worst case. [`MessageStreamRestorer`] parses
+//! frames from bytes, keeps one [`hush::RestoreStream`] per content block
+//! (text deltas) or per block's JSON (tool input deltas, restored with
+//! JSON-escaped values), holds back only a suffix that could still become
+//! a pseudonym, and flushes what it holds as a delta of the same shape
+//! before any frame that ends or interrupts the block (`content_block_stop`,
+//! `message_delta`, `message_stop`, `error`, an unknown event, the end of
+//! the stream). `ping` passes without flushing, so a pseudonym split
+//! around a ping is still restored. Thinking blocks pass unchanged (they
+//! are signature-checked when sent back).
+//!
+//! [`ChatStreamRestorer`] does the same for the OpenAI-compatible chunk
+//! stream (`data:` frames, `[DONE]`), per choice for `content` and per
+//! tool call for `function.arguments`.
+
+use std::collections::BTreeMap;
+
+use hush::{Redactor, RestoreStream};
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::sse::{Frame, SseParser};
+use crate::transform::{restore_block, restore_failed, restore_strings};
+
+/// Tracks JSON text as it is emitted so that a fragment never ends inside
+/// an escape sequence (`\` or `\uXXXX`): clients re-parse the
+/// concatenated fragments as partial JSON after every delta.
+#[derive(Debug, Default, Clone)]
+struct EscapeGuard {
+    /// Whether the emitted text ends inside a JSON string.
+    in_string: bool,
+    /// An escape sequence not yet complete (starts with `\\`).
+    held: String,
+}
+
+impl EscapeGuard {
+    /// Appends `text` and returns what can be emitted now: all of it but
+    /// an incomplete escape sequence at the end.
+    fn push(&mut self, text: &str) -> String {
+        self.held.push_str(text);
+        let b = self.held.as_bytes();
+        let mut in_str = self.in_string;
+        let (mut i, mut cut, mut cut_state) = (0, 0, in_str);
+        while i < b.len() {
+            if in_str && b[i] == b'\\' {
+                let need = if b.get(i + 1) == Some(&b'u') { 6 } else { 2 };
+                if i + need > b.len() {
+                    break;
+                }
+                i += need;
+            } else {
+                if b[i] == b'"' {
+                    in_str = !in_str;
+                }
+                i += 1;
+            }
+            (cut, cut_state) = (i, in_str);
+        }
+        // `cut` is the end or the position of a backslash: a character
+        // boundary either way.
+        let out = self.held[..cut].to_string();
+        self.held.drain(..cut);
+        self.in_string = cut_state;
+        out
+    }
+
+    fn finish(&mut self) -> String {
+        std::mem::take(&mut self.held)
+    }
+}
+
+#[derive(Debug)]
+enum Block<'r> {
+    Text(RestoreStream<'r>),
+    Json(RestoreStream<'r>, EscapeGuard),
+}
+
+/// Restores an Anthropic Messages SSE stream.
+///
+/// # Example
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use hush::{Redactor, Scanner, Vault, Key, Policy};
+/// # let r = Redactor::new(Arc::new(Scanner::new()?), Arc::new(Vault::in_memory(Key::generate()?, Policy::default())?));
+/// use hush_claude::MessageStreamRestorer;
+///
+/// let tag = r.redact("jane.roe@acme.io")?.into_text();
+/// let (a, b) = tag.split_at(5);
+/// let wire = format!(
+///     "event: content_block_start\ndata: {{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{{\"type\":\"text\",\"text\":\"\"}}}}\n\n\
+///      event: content_block_delta\ndata: {{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{{\"type\":\"text_delta\",\"text\":\"Hi {a}\"}}}}\n\n\
+///      event: ping\ndata: {{\"type\": \"ping\"}}\n\n\
+///      event: content_block_delta\ndata: {{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{{\"type\":\"text_delta\",\"text\":\"{b}!\"}}}}\n\n\
+///      event: content_block_stop\ndata: {{\"type\":\"content_block_stop\",\"index\":0}}\n\n");
+/// let mut s = MessageStreamRestorer::new(&r);
+/// let mut out = Vec::new();
+/// for piece in wire.as_bytes().chunks(7) {
+///     s.push(piece, &mut out)?;
+/// }
+/// s.finish(&mut out)?;
+/// let text = String::from_utf8(out)?;
+/// assert!(text.contains("jane.roe@acme.io"));
+/// assert!(!text.contains(&tag[..5]));
+/// assert_eq!(s.restored(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct MessageStreamRestorer<'r> {
+    red: &'r Redactor,
+    parser: SseParser,
+    blocks: BTreeMap<u64, Block<'r>>,
+    frames: Vec<Frame>,
+    restored: u64,
+    frames_seen: u64,
+}
+
+impl<'r> MessageStreamRestorer<'r> {
+    /// A restorer for one response stream.
+    pub fn new(red: &'r Redactor) -> MessageStreamRestorer<'r> {
+        MessageStreamRestorer {
+            red,
+            parser: SseParser::new(),
+            blocks: BTreeMap::new(),
+            frames: Vec::new(),
+            restored: 0,
+            frames_seen: 0,
+        }
+    }
+
+    /// Pseudonyms restored so far.
+    pub fn restored(&self) -> u64 {
+        self.restored
+    }
+
+    /// Frames read so far.
+    pub fn frames(&self) -> u64 {
+        self.frames_seen
+    }
+
+    /// Feeds bytes from upstream; appends to `out` the bytes to send on.
+    ///
+    /// # Errors
+    ///
+    /// An unparseable stream or an unreadable vault. The caller should
+    /// send [`ApiError::sse_frame`] and end the stream.
+    pub fn push(
+        &mut self,
+        bytes: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), ApiError> {
+        let mut frames = std::mem::take(&mut self.frames);
+        let r = self
+            .parser
+            .push(bytes, &mut frames)
+            .map_err(|e| {
+                ApiError::new(
+                    502,
+                    "api_error",
+                    format!("upstream stream: {e}"),
+                )
+            })
+            .and_then(|()| {
+                frames.drain(..).try_for_each(|f| self.frame(f, out))
+            });
+        frames.clear();
+        self.frames = frames;
+        r
+    }
+
+    /// The upstream stream ended: flushes everything held.
+    ///
+    /// # Errors
+    ///
+    /// As [`MessageStreamRestorer::push`].
+    pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), ApiError> {
+        let mut frames = Vec::new();
+        self.parser.finish(&mut frames).map_err(|e| {
+            ApiError::new(502, "api_error", format!("upstream stream: {e}"))
+        })?;
+        for f in frames {
+            self.frame(f, out)?;
+        }
+        self.flush_all(out)
+    }
+
+    fn frame(&mut self, f: Frame, out: &mut Vec<u8>) -> Result<(), ApiError> {
+        self.frames_seen += 1;
+        match f.event_name() {
+            "ping" => {
+                f.write_to(out);
+                Ok(())
+            }
+            "content_block_delta" => self.delta(f, out),
+            "content_block_start" => {
+                self.flush_all(out)?;
+                let Ok(mut v) = serde_json::from_str::<Value>(&f.data) else {
+                    f.write_to(out);
+                    return Ok(());
+                };
+                if let Some(b) = v.get_mut("content_block") {
+                    let n = restore_block(self.red, b)?;
+                    if n > 0 {
+                        self.restored += n;
+                        return write_json(&f, &v, out);
+                    }
+                }
+                f.write_to(out);
+                Ok(())
+            }
+            "content_block_stop" => {
+                let index = serde_json::from_str::<Value>(&f.data)
+                    .ok()
+                    .and_then(|v| v.get("index").and_then(Value::as_u64));
+                match index {
+                    Some(i) => self.flush(i, out)?,
+                    None => self.flush_all(out)?,
+                }
+                f.write_to(out);
+                Ok(())
+            }
+            "message_start" => {
+                self.flush_all(out)?;
+                let Ok(mut v) = serde_json::from_str::<Value>(&f.data) else {
+                    f.write_to(out);
+                    return Ok(());
+                };
+                if let Some(m) = v.get_mut("message") {
+                    let n = crate::transform::restore_response(
+                        self.red,
+                        crate::ResponseShape::Message,
+                        m,
+                    )?;
+                    if n > 0 {
+                        self.restored += n;
+                        return write_json(&f, &v, out);
+                    }
+                }
+                f.write_to(out);
+                Ok(())
+            }
+            // message_delta, message_stop, error and any event this
+            // version does not know: everything held goes first.
+            _ => {
+                self.flush_all(out)?;
+                f.write_to(out);
+                Ok(())
+            }
+        }
+    }
+
+    fn delta(&mut self, f: Frame, out: &mut Vec<u8>) -> Result<(), ApiError> {
+        let Ok(mut v) = serde_json::from_str::<Value>(&f.data) else {
+            self.flush_all(out)?;
+            f.write_to(out);
+            return Ok(());
+        };
+        let Some(index) = v.get("index").and_then(Value::as_u64) else {
+            self.flush_all(out)?;
+            f.write_to(out);
+            return Ok(());
+        };
+        let kind = v
+            .pointer("/delta/type")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let (field, json) = match kind.as_str() {
+            "text_delta" => ("text", false),
+            "input_json_delta" => ("partial_json", true),
+            "citations_delta" => {
+                if let Some(c) = v.pointer_mut("/delta/citation") {
+                    let n = restore_strings(self.red, c)?;
+                    if n > 0 {
+                        self.restored += n;
+                        return write_json(&f, &v, out);
+                    }
+                }
+                f.write_to(out);
+                return Ok(());
+            }
+            _ => {
+                f.write_to(out);
+                return Ok(());
+            }
+        };
+        let Some(Value::String(piece)) = v.pointer(&format!("/delta/{field}"))
+        else {
+            f.write_to(out);
+            return Ok(());
+        };
+        let piece = piece.clone();
+        let red = self.red;
+        let block = self.blocks.entry(index).or_insert_with(|| {
+            if json {
+                Block::Json(
+                    red.restore_stream().json_string(),
+                    EscapeGuard::default(),
+                )
+            } else {
+                Block::Text(red.restore_stream())
+            }
+        });
+        let mut bytes = Vec::new();
+        let text = match block {
+            Block::Text(rs) => {
+                let before = rs.report().findings;
+                rs.push(piece.as_bytes(), &mut bytes)
+                    .map_err(restore_failed)?;
+                self.restored += rs.report().findings - before;
+                String::from_utf8_lossy(&bytes).into_owned()
+            }
+            Block::Json(rs, guard) => {
+                let before = rs.report().findings;
+                rs.push(piece.as_bytes(), &mut bytes)
+                    .map_err(restore_failed)?;
+                self.restored += rs.report().findings - before;
+                guard.push(&String::from_utf8_lossy(&bytes))
+            }
+        };
+        if text.is_empty() && !piece.is_empty() {
+            // Everything is held: nothing to send for this delta.
+            return Ok(());
+        }
+        if text == piece {
+            f.write_to(out);
+            return Ok(());
+        }
+        if let Some(d) = v.get_mut("delta") {
+            d[field] = Value::String(text);
+        }
+        write_json(&f, &v, out)
+    }
+
+    fn flush(
+        &mut self,
+        index: u64,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ApiError> {
+        let Some(block) = self.blocks.remove(&index) else { return Ok(()) };
+        let mut bytes = Vec::new();
+        let (text, delta) = match block {
+            Block::Text(mut rs) => {
+                let before = rs.report().findings;
+                rs.finish(&mut bytes).map_err(restore_failed)?;
+                self.restored += rs.report().findings - before;
+                let t = String::from_utf8_lossy(&bytes).into_owned();
+                (t.clone(), json!({"type": "text_delta", "text": t}))
+            }
+            Block::Json(mut rs, mut guard) => {
+                let before = rs.report().findings;
+                rs.finish(&mut bytes).map_err(restore_failed)?;
+                self.restored += rs.report().findings - before;
+                let mut t = guard.push(&String::from_utf8_lossy(&bytes));
+                t.push_str(&guard.finish());
+                (
+                    t.clone(),
+                    json!({"type": "input_json_delta", "partial_json": t}),
+                )
+            }
+        };
+        if text.is_empty() {
+            return Ok(());
+        }
+        let v = json!({"type": "content_block_delta", "index": index, "delta": delta});
+        write_json(&Frame::new("content_block_delta", ""), &v, out)
+    }
+
+    fn flush_all(&mut self, out: &mut Vec<u8>) -> Result<(), ApiError> {
+        let keys: Vec<u64> = self.blocks.keys().copied().collect();
+        for k in keys {
+            self.flush(k, out)?;
+        }
+        Ok(())
+    }
+}
+
+fn write_json(
+    f: &Frame,
+    v: &Value,
+    out: &mut Vec<u8>,
+) -> Result<(), ApiError> {
+    let data = serde_json::to_string(v).map_err(|e| {
+        ApiError::new(500, "api_error", format!("re-encoding an event: {e}"))
+    })?;
+    Frame {
+        event: f.event.clone(),
+        data,
+        id: f.id.clone(),
+        retry: f.retry.clone(),
+    }
+    .write_to(out);
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum ChatField {
+    Content,
+    Tool(u64),
+}
+
+/// Restores an OpenAI-compatible chat completion stream (`data:` chunks,
+/// `[DONE]`), per choice for `delta.content` and per tool call for
+/// `delta.tool_calls[].function.arguments`.
+///
+/// # Example
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use hush::{Redactor, Scanner, Vault, Key, Policy};
+/// # let r = Redactor::new(Arc::new(Scanner::new()?), Arc::new(Vault::in_memory(Key::generate()?, Policy::default())?));
+/// use hush_claude::ChatStreamRestorer;
+///
+/// let tag = r.redact("jane.roe@acme.io")?.into_text();
+/// let mut wire = String::new();
+/// for c in tag.chars() {
+///     wire += &format!("data: {{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{c}\"}},\"finish_reason\":null}}]}}\n\n");
+/// }
+/// wire += "data: [DONE]\n\n";
+/// let mut s = ChatStreamRestorer::new(&r);
+/// let mut out = Vec::new();
+/// s.push(wire.as_bytes(), &mut out)?;
+/// s.finish(&mut out)?;
+/// let text = String::from_utf8(out)?;
+/// assert!(text.contains("jane.roe@acme.io"));
+/// assert!(text.ends_with("data: [DONE]\n\n"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct ChatStreamRestorer<'r> {
+    red: &'r Redactor,
+    parser: SseParser,
+    open: BTreeMap<(u64, ChatField), Block<'r>>,
+    /// The last chunk's envelope (id, model, created), for flush chunks.
+    envelope: Option<Value>,
+    restored: u64,
+}
+
+impl<'r> ChatStreamRestorer<'r> {
+    /// A restorer for one response stream.
+    pub fn new(red: &'r Redactor) -> ChatStreamRestorer<'r> {
+        ChatStreamRestorer {
+            red,
+            parser: SseParser::new(),
+            open: BTreeMap::new(),
+            envelope: None,
+            restored: 0,
+        }
+    }
+
+    /// Pseudonyms restored so far.
+    pub fn restored(&self) -> u64 {
+        self.restored
+    }
+
+    /// Feeds bytes from upstream; appends to `out` the bytes to send on.
+    ///
+    /// # Errors
+    ///
+    /// As [`MessageStreamRestorer::push`].
+    pub fn push(
+        &mut self,
+        bytes: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), ApiError> {
+        let mut frames = Vec::new();
+        self.parser.push(bytes, &mut frames).map_err(|e| {
+            ApiError::new(502, "api_error", format!("upstream stream: {e}"))
+        })?;
+        frames.into_iter().try_for_each(|f| self.frame(f, out))
+    }
+
+    /// The upstream stream ended: flushes everything held.
+    ///
+    /// # Errors
+    ///
+    /// As [`MessageStreamRestorer::push`].
+    pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), ApiError> {
+        let mut frames = Vec::new();
+        self.parser.finish(&mut frames).map_err(|e| {
+            ApiError::new(502, "api_error", format!("upstream stream: {e}"))
+        })?;
+        for f in frames {
+            self.frame(f, out)?;
+        }
+        self.flush(None, out)
+    }
+
+    fn frame(&mut self, f: Frame, out: &mut Vec<u8>) -> Result<(), ApiError> {
+        let Ok(mut v) = serde_json::from_str::<Value>(&f.data) else {
+            // `[DONE]`, an error text, anything else: flush, then pass.
+            self.flush(None, out)?;
+            f.write_to(out);
+            return Ok(());
+        };
+        if v.get("choices").is_none() {
+            self.flush(None, out)?;
+            f.write_to(out);
+            return Ok(());
+        }
+        let mut env = v.clone();
+        if let Some(o) = env.as_object_mut() {
+            o.remove("choices");
+            o.remove("usage");
+        }
+        self.envelope = Some(env);
+        let mut finished = Vec::new();
+        let red = self.red;
+        if let Some(Value::Array(choices)) = v.get_mut("choices") {
+            for c in choices.iter_mut() {
+                let ci = c.get("index").and_then(Value::as_u64).unwrap_or(0);
+                if let Some(Value::String(s)) = c.pointer_mut("/delta/content")
+                {
+                    let b = self
+                        .open
+                        .entry((ci, ChatField::Content))
+                        .or_insert_with(|| Block::Text(red.restore_stream()));
+                    *s = push_block(b, s, &mut self.restored)?;
+                }
+                if let Some(Value::Array(calls)) =
+                    c.pointer_mut("/delta/tool_calls")
+                {
+                    for call in calls {
+                        let ti = call
+                            .get("index")
+                            .and_then(Value::as_u64)
+                            .unwrap_or(0);
+                        if let Some(Value::String(s)) =
+                            call.pointer_mut("/function/arguments")
+                        {
+                            let b = self
+                                .open
+                                .entry((ci, ChatField::Tool(ti)))
+                                .or_insert_with(|| {
+                                    Block::Json(
+                                        red.restore_stream().json_string(),
+                                        EscapeGuard::default(),
+                                    )
+                                });
+                            *s = push_block(b, s, &mut self.restored)?;
+                        }
+                    }
+                }
+                if c.get("finish_reason").is_some_and(|r| !r.is_null()) {
+                    finished.push(ci);
+                }
+            }
+        }
+        for ci in finished {
+            self.flush(Some(ci), out)?;
+        }
+        write_json(&f, &v, out)
+    }
+
+    /// Emits what is held for one choice (or all) as an extra chunk.
+    fn flush(
+        &mut self,
+        choice: Option<u64>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ApiError> {
+        let keys: Vec<(u64, ChatField)> = self
+            .open
+            .keys()
+            .copied()
+            .filter(|(c, _)| choice.is_none_or(|x| x == *c))
+            .collect();
+        for key in keys {
+            let Some(block) = self.open.remove(&key) else { continue };
+            let rest = finish_block(block, &mut self.restored)?;
+            if rest.is_empty() {
+                continue;
+            }
+            let delta = match key.1 {
+                ChatField::Content => json!({"content": rest}),
+                ChatField::Tool(ti) => {
+                    json!({"tool_calls": [{"index": ti, "function": {"arguments": rest}}]})
+                }
+            };
+            let mut chunk = self
+                .envelope
+                .clone()
+                .unwrap_or_else(|| json!({"object": "chat.completion.chunk"}));
+            chunk["choices"] = json!([{"index": key.0, "delta": delta, "finish_reason": null}]);
+            write_json(&Frame::default(), &chunk, out)?;
+        }
+        Ok(())
+    }
+}
+
+fn push_block(
+    b: &mut Block<'_>,
+    piece: &str,
+    restored: &mut u64,
+) -> Result<String, ApiError> {
+    let mut bytes = Vec::new();
+    Ok(match b {
+        Block::Text(rs) => {
+            let before = rs.report().findings;
+            rs.push(piece.as_bytes(), &mut bytes).map_err(restore_failed)?;
+            *restored += rs.report().findings - before;
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+        Block::Json(rs, guard) => {
+            let before = rs.report().findings;
+            rs.push(piece.as_bytes(), &mut bytes).map_err(restore_failed)?;
+            *restored += rs.report().findings - before;
+            guard.push(&String::from_utf8_lossy(&bytes))
+        }
+    })
+}
+
+fn finish_block(b: Block<'_>, restored: &mut u64) -> Result<String, ApiError> {
+    let mut bytes = Vec::new();
+    Ok(match b {
+        Block::Text(mut rs) => {
+            let before = rs.report().findings;
+            rs.finish(&mut bytes).map_err(restore_failed)?;
+            *restored += rs.report().findings - before;
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+        Block::Json(mut rs, mut guard) => {
+            let before = rs.report().findings;
+            rs.finish(&mut bytes).map_err(restore_failed)?;
+            *restored += rs.report().findings - before;
+            let mut t = guard.push(&String::from_utf8_lossy(&bytes));
+            t.push_str(&guard.finish());
+            t
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EscapeGuard;
+
+    #[test]
+    fn escape_guard_never_ends_inside_an_escape() {
+        let json = r#"{"a": "x\"y\\z\u00e9\n", "b": 1}"#;
+        for cut in 0..=json.len() {
+            for cut2 in cut..=json.len() {
+                let mut g = EscapeGuard::default();
+                let mut got = String::new();
+                for piece in [&json[..cut], &json[cut..cut2], &json[cut2..]] {
+                    let out = g.push(piece);
+                    // A fragment never ends with an odd run of backslashes
+                    // or inside \uXXXX.
+                    got.push_str(&out);
+                    assert!(!ends_inside_escape(&got), "{got:?}");
+                }
+                got.push_str(&g.finish());
+                assert_eq!(got, json);
+            }
+        }
+    }
+
+    fn ends_inside_escape(s: &str) -> bool {
+        let b = s.as_bytes();
+        let mut in_str = false;
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'\\' if in_str => {
+                    if i + 1 >= b.len() {
+                        return true;
+                    }
+                    if b[i + 1] == b'u' {
+                        if i + 6 > b.len() {
+                            return true;
+                        }
+                        i += 6;
+                    } else {
+                        i += 2;
+                    }
+                    continue;
+                }
+                b'"' => in_str = !in_str,
+                _ => {}
+            }
+            i += 1;
+        }
+        false
+    }
+}

@@ -31,3 +31,5 @@ pub use crate::transform::{
     redact_request, restore_response, Endpoint, MediaPolicy, Redaction,
     ResponseShape,
 };
+pub mod mock;
+pub mod proxy;

@@ -236,20 +236,18 @@ impl SseParser {
         Ok(())
     }
 
-    /// The stream ended. A last line without a line end is read; a frame
-    /// without its closing blank line is dispatched too, so that a proxy
-    /// forwards everything the upstream sent.
+    /// The stream ended. As the SSE standard says, a frame without its
+    /// closing blank line is incomplete and is not dispatched (a client
+    /// would drop it too).
     ///
     /// # Errors
     ///
     /// As [`SseParser::push`].
     pub fn finish(&mut self, out: &mut Vec<Frame>) -> Result<(), SseError> {
-        if !self.buf.is_empty() {
-            let n = self.buf.len();
-            self.line(0, n, out)?;
-            self.buf.clear();
-        }
-        self.dispatch(out);
+        let _ = out;
+        self.buf.clear();
+        self.cur = Frame::default();
+        self.has_data = false;
         Ok(())
     }
 
@@ -357,10 +355,13 @@ mod tests {
     }
 
     #[test]
-    fn unterminated_frame_is_dispatched_at_finish() {
-        let f = parse_split(b"event: message_stop\ndata: {}", &[]);
+    fn unterminated_frame_is_not_dispatched() {
+        let f = parse_split(
+            b"event: ping\ndata: {}\n\nevent: message_stop\ndata: {}\n",
+            &[],
+        );
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].data, "{}");
+        assert_eq!(f[0].event_name(), "ping");
     }
 
     proptest! {

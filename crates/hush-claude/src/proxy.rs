@@ -1,0 +1,765 @@
+//! The redacting proxy: an Anthropic-compatible HTTP server that redacts
+//! each request before it goes upstream and restores the answer, streams
+//! included, as it comes back.
+//!
+//! What is served and how: `POST /v1/messages` (JSON or SSE),
+//! `/v1/messages/count_tokens`, `/v1/messages/batches` (params redacted
+//! on create; `results_url` rewritten to come back through the proxy;
+//! results restored line by line), `GET /v1/models` (passed through) and
+//! `POST /v1/chat/completions` (the OpenAI-compatible shape). Any other
+//! path gets a 404: an endpoint hush does not understand could carry text
+//! it cannot redact, so it is not forwarded (fail closed).
+//!
+//! The scope of pseudonyms is the `x-hush-scope` header if present, else
+//! a keyed hash of the client's credential, so a conversation keeps its
+//! pseudonyms across turns. Headers go upstream unchanged except
+//! hop-by-hop ones, `accept-encoding` (the proxy must read the body),
+//! `x-hush-*` and, when the proxy holds the upstream key, the client's
+//! credential. Upstream errors come back unchanged in status, headers and
+//! wording.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use futures_util::StreamExt;
+use hush::Redactor;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::error::ApiError;
+use crate::stream::{ChatStreamRestorer, MessageStreamRestorer};
+use crate::transform::{
+    redact_request, restore_response, Endpoint, MediaPolicy, ResponseShape,
+};
+
+/// Messages and count_tokens body limit (the API's own is 32 MB).
+pub const DEFAULT_MAX_BODY: usize = 32 << 20;
+/// Batch create body limit (the API's own is 256 MB).
+pub const DEFAULT_MAX_BATCH_BODY: usize = 256 << 20;
+
+/// How the proxy is set up.
+///
+/// # Example
+///
+/// ```
+/// use hush_claude::proxy::ProxyConfig;
+///
+/// let cfg = ProxyConfig::new("http://127.0.0.1:9999")?;
+/// assert_eq!(cfg.upstream(), "http://127.0.0.1:9999");
+/// assert!(ProxyConfig::new("http://api.example.com").is_err()); // plain HTTP only to loopback
+/// # Ok::<(), hush_claude::ApiError>(())
+/// ```
+#[derive(Clone)]
+pub struct ProxyConfig {
+    upstream: String,
+    /// The key sent upstream instead of the client's, if the proxy holds one.
+    pub upstream_key: Option<String>,
+    /// PEM bundle of extra CA certificates to trust for the upstream.
+    pub extra_ca_pem: Option<Vec<u8>>,
+    /// Images and PDFs: allow (counted) or block.
+    pub media: MediaPolicy,
+    /// Body limit for messages, count_tokens and chat completions.
+    pub max_body: usize,
+    /// Body limit for batch creation.
+    pub max_batch_body: usize,
+    /// The proxy's own base URL for rewritten `results_url`s; by default
+    /// `http://` and the request's `Host` header.
+    pub public_url: Option<String>,
+    /// Upstream connect timeout.
+    pub connect_timeout: Duration,
+}
+
+impl std::fmt::Debug for ProxyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyConfig")
+            .field("upstream", &self.upstream)
+            .field(
+                "upstream_key",
+                &self.upstream_key.as_ref().map(|_| "(set)"),
+            )
+            .field("media", &self.media)
+            .field("max_body", &self.max_body)
+            .finish_non_exhaustive()
+    }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h == "localhost"
+        || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+impl ProxyConfig {
+    /// A configuration for an upstream base URL (`https://api.anthropic.com`).
+    ///
+    /// # Errors
+    ///
+    /// A URL that is not `https://`, or `http://` to a loopback host.
+    pub fn new(upstream: &str) -> Result<ProxyConfig, ApiError> {
+        let upstream = upstream.trim_end_matches('/').to_string();
+        let host = if let Some(rest) = upstream.strip_prefix("https://") {
+            rest
+        } else if let Some(rest) = upstream.strip_prefix("http://") {
+            let authority = rest.split('/').next().unwrap_or("");
+            let host = match authority.rfind(':') {
+                Some(i) if !authority.ends_with(']') => &authority[..i],
+                _ => authority,
+            };
+            if !is_loopback_host(host) {
+                return Err(ApiError::invalid_request(format!(
+                    "upstream {upstream}: plain http is allowed only to loopback; use https"
+                )));
+            }
+            rest
+        } else {
+            return Err(ApiError::invalid_request(format!(
+                "upstream {upstream}: expected an https:// URL"
+            )));
+        };
+        if host.is_empty() {
+            return Err(ApiError::invalid_request("upstream URL has no host"));
+        }
+        Ok(ProxyConfig {
+            upstream,
+            upstream_key: None,
+            extra_ca_pem: None,
+            media: MediaPolicy::Allow,
+            max_body: DEFAULT_MAX_BODY,
+            max_batch_body: DEFAULT_MAX_BATCH_BODY,
+            public_url: None,
+            connect_timeout: Duration::from_secs(10),
+        })
+    }
+
+    /// The upstream base URL.
+    pub fn upstream(&self) -> &str {
+        &self.upstream
+    }
+}
+
+/// Counters the proxy keeps.
+#[derive(Debug, Default)]
+pub struct ProxyStats {
+    /// Requests received.
+    pub requests: AtomicU64,
+    /// Requests refused before anything went upstream.
+    pub refused: AtomicU64,
+    /// Values pseudonymised in requests.
+    pub redacted: AtomicU64,
+    /// Pseudonyms restored in answers.
+    pub restored: AtomicU64,
+}
+
+struct Shared {
+    cfg: ProxyConfig,
+    red: Redactor,
+    http: reqwest::Client,
+    stats: ProxyStats,
+}
+
+/// A proxy, ready to serve.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+/// use hush::{Redactor, Scanner, Vault, Key, Policy};
+/// use hush_claude::proxy::{Proxy, ProxyConfig};
+///
+/// let red = Redactor::new(Arc::new(Scanner::new()?), Arc::new(Vault::in_memory(Key::generate()?, Policy::default())?));
+/// let proxy = Proxy::new(ProxyConfig::new("https://api.anthropic.com")?, red)?;
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8787").await?;
+/// proxy.serve(listener).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Proxy {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Proxy")
+            .field("cfg", &self.shared.cfg)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Installs ring as rustls' process-wide crypto provider (once).
+fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl Proxy {
+    /// A proxy that redacts with `red` (its scanner, vault, kinds and
+    /// score threshold; the scope is chosen per request).
+    ///
+    /// # Errors
+    ///
+    /// An extra CA bundle that does not parse, or a TLS set-up failure.
+    pub fn new(cfg: ProxyConfig, red: Redactor) -> Result<Proxy, ApiError> {
+        install_crypto();
+        let mut b = reqwest::Client::builder()
+            .min_tls_version(reqwest::tls::Version::TLS_1_2)
+            .connect_timeout(cfg.connect_timeout)
+            .tcp_nodelay(true)
+            .pool_max_idle_per_host(256)
+            .no_proxy();
+        if cfg.upstream.starts_with("https://") {
+            b = b.https_only(true);
+        }
+        if let Some(pem) = &cfg.extra_ca_pem {
+            let certs =
+                reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                    ApiError::invalid_request(format!("extra CA bundle: {e}"))
+                })?;
+            for c in certs {
+                b = b.add_root_certificate(c);
+            }
+        }
+        let http = b.build().map_err(|e| {
+            ApiError::upstream(format!("building the HTTP client: {e}"))
+        })?;
+        Ok(Proxy {
+            shared: Arc::new(Shared {
+                cfg,
+                red,
+                http,
+                stats: ProxyStats::default(),
+            }),
+        })
+    }
+
+    /// The proxy's counters.
+    pub fn stats(&self) -> &ProxyStats {
+        &self.shared.stats
+    }
+
+    /// The axum router (to embed the proxy in a larger server).
+    pub fn router(&self) -> Router {
+        Router::new().fallback(handle).with_state(self.shared.clone())
+    }
+
+    /// Serves on a bound listener until the task is dropped.
+    ///
+    /// # Errors
+    ///
+    /// When the listener fails.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+    ) -> std::io::Result<()> {
+        axum::serve(
+            listener,
+            self.router().into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    }
+}
+
+fn error_response(e: &ApiError) -> Response {
+    let mut r = (
+        StatusCode::from_u16(e.status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        e.body(),
+    )
+        .into_response();
+    r.headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/json"));
+    r.headers_mut().insert("x-hush-error", HeaderValue::from_static("1"));
+    r
+}
+
+/// What a request is, by method and path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Route {
+    Messages,
+    CountTokens,
+    BatchCreate,
+    BatchRead,
+    BatchResults,
+    BatchOther,
+    Models,
+    Chat,
+}
+
+fn route(method: &Method, path: &str) -> Option<Route> {
+    let p = path.trim_end_matches('/');
+    let segs: Vec<&str> = p.split('/').skip(1).collect();
+    Some(match (method.as_str(), segs.as_slice()) {
+        ("POST", ["v1", "messages"]) => Route::Messages,
+        ("POST", ["v1", "messages", "count_tokens"]) => Route::CountTokens,
+        ("POST", ["v1", "messages", "batches"]) => Route::BatchCreate,
+        ("GET", ["v1", "messages", "batches"])
+        | ("GET", ["v1", "messages", "batches", _]) => Route::BatchRead,
+        ("POST", ["v1", "messages", "batches", _, "cancel"]) => {
+            Route::BatchRead
+        }
+        ("GET", ["v1", "messages", "batches", _, "results"]) => {
+            Route::BatchResults
+        }
+        ("DELETE", ["v1", "messages", "batches", _]) => Route::BatchOther,
+        ("GET", ["v1", "models"]) | ("GET", ["v1", "models", _]) => {
+            Route::Models
+        }
+        ("POST", ["v1", "chat", "completions"]) => Route::Chat,
+        _ => return None,
+    })
+}
+
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+    "accept-encoding",
+];
+
+/// The client's credential: `x-api-key` (preferred, as the API does) or a
+/// bearer token.
+fn credential(h: &HeaderMap) -> Option<&[u8]> {
+    if let Some(k) = h.get("x-api-key") {
+        return Some(k.as_bytes());
+    }
+    h.get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::as_bytes)
+}
+
+fn scope_name(shared: &Shared, h: &HeaderMap) -> Result<String, ApiError> {
+    if let Some(s) = h.get("x-hush-scope") {
+        let s = s.to_str().map_err(|_| {
+            ApiError::invalid_request("x-hush-scope must be visible ASCII")
+        })?;
+        if s.is_empty() || s.len() > 128 {
+            return Err(ApiError::invalid_request(
+                "x-hush-scope must be 1 to 128 characters",
+            ));
+        }
+        return Ok(s.to_string());
+    }
+    Ok(match credential(h) {
+        Some(c) => shared.red.vault().client_scope(c),
+        None => "default".to_string(),
+    })
+}
+
+fn upstream_headers(
+    shared: &Shared,
+    h: &HeaderMap,
+) -> reqwest::header::HeaderMap {
+    let mut out = reqwest::header::HeaderMap::new();
+    for (k, v) in h {
+        let name = k.as_str();
+        if HOP_BY_HOP.contains(&name) || name.starts_with("x-hush-") {
+            continue;
+        }
+        if shared.cfg.upstream_key.is_some()
+            && (name == "x-api-key" || name == "authorization")
+        {
+            continue;
+        }
+        if let (Ok(n), Ok(v)) = (
+            reqwest::header::HeaderName::from_bytes(k.as_ref()),
+            reqwest::header::HeaderValue::from_bytes(v.as_bytes()),
+        ) {
+            out.append(n, v);
+        }
+    }
+    if let Some(key) = &shared.cfg.upstream_key {
+        if let Ok(mut v) = reqwest::header::HeaderValue::from_str(key) {
+            v.set_sensitive(true);
+            out.insert("x-api-key", v);
+        }
+    }
+    out
+}
+
+fn copy_response_headers(
+    from: &reqwest::header::HeaderMap,
+    to: &mut HeaderMap,
+    body_changes: bool,
+) {
+    for (k, v) in from {
+        let name = k.as_str();
+        if HOP_BY_HOP.contains(&name) {
+            continue;
+        }
+        if body_changes && name == "content-encoding" {
+            continue;
+        }
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(k.as_ref()),
+            HeaderValue::from_bytes(v.as_bytes()),
+        ) {
+            to.append(n, v);
+        }
+    }
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    shared.stats.requests.fetch_add(1, Ordering::Relaxed);
+    match handle_inner(&shared, req).await {
+        Ok(r) => r,
+        Err(e) => {
+            shared.stats.refused.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(
+                status = e.status(),
+                kind = e.kind(),
+                "request refused: {}",
+                e.message()
+            );
+            error_response(&e)
+        }
+    }
+}
+
+async fn handle_inner(
+    shared: &Arc<Shared>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+    let Some(route) = route(&parts.method, &path) else {
+        return Err(ApiError::new(
+            404,
+            "not_found_error",
+            format!("hush proxy does not serve {} {path}", parts.method),
+        ));
+    };
+    let scope = scope_name(shared, &parts.headers)?;
+    let red = shared.red.clone().with_scope(&scope);
+    let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let url = format!("{}{}{}", shared.cfg.upstream, path, query);
+    let headers = upstream_headers(shared, &parts.headers);
+
+    let (endpoint, limit) = match route {
+        Route::Messages | Route::CountTokens => {
+            (Some(Endpoint::Messages), shared.cfg.max_body)
+        }
+        Route::BatchCreate => {
+            (Some(Endpoint::Batch), shared.cfg.max_batch_body)
+        }
+        Route::Chat => (Some(Endpoint::ChatCompletions), shared.cfg.max_body),
+        _ => (None, shared.cfg.max_body),
+    };
+    let mut stream_requested = false;
+    let upstream_body: Option<Vec<u8>> = match endpoint {
+        Some(ep) => {
+            let bytes = axum::body::to_bytes(body, limit)
+                .await
+                .map_err(|_| ApiError::too_large(limit))?;
+            let mut v: Value =
+                serde_json::from_slice(&bytes).map_err(|e| {
+                    ApiError::invalid_request(format!(
+                        "request body is not valid JSON: {e}"
+                    ))
+                })?;
+            stream_requested =
+                v.get("stream").and_then(Value::as_bool).unwrap_or(false);
+            let done = redact_request(&red, ep, &mut v, shared.cfg.media)?;
+            shared
+                .stats
+                .redacted
+                .fetch_add(done.report.findings, Ordering::Relaxed);
+            Some(serde_json::to_vec(&v).map_err(|e| {
+                ApiError::redaction_failed(format!("re-encoding: {e}"))
+            })?)
+        }
+        None => None,
+    };
+
+    let method = reqwest::Method::from_bytes(parts.method.as_str().as_bytes())
+        .map_err(|_| ApiError::invalid_request("unsupported method"))?;
+    let mut up = shared.http.request(method, &url).headers(headers);
+    if let Some(b) = upstream_body {
+        up = up.header("content-type", "application/json").body(b);
+    }
+    let resp =
+        up.send().await.map_err(|e| ApiError::upstream(without_url(&e)))?;
+    let status = resp.status();
+    let is_sse = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+
+    // Errors, models and deletions pass through untouched.
+    let restores = status.is_success()
+        && !matches!(
+            route,
+            Route::Models | Route::BatchOther | Route::CountTokens
+        );
+    let mut out = Response::builder().status(status.as_u16());
+    if let Some(h) = out.headers_mut() {
+        copy_response_headers(resp.headers(), h, restores);
+    }
+    if !restores {
+        let body = Body::from_stream(resp.bytes_stream());
+        return out.body(body).map_err(|e| ApiError::upstream(e.to_string()));
+    }
+    match route {
+        Route::Messages | Route::Chat if is_sse || stream_requested => {
+            let chat = route == Route::Chat;
+            Ok(out
+                .body(restore_sse(shared.clone(), red, resp, chat))
+                .map_err(|e| ApiError::upstream(e.to_string()))?)
+        }
+        Route::BatchResults => Ok(out
+            .body(restore_jsonl(shared.clone(), red, resp))
+            .map_err(|e| ApiError::upstream(e.to_string()))?),
+        _ => {
+            let bytes = resp
+                .bytes()
+                .await
+                .map_err(|e| ApiError::upstream(without_url(&e)))?;
+            let Ok(mut v) = serde_json::from_slice::<Value>(&bytes) else {
+                // Not JSON: nothing hush can restore; pass it on.
+                return out
+                    .body(Body::from(bytes))
+                    .map_err(|e| ApiError::upstream(e.to_string()));
+            };
+            match route {
+                Route::Messages => {
+                    let n = restore_response(
+                        &red,
+                        ResponseShape::Message,
+                        &mut v,
+                    )?;
+                    shared.stats.restored.fetch_add(n, Ordering::Relaxed);
+                }
+                Route::Chat => {
+                    let n = restore_response(
+                        &red,
+                        ResponseShape::ChatCompletion,
+                        &mut v,
+                    )?;
+                    shared.stats.restored.fetch_add(n, Ordering::Relaxed);
+                }
+                Route::BatchCreate | Route::BatchRead => {
+                    rewrite_results_urls(shared, &parts.headers, &mut v)
+                }
+                _ => {}
+            }
+            let body = serde_json::to_vec(&v)
+                .map_err(|e| ApiError::upstream(e.to_string()))?;
+            out.body(Body::from(body))
+                .map_err(|e| ApiError::upstream(e.to_string()))
+        }
+    }
+}
+
+/// A reqwest error without its URL (which could carry a query string).
+fn without_url(e: &reqwest::Error) -> String {
+    let mut s = e.without_url_ref().to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(x) = src {
+        s.push_str(": ");
+        s.push_str(&x.to_string());
+        src = x.source();
+    }
+    s
+}
+
+trait WithoutUrl {
+    fn without_url_ref(&self) -> String;
+}
+
+impl WithoutUrl for reqwest::Error {
+    fn without_url_ref(&self) -> String {
+        let kind = if self.is_connect() {
+            "connection failed"
+        } else if self.is_timeout() {
+            "timed out"
+        } else if self.is_body() || self.is_decode() {
+            "reading the body failed"
+        } else {
+            "request failed"
+        };
+        kind.to_string()
+    }
+}
+
+fn rewrite_results_urls(shared: &Shared, h: &HeaderMap, v: &mut Value) {
+    let base = match &shared.cfg.public_url {
+        Some(u) => u.trim_end_matches('/').to_string(),
+        None => match h.get("host").and_then(|x| x.to_str().ok()) {
+            Some(host) => format!("http://{host}"),
+            None => return,
+        },
+    };
+    let fix = |b: &mut Value| {
+        if let Some(Value::String(u)) = b.get_mut("results_url") {
+            if let Some(i) = u.find("/v1/") {
+                *u = format!("{base}{}", &u[i..]);
+            }
+        }
+    };
+    match v.get_mut("data") {
+        Some(Value::Array(items)) => items.iter_mut().for_each(fix),
+        _ => fix(v),
+    }
+}
+
+fn restore_sse(
+    shared: Arc<Shared>,
+    red: Redactor,
+    resp: reqwest::Response,
+    chat: bool,
+) -> Body {
+    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(32);
+    tokio::spawn(async move {
+        let mut up = resp.bytes_stream();
+        let mut msg = MessageStreamRestorer::new(&red);
+        let mut oai = ChatStreamRestorer::new(&red);
+        let mut out = Vec::new();
+        let mut failed = None;
+        while let Some(chunk) = up.next().await {
+            let r = match chunk {
+                Ok(c) if chat => oai.push(&c, &mut out),
+                Ok(c) => msg.push(&c, &mut out),
+                Err(e) => Err(ApiError::upstream(format!(
+                    "stream interrupted: {}",
+                    without_url(&e)
+                ))),
+            };
+            if let Err(e) = r {
+                failed = Some(e);
+                break;
+            }
+            if !out.is_empty()
+                && tx
+                    .send(Ok(Bytes::from(std::mem::take(&mut out))))
+                    .await
+                    .is_err()
+            {
+                return; // the client went away
+            }
+        }
+        let r = if chat { oai.finish(&mut out) } else { msg.finish(&mut out) };
+        if let (Err(e), None) = (r, &failed) {
+            failed = Some(e);
+        }
+        if let Some(e) = failed {
+            tracing::warn!(
+                kind = e.kind(),
+                "stream ended with an error: {}",
+                e.message()
+            );
+            e.sse_frame().write_to(&mut out);
+        }
+        shared.stats.restored.fetch_add(
+            if chat { oai.restored() } else { msg.restored() },
+            Ordering::Relaxed,
+        );
+        if !out.is_empty() {
+            let _ = tx.send(Ok(Bytes::from(out))).await;
+        }
+    });
+    Body::from_stream(tokio_stream_from(rx))
+}
+
+fn tokio_stream_from(
+    mut rx: mpsc::Receiver<Result<Bytes, std::io::Error>>,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+/// Batch results: JSON lines, each restored as it completes.
+fn restore_jsonl(
+    shared: Arc<Shared>,
+    red: Redactor,
+    resp: reqwest::Response,
+) -> Body {
+    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(32);
+    tokio::spawn(async move {
+        let mut up = resp.bytes_stream();
+        let mut buf: Vec<u8> = Vec::new();
+        let mut restored = 0;
+        let mut fail = |line: &[u8],
+                        out: &mut Vec<u8>|
+         -> Result<(), ApiError> {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                out.extend_from_slice(line);
+                return Ok(());
+            }
+            let mut v: Value = serde_json::from_slice(line).map_err(|e| {
+                ApiError::upstream(format!(
+                    "batch results line is not JSON: {e}"
+                ))
+            })?;
+            restored +=
+                restore_response(&red, ResponseShape::BatchResult, &mut v)?;
+            out.extend_from_slice(&serde_json::to_vec(&v).unwrap_or_default());
+            out.push(b'\n');
+            Ok(())
+        };
+        let mut ended = false;
+        while !ended {
+            let chunk = match up.next().await {
+                Some(Ok(c)) => c,
+                Some(Err(e)) => {
+                    let _ = tx
+                        .send(Err(std::io::Error::other(without_url(&e))))
+                        .await;
+                    return;
+                }
+                None => {
+                    ended = true;
+                    Bytes::new()
+                }
+            };
+            buf.extend_from_slice(&chunk);
+            let mut out = Vec::new();
+            let mut start = 0;
+            while let Some(i) = memchr::memchr(b'\n', &buf[start..]) {
+                let line = &buf[start..start + i];
+                if let Err(e) = fail(line, &mut out) {
+                    let _ = tx
+                        .send(Err(std::io::Error::other(
+                            e.message().to_string(),
+                        )))
+                        .await;
+                    return;
+                }
+                start += i + 1;
+            }
+            buf.drain(..start);
+            if ended && !buf.is_empty() {
+                let rest = std::mem::take(&mut buf);
+                if let Err(e) = fail(&rest, &mut out) {
+                    let _ = tx
+                        .send(Err(std::io::Error::other(
+                            e.message().to_string(),
+                        )))
+                        .await;
+                    return;
+                }
+            }
+            if !out.is_empty() && tx.send(Ok(Bytes::from(out))).await.is_err()
+            {
+                return;
+            }
+        }
+        shared.stats.restored.fetch_add(restored, Ordering::Relaxed);
+    });
+    Body::from_stream(tokio_stream_from(rx))
+}

@@ -1,0 +1,529 @@
+//! End to end: a client talks to the proxy, the proxy to the mock
+//! upstream, all on loopback. Each test checks both directions: no
+//! original value reached the mock, and the client got the originals.
+
+use std::sync::Arc;
+
+use hush::{Key, Policy, Redactor, Scanner, Vault};
+use hush_claude::mock::MockState;
+use hush_claude::proxy::{Proxy, ProxyConfig};
+use hush_claude::sse::SseParser;
+use serde_json::{json, Value};
+
+const EMAIL: &str = "jane.roe@acme-mail.io";
+const PHONE: &str = "+44 20 7946 0958";
+const CARD: &str = "4111 1111 1111 1111";
+
+struct Rig {
+    proxy: String,
+    mock: Arc<MockState>,
+    http: reqwest::Client,
+}
+
+async fn rig_with(cfg: impl FnOnce(&mut ProxyConfig)) -> Rig {
+    let ml = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mock_url = format!("http://{}", ml.local_addr().unwrap());
+    let (router, mock) = hush_claude::mock::router(&mock_url);
+    tokio::spawn(async move { axum::serve(ml, router).await });
+    let red = Redactor::new(
+        Arc::new(Scanner::new().unwrap()),
+        Arc::new(
+            Vault::in_memory(Key::generate().unwrap(), Policy::default())
+                .unwrap(),
+        ),
+    );
+    let mut c = ProxyConfig::new(&mock_url).unwrap();
+    c.max_body = 1 << 20;
+    cfg(&mut c);
+    let proxy = Proxy::new(c, red).unwrap();
+    let pl = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_url = format!("http://{}", pl.local_addr().unwrap());
+    tokio::spawn(proxy.serve(pl));
+    Rig { proxy: proxy_url, mock, http: reqwest::Client::new() }
+}
+
+async fn rig() -> Rig {
+    rig_with(|_| {}).await
+}
+
+fn prompt() -> String {
+    format!("Please email {EMAIL} or call {PHONE}; card {CARD}.")
+}
+
+impl Rig {
+    fn post(&self, path: &str, body: &Value) -> reqwest::RequestBuilder {
+        self.http
+            .post(format!("{}{path}", self.proxy))
+            .header("x-api-key", "sk-ant-test-key-1")
+            .header("anthropic-version", "2023-06-01")
+            .json(body)
+    }
+
+    fn assert_clean_upstream(&self) {
+        let seen = self.mock.requests();
+        assert!(!seen.is_empty(), "the mock saw no request");
+        for body in seen {
+            for v in [EMAIL, PHONE, CARD, "jane.roe"] {
+                assert!(
+                    !body.contains(v),
+                    "an original value reached the upstream"
+                );
+            }
+        }
+    }
+}
+
+/// Concatenates the text (and tool JSON) deltas of an SSE body per block.
+fn accumulate(wire: &[u8]) -> (Vec<String>, Vec<String>) {
+    let mut p = SseParser::new();
+    let mut frames = Vec::new();
+    p.push(wire, &mut frames).unwrap();
+    p.finish(&mut frames).unwrap();
+    let mut texts = vec![String::new(); 4];
+    let mut events = Vec::new();
+    for f in frames {
+        events.push(f.event_name().to_string());
+        if f.event_name() != "content_block_delta" {
+            continue;
+        }
+        let v: Value = serde_json::from_str(&f.data).unwrap();
+        let i = v["index"].as_u64().unwrap() as usize;
+        let d = &v["delta"];
+        let piece =
+            d["text"].as_str().or(d["partial_json"].as_str()).unwrap_or("");
+        texts[i].push_str(piece);
+    }
+    (texts, events)
+}
+
+#[tokio::test]
+async fn messages_round_trip_without_stream() {
+    let r = rig().await;
+    let body = json!({"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": [{"role": "user", "content": prompt()}]});
+    let resp = r.post("/v1/messages", &body).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["request-id"], "req_mock");
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["content"][0]["text"], format!("You said: {}", prompt()));
+    r.assert_clean_upstream();
+}
+
+#[tokio::test]
+async fn streamed_text_and_tool_input_are_restored_for_many_splits() {
+    let r = rig().await;
+    for seed in 1..=20u64 {
+        let body = json!({"model": "m", "max_tokens": 64, "stream": true,
+            "messages": [{"role": "user", "content": prompt()}]});
+        let resp = r
+            .post("/v1/messages", &body)
+            .header("x-mock-seed", seed.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        assert!(resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream"));
+        let wire = resp.bytes().await.unwrap();
+        let (texts, events) = accumulate(&wire);
+        assert_eq!(texts[0], format!("You said: {}", prompt()), "seed {seed}");
+        assert_eq!(events.first().map(String::as_str), Some("message_start"));
+        assert_eq!(events.last().map(String::as_str), Some("message_stop"));
+
+        let tools = json!([{"name": "lookup", "description": format!("Look up a customer such as {EMAIL}"),
+            "input_schema": {"type": "object", "properties": {"query": {"type": "string", "description": "who"}}}}]);
+        let body = json!({"model": "m", "max_tokens": 64, "stream": true, "tools": tools,
+            "messages": [{"role": "user", "content": prompt()}]});
+        let resp = r
+            .post("/v1/messages", &body)
+            .header("x-mock-seed", seed.to_string())
+            .send()
+            .await
+            .unwrap();
+        let wire = resp.bytes().await.unwrap();
+        let (texts, _) = accumulate(&wire);
+        let input: Value = serde_json::from_str(&texts[1]).unwrap();
+        assert_eq!(input["query"], prompt(), "seed {seed}");
+        assert_eq!(input["note"], "quote \" and backslash \\ stay escaped");
+    }
+    r.assert_clean_upstream();
+}
+
+#[tokio::test]
+async fn identical_requests_give_identical_upstream_bodies_and_history_keeps_pseudonyms(
+) {
+    let r = rig().await;
+    let first = json!({"model": "m", "max_tokens": 64, "messages": [{"role": "user", "content": prompt()}]});
+    let a: Value = r
+        .post("/v1/messages", &first)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r.post("/v1/messages", &first).send().await.unwrap();
+    // The client re-sends the restored history with a new turn.
+    let second = json!({"model": "m", "max_tokens": 64, "messages": [
+        {"role": "user", "content": prompt()},
+        {"role": "assistant", "content": a["content"]},
+        {"role": "user", "content": format!("And again: {EMAIL}")},
+    ]});
+    r.post("/v1/messages", &second).send().await.unwrap();
+    let seen = r.mock.requests();
+    assert_eq!(
+        seen[0], seen[1],
+        "identical requests must be byte-identical upstream"
+    );
+    let up: Value = serde_json::from_str(&seen[2]).unwrap();
+    let first_up: Value = serde_json::from_str(&seen[0]).unwrap();
+    assert_eq!(up["messages"][0], first_up["messages"][0]);
+    let tag = up["messages"][2]["content"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("And again: ")
+        .to_string();
+    assert!(first_up["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .contains(&tag));
+    r.assert_clean_upstream();
+}
+
+#[tokio::test]
+async fn scopes_follow_the_client_key_or_the_scope_header() {
+    let r = rig().await;
+    let body = json!({"model": "m", "max_tokens": 8, "messages": [{"role": "user", "content": EMAIL}]});
+    r.post("/v1/messages", &body).send().await.unwrap();
+    let other = |key: &str| {
+        r.http
+            .post(format!("{}/v1/messages", r.proxy))
+            .header("x-api-key", key)
+            .header("anthropic-version", "2023-06-01")
+            .json(&body)
+    };
+    other("sk-ant-other").send().await.unwrap();
+    other("sk-ant-test-key-1")
+        .header("x-hush-scope", "team-a")
+        .send()
+        .await
+        .unwrap();
+    let seen = r.mock.requests();
+    assert_ne!(seen[0], seen[1], "two clients must not share pseudonyms");
+    assert_ne!(seen[0], seen[2]);
+    assert!(!seen[2].contains("x-hush-scope"));
+}
+
+#[tokio::test]
+async fn bad_requests_get_anthropic_shaped_errors_and_nothing_goes_upstream() {
+    let r = rig().await;
+    let url = format!("{}/v1/messages", r.proxy);
+    let resp = r
+        .http
+        .post(&url)
+        .header("x-api-key", "k")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["type"], "error");
+    assert_eq!(v["error"]["type"], "invalid_request_error");
+
+    let huge = format!(
+        "{{\"messages\":[{{\"role\":\"user\",\"content\":\"{}\"}}]}}",
+        "a".repeat(2 << 20)
+    );
+    let resp = r
+        .http
+        .post(&url)
+        .header("x-api-key", "k")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 413);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["error"]["type"],
+        "request_too_large"
+    );
+
+    let resp = r
+        .http
+        .post(format!("{}/v1/files", r.proxy))
+        .header("x-api-key", "k")
+        .body(EMAIL)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    assert!(r.mock.requests().is_empty(), "nothing may reach the upstream");
+}
+
+#[tokio::test]
+async fn blocked_media_is_refused_before_upstream() {
+    let r = rig_with(|c| c.media = hush_claude::MediaPolicy::Block).await;
+    let body = json!({"model": "m", "max_tokens": 8, "messages": [{"role": "user", "content": [
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}},
+        {"type": "text", "text": EMAIL}]}]});
+    let resp = r.post("/v1/messages", &body).send().await.unwrap();
+    assert_eq!(resp.status(), 400);
+    assert!(r.mock.requests().is_empty());
+}
+
+#[tokio::test]
+async fn upstream_errors_pass_unchanged() {
+    let r = rig().await;
+    let body = json!({"model": "m", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]});
+    let resp = r
+        .post("/v1/messages", &body)
+        .header("x-mock-fail", "429")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    assert_eq!(resp.headers()["retry-after"], "1");
+    assert_eq!(resp.headers()["anthropic-ratelimit-requests-remaining"], "0");
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(
+        v["error"]["message"],
+        "Number of request tokens has exceeded your per-minute rate limit"
+    );
+
+    let resp = r
+        .post("/v1/messages", &body)
+        .header("x-mock-fail", "529")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 529);
+
+    let body = json!({"model": "m", "max_tokens": 8, "stream": true, "messages": [{"role": "user", "content": prompt()}]});
+    let resp = r
+        .post("/v1/messages", &body)
+        .header("x-mock-fail", "stream-error")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let wire = resp.bytes().await.unwrap();
+    let (_, events) = accumulate(&wire);
+    assert_eq!(events.last().map(String::as_str), Some("error"));
+    let text = String::from_utf8_lossy(&wire);
+    assert!(text.contains("\"overloaded_error\""));
+}
+
+#[tokio::test]
+async fn missing_block_stop_and_truncated_stream_still_flush() {
+    let r = rig().await;
+    let body = json!({"model": "m", "max_tokens": 8, "stream": true, "messages": [{"role": "user", "content": prompt()}]});
+    let resp = r
+        .post("/v1/messages", &body)
+        .header("x-mock-fail", "no-block-stop")
+        .send()
+        .await
+        .unwrap();
+    let (texts, _) = accumulate(&resp.bytes().await.unwrap());
+    assert_eq!(texts[0], format!("You said: {}", prompt()));
+    let resp = r
+        .post("/v1/messages", &body)
+        .header("x-mock-fail", "drop")
+        .send()
+        .await
+        .unwrap();
+    let (texts, _) = accumulate(&resp.bytes().await.unwrap());
+    assert!(
+        !texts[0].contains("[["),
+        "a held pseudonym prefix must be flushed restored or as text"
+    );
+}
+
+#[tokio::test]
+async fn count_tokens_and_models() {
+    let r = rig().await;
+    let body = json!({"model": "m", "messages": [{"role": "user", "content": prompt()}]});
+    let resp =
+        r.post("/v1/messages/count_tokens", &body).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.json::<Value>().await.unwrap()["input_tokens"].as_u64().unwrap()
+            > 0
+    );
+    let resp = r
+        .http
+        .get(format!("{}/v1/models?limit=5", r.proxy))
+        .header("x-api-key", "k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["data"][0]["id"],
+        "claude-mock-1"
+    );
+    r.assert_clean_upstream();
+}
+
+#[tokio::test]
+async fn batches_are_redacted_and_results_come_back_through_the_proxy_restored(
+) {
+    let r = rig().await;
+    let body = json!({"requests": [
+        {"custom_id": "a", "params": {"model": "m", "max_tokens": 8, "messages": [{"role": "user", "content": prompt()}]}},
+        {"custom_id": "b", "params": {"model": "m", "max_tokens": 8, "messages": [{"role": "user", "content": format!("only {EMAIL}")}]}},
+    ]});
+    let batch: Value = r
+        .post("/v1/messages/batches", &body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = batch["results_url"].as_str().unwrap();
+    assert!(url.starts_with(&r.proxy), "results_url must point at the proxy");
+    let got: Value = r
+        .http
+        .get(format!(
+            "{}/v1/messages/batches/{}",
+            r.proxy,
+            batch["id"].as_str().unwrap()
+        ))
+        .header("x-api-key", "sk-ant-test-key-1")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(got["results_url"].as_str().unwrap().starts_with(&r.proxy));
+    let lines = r
+        .http
+        .get(url)
+        .header("x-api-key", "sk-ant-test-key-1")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut seen = std::collections::BTreeMap::new();
+    for l in lines.lines() {
+        let v: Value = serde_json::from_str(l).unwrap();
+        seen.insert(
+            v["custom_id"].as_str().unwrap().to_string(),
+            v["result"]["message"]["content"][0]["text"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    assert_eq!(seen["a"], format!("You said: {}", prompt()));
+    assert_eq!(seen["b"], format!("You said: only {EMAIL}"));
+    r.assert_clean_upstream();
+}
+
+#[tokio::test]
+async fn chat_completions_streamed_and_not_with_tool_calls() {
+    let r = rig().await;
+    let body = json!({"model": "m", "messages": [{"role": "user", "content": prompt()}]});
+    let v: Value = r
+        .post("/v1/chat/completions", &body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        v["choices"][0]["message"]["content"],
+        format!("You said: {}", prompt())
+    );
+
+    let tools = json!([{"type": "function", "function": {"name": "lookup", "description": "find", "parameters": {"type": "object"}}}]);
+    for stream in [false, true] {
+        let body = json!({"model": "m", "stream": stream, "tools": tools, "messages": [{"role": "user", "content": prompt()}]});
+        let resp = r.post("/v1/chat/completions", &body).send().await.unwrap();
+        let args = if stream {
+            let wire = resp.bytes().await.unwrap();
+            let mut p = SseParser::new();
+            let mut frames = Vec::new();
+            p.push(&wire, &mut frames).unwrap();
+            assert_eq!(frames.last().unwrap().data, "[DONE]");
+            let mut args = String::new();
+            for f in &frames[..frames.len() - 1] {
+                let v: Value = serde_json::from_str(&f.data).unwrap();
+                if let Some(a) = v
+                    .pointer(
+                        "/choices/0/delta/tool_calls/0/function/arguments",
+                    )
+                    .and_then(Value::as_str)
+                {
+                    args.push_str(a);
+                }
+            }
+            args
+        } else {
+            let v: Value = resp.json().await.unwrap();
+            v["choices"][0]["message"]["tool_calls"][0]["function"]
+                ["arguments"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        let a: Value = serde_json::from_str(&args).unwrap();
+        assert_eq!(a["query"], prompt());
+    }
+    let body = json!({"model": "m", "stream": true, "messages": [{"role": "user", "content": prompt()}]});
+    let wire = r
+        .post("/v1/chat/completions", &body)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let mut p = SseParser::new();
+    let mut frames = Vec::new();
+    p.push(&wire, &mut frames).unwrap();
+    let mut text = String::new();
+    for f in &frames {
+        if let Ok(v) = serde_json::from_str::<Value>(&f.data) {
+            text.push_str(
+                v.pointer("/choices/0/delta/content")
+                    .and_then(Value::as_str)
+                    .unwrap_or(""),
+            );
+        }
+    }
+    assert_eq!(text, format!("You said: {}", prompt()));
+    r.assert_clean_upstream();
+}
+
+#[tokio::test]
+async fn bearer_auth_and_new_api_version_are_forwarded() {
+    let r = rig().await;
+    let body = json!({"model": "m", "max_tokens": 8, "messages": [{"role": "user", "content": prompt()}]});
+    let resp = r
+        .http
+        .post(format!("{}/v1/messages?beta=true", r.proxy))
+        .header("authorization", "Bearer sk-ant-bearer")
+        .header("anthropic-version", "2026-10-21")
+        .header("anthropic-beta", "fine-grained-tool-streaming-2025-05-14")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    // Without credentials the mock refuses, and the refusal passes through.
+    let resp = r
+        .http
+        .post(format!("{}/v1/messages", r.proxy))
+        .header("anthropic-version", "2023-06-01")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+}

@@ -25,11 +25,13 @@ pub mod sse;
 mod stream;
 mod transform;
 
+pub use crate::client::{Client, DEFAULT_VERSION};
 pub use crate::error::ApiError;
 pub use crate::stream::{ChatStreamRestorer, MessageStreamRestorer};
 pub use crate::transform::{
     redact_request, restore_response, Endpoint, MediaPolicy, Redaction,
     ResponseShape,
 };
+mod client;
 pub mod mock;
 pub mod proxy;

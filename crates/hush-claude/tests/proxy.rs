@@ -16,6 +16,7 @@ const CARD: &str = "4111 1111 1111 1111";
 
 struct Rig {
     proxy: String,
+    mock_url: String,
     mock: Arc<MockState>,
     http: reqwest::Client,
 }
@@ -24,6 +25,7 @@ async fn rig_with(cfg: impl FnOnce(&mut ProxyConfig)) -> Rig {
     let ml = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let mock_url = format!("http://{}", ml.local_addr().unwrap());
     let (router, mock) = hush_claude::mock::router(&mock_url);
+    let mock_url2 = mock_url.clone();
     tokio::spawn(async move { axum::serve(ml, router).await });
     let red = Redactor::new(
         Arc::new(Scanner::new().unwrap()),
@@ -39,7 +41,12 @@ async fn rig_with(cfg: impl FnOnce(&mut ProxyConfig)) -> Rig {
     let pl = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let proxy_url = format!("http://{}", pl.local_addr().unwrap());
     tokio::spawn(proxy.serve(pl));
-    Rig { proxy: proxy_url, mock, http: reqwest::Client::new() }
+    Rig {
+        proxy: proxy_url,
+        mock_url: mock_url2,
+        mock,
+        http: reqwest::Client::new(),
+    }
 }
 
 async fn rig() -> Rig {
@@ -526,4 +533,29 @@ async fn bearer_auth_and_new_api_version_are_forwarded() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 401);
+}
+
+#[tokio::test]
+async fn the_rust_client_redacts_and_restores_in_process() {
+    let r = rig().await;
+    let red = Redactor::new(
+        Arc::new(Scanner::new().unwrap()),
+        Arc::new(
+            Vault::in_memory(Key::generate().unwrap(), Policy::default())
+                .unwrap(),
+        ),
+    );
+    // Straight to the mock, no proxy.
+    let base = r.mock_url.clone();
+    let client = hush_claude::Client::new(&base, "sk-ant-test", red)
+        .unwrap()
+        .with_version("2026-10-21");
+    let params = json!({"model": "m", "max_tokens": 64, "messages": [{"role": "user", "content": prompt()}]});
+    let (msg, done) = client.create(params.clone()).await.unwrap();
+    assert_eq!(msg["content"][0]["text"], format!("You said: {}", prompt()));
+    assert_eq!(done.report.findings, 3);
+    let mut text = String::new();
+    client.stream(params, |t| text.push_str(t)).await.unwrap();
+    assert_eq!(text, format!("You said: {}", prompt()));
+    r.assert_clean_upstream();
 }

@@ -77,6 +77,112 @@ pub enum Command {
     /// --key-file (default: the key file in the data directory, created
     /// with mode 0600 on first use).
     Vault(VaultArgs),
+    /// Serve an Anthropic-compatible proxy: requests to the Claude API
+    /// leave with personal data pseudonymised, answers (streamed ones
+    /// included) come back with the real values restored.
+    ///
+    /// Point any Claude client at it: ANTHROPIC_BASE_URL=http://127.0.0.1:8787.
+    /// The scope of pseudonyms is the x-hush-scope header, else a keyed
+    /// hash of the client's API key.
+    Proxy(ProxyArgs),
+    /// Send a prompt (a file or standard input) to Claude through
+    /// redaction and print the restored answer as it streams.
+    ///
+    /// The API key comes from ANTHROPIC_API_KEY (or --api-key-env).
+    Ask(AskArgs),
+    /// A mock of the Claude API for tests (echo model, random stream
+    /// splits, failure injection); records every request body.
+    #[command(hide = true)]
+    MockUpstream(MockArgs),
+}
+
+/// `hush proxy`.
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Address to listen on [default: 127.0.0.1:8787; config: proxy.listen].
+    #[arg(long, env = "HUSH_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+
+    /// The upstream API base URL [default: https://api.anthropic.com;
+    /// config: proxy.upstream]. Plain http is allowed only to loopback.
+    #[arg(long, env = "HUSH_UPSTREAM", value_name = "URL")]
+    pub upstream: Option<String>,
+
+    /// Read the upstream API key from this environment variable and send
+    /// it instead of the client's key.
+    #[arg(long, value_name = "NAME")]
+    pub upstream_key_env: Option<String>,
+
+    /// Read the upstream API key from this file (first line).
+    #[arg(long, value_name = "FILE")]
+    pub upstream_key_file: Option<PathBuf>,
+
+    /// Extra CA certificates (PEM) to trust for the upstream.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+
+    /// Images and PDFs, which cannot be redacted: allow (counted) or block
+    /// (400) [default: allow].
+    #[arg(long, value_name = "POLICY")]
+    pub media: Option<String>,
+
+    /// The proxy's public base URL, for rewritten batch results_url
+    /// [default: http:// and the request's Host].
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+
+    #[command(flatten)]
+    pub opts: VaultOpts,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
+
+/// `hush ask`.
+#[derive(Debug, Args)]
+pub struct AskArgs {
+    /// The prompt file [default: standard input].
+    #[arg(value_name = "FILE")]
+    pub input: Option<PathBuf>,
+
+    /// The model.
+    #[arg(long, env = "HUSH_MODEL", default_value = "claude-sonnet-4-5")]
+    pub model: String,
+
+    /// Maximum tokens of the answer.
+    #[arg(long, default_value_t = 1024)]
+    pub max_tokens: u32,
+
+    /// A system prompt (redacted too).
+    #[arg(long)]
+    pub system: Option<String>,
+
+    /// The API base URL [default: config proxy.upstream, else
+    /// https://api.anthropic.com].
+    #[arg(long, env = "HUSH_UPSTREAM", value_name = "URL")]
+    pub upstream: Option<String>,
+
+    /// The environment variable holding the API key.
+    #[arg(long, default_value = "ANTHROPIC_API_KEY", value_name = "NAME")]
+    pub api_key_env: String,
+
+    /// Print what was sent (pseudonyms only) to standard error.
+    #[arg(long)]
+    pub show_request: bool,
+
+    #[command(flatten)]
+    pub opts: VaultOpts,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
+
+/// `hush mock-upstream` (hidden, for tests).
+#[derive(Debug, Args)]
+pub struct MockArgs {
+    /// Address to listen on; the chosen address is printed on standard output.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: String,
 }
 
 /// `hush vault ...`.

@@ -39,6 +39,29 @@ pub struct Config {
     pub kinds: Vec<String>,
     /// Minimum score of a finding to act on.
     pub min_score: Option<f32>,
+    /// `hush proxy` settings.
+    #[serde(default)]
+    pub proxy: ProxySection,
+}
+
+/// The `[proxy]` table.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxySection {
+    /// Listen address.
+    pub listen: Option<String>,
+    /// Upstream base URL.
+    pub upstream: Option<String>,
+    /// Environment variable with the upstream key.
+    pub upstream_key_env: Option<String>,
+    /// File with the upstream key.
+    pub upstream_key_file: Option<PathBuf>,
+    /// Extra CA bundle.
+    pub ca_file: Option<PathBuf>,
+    /// Media policy: allow or block.
+    pub media: Option<String>,
+    /// Public base URL.
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -71,6 +94,8 @@ impl Config {
         cfg.policy.as_mut().map(rebase);
         cfg.dict.as_mut().map(rebase);
         cfg.rules.iter_mut().for_each(rebase);
+        cfg.proxy.upstream_key_file.as_mut().map(rebase);
+        cfg.proxy.ca_file.as_mut().map(rebase);
         if let Some(s) = cfg.min_score {
             if !(0.0..=1.0).contains(&s) {
                 anyhow::bail!(

@@ -9,6 +9,7 @@
 
 mod args;
 mod cmd_batch;
+mod cmd_proxy;
 mod cmd_redact;
 mod cmd_rules;
 mod cmd_scan;
@@ -49,6 +50,9 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Scan(args) => cmd_scan::run(args, cli.quiet, cli.color),
         Command::Rules(cmd) => cmd_rules::run(cmd, cli.quiet),
         Command::Vault(args) => cmd_vault::run(args, &cfg, cli.quiet),
+        Command::Proxy(args) => cmd_proxy::run_proxy(args, &cfg, cli.quiet),
+        Command::Ask(args) => cmd_proxy::run_ask(args, &cfg, cli.quiet),
+        Command::MockUpstream(args) => cmd_proxy::run_mock(args),
     }
 }
 

@@ -1,0 +1,191 @@
+//! `hush proxy`, `hush ask` and the hidden `hush mock-upstream`: wiring
+//! of `hush-claude` to arguments, the config file and a tokio runtime.
+
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use hush_claude::proxy::{Proxy, ProxyConfig};
+use hush_claude::{Client, MediaPolicy};
+
+use crate::args::{AskArgs, MockArgs, ProxyArgs};
+use crate::cmd_redact::configured_redactor;
+use crate::config::Config;
+
+const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
+const DEFAULT_UPSTREAM: &str = "https://api.anthropic.com";
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn read_key_file(path: &std::path::Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!("{}: cannot read the upstream key file", path.display())
+    })?;
+    let key = text.lines().next().unwrap_or("").trim().to_string();
+    if key.is_empty() {
+        bail!("{}: the upstream key file is empty", path.display());
+    }
+    Ok(key)
+}
+
+fn read_key_env(name: &str) -> anyhow::Result<String> {
+    match std::env::var(name) {
+        Ok(k) if !k.trim().is_empty() => Ok(k.trim().to_string()),
+        _ => {
+            bail!("environment variable {name} (the upstream key) is not set")
+        }
+    }
+}
+
+pub fn run_proxy(
+    args: &ProxyArgs,
+    cfg: &Config,
+    quiet: bool,
+) -> anyhow::Result<ExitCode> {
+    let p = &cfg.proxy;
+    let listen = args
+        .listen
+        .clone()
+        .or_else(|| p.listen.clone())
+        .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+    let upstream = args
+        .upstream
+        .clone()
+        .or_else(|| p.upstream.clone())
+        .unwrap_or_else(|| DEFAULT_UPSTREAM.to_string());
+    let mut pc = ProxyConfig::new(&upstream)
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    pc.upstream_key = match (
+        args.upstream_key_file.as_ref().or(p.upstream_key_file.as_ref()),
+        args.upstream_key_env.as_ref().or(p.upstream_key_env.as_ref()),
+    ) {
+        (Some(f), _) => Some(read_key_file(f)?),
+        (None, Some(name)) => Some(read_key_env(name)?),
+        (None, None) => None,
+    };
+    if let Some(ca) = args.ca_file.as_ref().or(p.ca_file.as_ref()) {
+        pc.extra_ca_pem = Some(std::fs::read(ca).with_context(|| {
+            format!("{}: cannot read the CA bundle", ca.display())
+        })?);
+    }
+    if let Some(m) = args.media.as_ref().or(p.media.as_ref()) {
+        pc.media = m.parse::<MediaPolicy>().map_err(anyhow::Error::msg)?;
+    }
+    pc.public_url = args.public_url.clone().or_else(|| p.public_url.clone());
+    let red = configured_redactor(&args.opts, Some(&args.filter), cfg, quiet)?;
+    let proxy =
+        Proxy::new(pc, red).map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let listener =
+            tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+        let addr = listener.local_addr()?;
+        if !quiet {
+            eprintln!("hush: proxy listening on http://{addr}, upstream {upstream}");
+            eprintln!("hush: point clients at it with ANTHROPIC_BASE_URL=http://{addr}");
+        }
+        tokio::select! {
+            r = proxy.serve(listener) => r.context("proxy server failed")?,
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_ask(
+    args: &AskArgs,
+    cfg: &Config,
+    quiet: bool,
+) -> anyhow::Result<ExitCode> {
+    let mut prompt = String::new();
+    match &args.input {
+        Some(path) => {
+            prompt = std::fs::read_to_string(path).with_context(|| {
+                format!(
+                    "{}: cannot read the prompt (it must be UTF-8 text)",
+                    path.display()
+                )
+            })?
+        }
+        None => {
+            std::io::stdin().read_to_string(&mut prompt).context("standard input: cannot read the prompt (it must be UTF-8 text)")?;
+        }
+    }
+    if prompt.trim().is_empty() {
+        bail!("the prompt is empty");
+    }
+    let key = read_key_env(&args.api_key_env)?;
+    let upstream = args
+        .upstream
+        .clone()
+        .or_else(|| cfg.proxy.upstream.clone())
+        .unwrap_or_else(|| DEFAULT_UPSTREAM.to_string());
+    let red = configured_redactor(&args.opts, Some(&args.filter), cfg, quiet)?;
+    let client = Client::new(&upstream, &key, red)
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    let mut params = serde_json::json!({
+        "model": args.model, "max_tokens": args.max_tokens,
+        "messages": [{"role": "user", "content": prompt}],
+    });
+    if let Some(s) = &args.system {
+        params["system"] = serde_json::Value::String(s.clone());
+    }
+    let rt = runtime()?;
+    let mut failed = None;
+    let done = rt.block_on(async {
+        let mut out = std::io::stdout().lock();
+        client
+            .stream(params, |t| {
+                if failed.is_none() {
+                    if let Err(e) =
+                        out.write_all(t.as_bytes()).and_then(|()| out.flush())
+                    {
+                        failed = Some(e);
+                    }
+                }
+            })
+            .await
+    });
+    let done = done.map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    println!();
+    if !quiet {
+        let kinds: Vec<String> = done
+            .report
+            .kinds
+            .iter()
+            .map(|(k, n)| format!("{k}={n}"))
+            .collect();
+        eprintln!(
+            "hush: sent with {} value(s) pseudonymised ({})",
+            done.report.findings,
+            kinds.join(", ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_mock(args: &MockArgs) -> anyhow::Result<ExitCode> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        println!("http://{}", listener.local_addr()?);
+        std::io::stdout().flush()?;
+        tokio::select! {
+            r = hush_claude::mock::serve(listener) => r.context("mock server failed")?,
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -149,7 +149,11 @@ pub fn write_jsonl(
     let mut rng = rng::seeded(set.seed());
     let mut stats = Stats::default();
     let mut line = Vec::new();
-    while stats.bytes < target {
+    // The size that counts leaves out the JSON of name, place,
+    // organisation and address spans, so that labelling them did not
+    // change how much text (and how many structured values) a set has.
+    let mut sized = 0u64;
+    while sized < target {
         let d = set.generate(&mut rng);
         stats.records += 1;
         let id = format!("{}-{:06}", set.name(), stats.records);
@@ -162,6 +166,11 @@ pub fn write_jsonl(
         w.write_all(&line)?;
         stats.bytes += line.len() as u64;
         stats.text_bytes += d.len() as u64;
+        let mut name_json = 0;
+        for s in d.spans.iter().filter(|s| s.label.is_name_kind()) {
+            name_json += serde_json::to_vec(s)?.len() as u64 + 2;
+        }
+        sized += (line.len() as u64).saturating_sub(name_json);
         for s in &d.spans {
             *stats.labels.entry(s.label).or_default() += 1;
         }

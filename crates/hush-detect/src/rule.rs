@@ -21,7 +21,12 @@ pub(crate) struct RuleSpec {
     pub kind: String,
     #[serde(default)]
     pub description: String,
+    #[serde(default)]
     pub pattern: String,
+    /// A built-in detector instead of a pattern (`person`, `location`,
+    /// `organization`: the name detectors of `names.rs`).
+    #[serde(default)]
+    pub detector: Option<String>,
     #[serde(default)]
     pub anchors: Vec<String>,
     #[serde(default)]
@@ -126,11 +131,12 @@ pub(crate) fn parse_rule_file(
     file.rules.into_iter().map(|spec| check_rule(origin, spec)).collect()
 }
 
-fn check_rule(origin: &str, spec: RuleSpec) -> Result<Rule, BuildError> {
+fn check_rule(origin: &str, mut spec: RuleSpec) -> Result<Rule, BuildError> {
+    let rule_id = spec.id.clone();
     let bad = |message: String| {
         BuildError::new(BuildErrorKind::Rule {
             origin: origin.to_string(),
-            rule: spec.id.clone(),
+            rule: rule_id.clone(),
             message,
         })
     };
@@ -156,7 +162,39 @@ fn check_rule(origin: &str, spec: RuleSpec) -> Result<Rule, BuildError> {
                 .ok_or_else(|| bad(format!("unknown validator {name:?}")))?,
         ),
     };
-    if spec.anchors.is_empty() && !spec.anchor_digits {
+    if let Some(d) = spec.detector.as_deref() {
+        let want = match d {
+            "person" => Kind::Person,
+            "location" => Kind::Location,
+            "organization" => Kind::Organization,
+            _ => {
+                return Err(bad(format!(
+                    "unknown detector {d:?} (person, location, organization)"
+                )))
+            }
+        };
+        if want != kind {
+            return Err(bad(format!(
+                "detector {d:?} reports {want}, not {kind}"
+            )));
+        }
+        if !spec.pattern.is_empty()
+            || !spec.anchors.is_empty()
+            || spec.anchor_digits
+        {
+            return Err(bad(
+                "a rule with `detector` has no pattern or anchors".to_string(),
+            ));
+        }
+        // Never fires by itself; the scanner runs the detector.
+        spec.pattern = NEVER.to_string();
+    } else if spec.pattern.is_empty() {
+        return Err(bad("a rule needs a `pattern`".to_string()));
+    }
+    if spec.anchors.is_empty()
+        && !spec.anchor_digits
+        && spec.detector.is_none()
+    {
         return Err(bad(
             "a rule needs `anchors` or `anchor_digits = true`".to_string()
         ));
@@ -198,6 +236,9 @@ fn check_rule(origin: &str, spec: RuleSpec) -> Result<Rule, BuildError> {
     Ok(Rule { spec, kind, validator, not_after, shrink_at })
 }
 
+/// A pattern that matches nothing (no byte is outside `\x00-\xff`).
+const NEVER: &str = r"[^\x00-\xff]";
+
 /// The rule behind a dictionary's findings of one kind. It has no anchors
 /// and a pattern that matches nothing, so it never fires by itself; the
 /// scanner adds the dictionary's matches under its id.
@@ -206,7 +247,8 @@ pub(crate) fn dictionary_rule(id: &str, kind: Kind, max_len: usize) -> Rule {
         id: id.to_string(),
         kind: kind.as_str().to_string(),
         description: "terms from the user's dictionary".to_string(),
-        pattern: r"[^\x00-\xff]".to_string(),
+        pattern: NEVER.to_string(),
+        detector: None,
         anchors: Vec::new(),
         anchor_digits: false,
         anchors_case_insensitive: false,

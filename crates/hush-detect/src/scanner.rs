@@ -154,6 +154,8 @@ pub const DEFAULT_RULE_FILES: &[(&str, &str)] = &[
     ("network.toml", include_str!("../rules/network.toml")),
     ("date.toml", include_str!("../rules/date.toml")),
     ("secrets.toml", include_str!("../rules/secrets.toml")),
+    ("address.toml", include_str!("../rules/address.toml")),
+    ("names.toml", include_str!("../rules/names.toml")),
 ];
 
 /// Configures and builds a [`Scanner`].
@@ -774,6 +776,17 @@ pub struct Scanner {
     settle: settle::SettleInfo,
     /// A user dictionary and the detector of each of its labels.
     dict: Option<DictWiring>,
+    /// The rules of the name detectors (PERSON, LOCATION, ORGANIZATION),
+    /// if any is enabled.
+    names: Option<NameWiring>,
+}
+
+/// The rules that report the name detectors' findings.
+#[derive(Debug, Clone, Copy)]
+struct NameWiring {
+    person: Option<usize>,
+    location: Option<usize>,
+    organization: Option<usize>,
 }
 
 /// A dictionary wired into a scanner.
@@ -967,7 +980,21 @@ impl Scanner {
                 }
             }
         }
-        let settle = settle::SettleInfo::new(
+        let detector_rule = |d: &str| {
+            compiled.iter().position(|c| {
+                c.detector.rule.spec.detector.as_deref() == Some(d)
+            })
+        };
+        let names = NameWiring {
+            person: detector_rule("person"),
+            location: detector_rule("location"),
+            organization: detector_rule("organization"),
+        };
+        let names = (names.person.is_some()
+            || names.location.is_some()
+            || names.organization.is_some())
+        .then_some(names);
+        let mut settle = settle::SettleInfo::new(
             &compiled,
             &literals,
             &literal_rules,
@@ -977,6 +1004,12 @@ impl Scanner {
                 .map(|(b, g)| (*b, &g.rules[..]))
                 .collect::<Vec<_>>(),
         );
+        if names.is_some() {
+            // A name finding depends on the bytes within `REACH` of it.
+            crate::names::lexicon();
+            settle.raise_floor(2 * crate::names::REACH + 1);
+            settle.raise_left(2 * crate::names::REACH);
+        }
         let caches = {
             let dfas: Vec<hybrid::dfa::DFA> = digit_group
                 .iter()
@@ -1003,6 +1036,7 @@ impl Scanner {
             max_context,
             settle,
             dict: None,
+            names,
         })
     }
 
@@ -1167,8 +1201,57 @@ impl Scanner {
                 block += 64;
             }
         }
+        if let Some(w) = &self.names {
+            self.name_candidates(*w, hay, from, cands);
+        }
         if let Some(w) = &self.dict {
             self.dictionary_candidates(w, hay, from, cands);
+        }
+    }
+
+    /// The name detectors' findings as candidates, except those that
+    /// overlap a rule's candidate (an e-mail address, a URL, a street
+    /// address: the structured finding covers the name).
+    fn name_candidates(
+        &self,
+        w: NameWiring,
+        hay: &[u8],
+        from: usize,
+        cands: &mut Vec<Finding>,
+    ) {
+        let mut hits = Vec::new();
+        crate::names::find(hay, from, &mut hits);
+        if hits.is_empty() {
+            return;
+        }
+        // Rule spans sorted by start, with the running maximum end.
+        let mut spans: Vec<(usize, usize)> =
+            cands.iter().map(|f| (f.start, f.end)).collect();
+        spans.sort_unstable();
+        let mut max_end = Vec::with_capacity(spans.len());
+        let mut m = 0;
+        for &(_, e) in &spans {
+            m = m.max(e);
+            max_end.push(m);
+        }
+        for h in hits {
+            let rule = match h.kind {
+                crate::names::NameKind::Person => w.person,
+                crate::names::NameKind::Location => w.location,
+                crate::names::NameKind::Organization => w.organization,
+            };
+            let Some(r) = rule else { continue };
+            let k = spans.partition_point(|&(s, _)| s < h.end);
+            if k > 0 && max_end[k - 1] > h.start {
+                continue;
+            }
+            cands.push(Finding {
+                kind: self.rules[r].detector.rule.kind,
+                start: h.start,
+                end: h.end,
+                score: h.score,
+                detector: DetectorId(r as u32),
+            });
         }
     }
 

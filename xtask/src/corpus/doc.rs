@@ -4,7 +4,8 @@
 
 use serde::Serialize;
 
-/// The structured entity kinds this corpus labels.
+/// The entity kinds this corpus labels: structured values, and the
+/// names, places, organisations and addresses written into the text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Label {
     Email,
@@ -20,11 +21,15 @@ pub enum Label {
     Secret,
     IdNumber,
     CryptoWallet,
+    Person,
+    Location,
+    Organization,
+    Address,
 }
 
 impl Label {
     #[cfg(test)]
-    pub const ALL: [Label; 13] = [
+    pub const ALL: [Label; 17] = [
         Label::Email,
         Label::Phone,
         Label::Ssn,
@@ -38,7 +43,22 @@ impl Label {
         Label::Secret,
         Label::IdNumber,
         Label::CryptoWallet,
+        Label::Person,
+        Label::Location,
+        Label::Organization,
+        Label::Address,
     ];
+
+    /// PERSON, LOCATION, ORGANIZATION or ADDRESS.
+    pub fn is_name_kind(self) -> bool {
+        matches!(
+            self,
+            Label::Person
+                | Label::Location
+                | Label::Organization
+                | Label::Address
+        )
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -55,6 +75,10 @@ impl Label {
             Label::Secret => "SECRET",
             Label::IdNumber => "ID_NUMBER",
             Label::CryptoWallet => "CRYPTO_WALLET",
+            Label::Person => "PERSON",
+            Label::Location => "LOCATION",
+            Label::Organization => "ORGANIZATION",
+            Label::Address => "ADDRESS",
         }
     }
 }

@@ -116,8 +116,83 @@ pub fn company(rng: &mut Rng) -> String {
     }
 }
 
+/// Real places (world cities of all sizes, some of them also words or
+/// names), for LOCATION spans.
+const CITIES: &[&str] = &[
+    "London",
+    "Berlin",
+    "München",
+    "Zürich",
+    "Paris",
+    "Montréal",
+    "São Paulo",
+    "Kraków",
+    "Tokyo",
+    "Toronto",
+    "Sydney",
+    "Austin",
+    "Dublin",
+    "Malmö",
+    "Seattle",
+    "Chicago",
+    "Boston",
+    "Denver",
+    "Madrid",
+    "Lisbon",
+    "Vienna",
+    "Prague",
+    "Warsaw",
+    "Oslo",
+    "Helsinki",
+    "Nairobi",
+    "Lagos",
+    "Mumbai",
+    "Bangalore",
+    "Singapore",
+    "Melbourne",
+    "Auckland",
+    "Vancouver",
+    "Manchester",
+    "Edinburgh",
+    "Glasgow",
+    "Leeds",
+    "Bristol",
+    "Rotterdam",
+    "Antwerp",
+    "Lyon",
+    "Marseille",
+    "Hamburg",
+    "Cologne",
+    "Milan",
+    "Naples",
+    "Barcelona",
+    "Seville",
+    "Istanbul",
+    "Cairo",
+    "Johannesburg",
+    "Buenos Aires",
+    "Mexico City",
+    "Los Angeles",
+    "San Francisco",
+    "New York",
+    "Philadelphia",
+    "Phoenix",
+    "Atlanta",
+    "Miami",
+    "Houston",
+    "Dallas",
+    "Pittsburgh",
+    "Cincinnati",
+    "Portland",
+    "Reading",
+    "Bath",
+    "Nice",
+    "Jackson",
+    "Florence",
+];
+
 pub fn city(rng: &mut Rng) -> String {
-    if chance(rng, 0.6) {
+    if chance(rng, 0.35) {
         // fake 4.4 prints suffixed cities as "Quentin bury": join the
         // lower-case suffix to its stem.
         let raw: String = CityName().fake_with_rng(rng);
@@ -130,27 +205,7 @@ pub fn city(rng: &mut Rng) -> String {
         }
         out
     } else {
-        (pick(
-            rng,
-            &[
-                "London",
-                "Berlin",
-                "München",
-                "Zürich",
-                "Paris",
-                "Montréal",
-                "São Paulo",
-                "Kraków",
-                "Tokyo",
-                "Toronto",
-                "Sydney",
-                "Austin",
-                "Dublin",
-                "Malmö",
-                "Seattle",
-            ],
-        ))
-        .to_owned()
+        pick(rng, CITIES).to_owned()
     }
 }
 

@@ -172,9 +172,24 @@ fn negative_line(rng: &mut Rng, doc: &mut Doc, ctx: &mut Ctx) {
         23 => doc.push(&format!("Contact: {} / {}", reserved_email(rng), reserved_email(rng))),
         24 => fill(doc, rng, ctx, "integrity {sri}"),
         25 => doc.push(&format!("Batch {} of {} processed at {}.", int(rng, 1, 40), int(rng, 40, 90), filler::epoch(rng))),
-        _ => fill_one(doc, rng, ctx, PROSE_FILLER),
+        _ => fill_one(doc, rng, ctx, &PROSE_FILLER_NO_NAMES),
     }
 }
+
+/// Prose filler without people, places or companies (those are labelled
+/// entities now; the negatives hold no labelled span).
+static PROSE_FILLER_NO_NAMES: std::sync::LazyLock<Vec<&'static str>> =
+    std::sync::LazyLock::new(|| {
+        PROSE_FILLER
+            .iter()
+            .copied()
+            .filter(|t| {
+                !["{name}", "{first}", "{city}", "{company}", "{oname}"]
+                    .iter()
+                    .any(|k| t.contains(k))
+            })
+            .collect()
+    });
 
 pub fn gen_negative(rng: &mut Rng) -> Doc {
     let mut doc = Doc::new();

@@ -153,6 +153,11 @@ pub const PROSE_PII: &[&[&str]] = &[
         "{name} travelled on passport no. {passport} and arrived on {weekday}.",
     ],
     &[
+        "The parcel for {name} was delivered to {address} on {weekday}.",
+        "Invoices should be posted to {address}.",
+        "The new office at {address} opens in {month}.",
+    ],
+    &[
         "The ransom note demanded payment to the wallet {wallet} within {n} hours.",
         "Donations to the {noun} can be sent to {wallet}.",
     ],
@@ -207,6 +212,7 @@ const FORM_FIELDS: &[(&str, &str)] = &[
     ("Routing number", "{aba}"),
     ("Wallet", "{wallet}"),
     ("Appointment", "{date}"),
+    ("Address", "{address}"),
 ];
 
 const DENSE_NOTES: &[&str] = &[
@@ -228,6 +234,7 @@ const DENSE_NOTES: &[&str] = &[
     "{first} prefers calls at {phone}, otherwise {pemail}.",
     "Card {card} exp {exp}; billing email {email}.",
     "Ticket: {email} cannot reach {url} from {ip}.",
+    "Ship replacement to {address}; notify {pemail}.",
 ];
 
 /// Unlabelled form fields mixed in with the labelled ones.

@@ -27,16 +27,17 @@ fn expand(key: &str, rng: &mut Rng, ctx: &mut Ctx) -> Piece {
         // ---- people, places, words
         "name" => {
             ctx.person = filler::person(rng);
-            Text(ctx.person.display.clone())
+            Ent(Label::Person, ctx.person.display.clone())
         }
         "first" => {
             ctx.person = filler::person(rng);
-            Text(ctx.person.first.clone())
+            Ent(Label::Person, ctx.person.first.clone())
         }
-        "pfirst" => Text(ctx.person.first.clone()),
-        "pname" => Text(ctx.person.display.clone()),
-        "company" => Text(filler::company(rng)),
-        "city" => Text(filler::city(rng)),
+        "pfirst" => Ent(Label::Person, ctx.person.first.clone()),
+        "pname" => Ent(Label::Person, ctx.person.display.clone()),
+        "company" => Ent(Label::Organization, filler::company(rng)),
+        "city" => Ent(Label::Location, filler::city(rng)),
+        "address" => Ent(Label::Address, values::address(rng)),
         "bs" => Text(filler::bs(rng)),
         "catch" => Text(filler::catch_phrase(rng)),
         "prof" => Text(filler::profession(rng)),
@@ -45,7 +46,7 @@ fn expand(key: &str, rng: &mut Rng, ctx: &mut Ctx) -> Piece {
         "noun" => t(filler::noun(rng)),
         "adj" => t(filler::adj(rng)),
         "a_adj" => Text(filler::a_adj(rng)),
-        "oname" => Text(filler::person(rng).display),
+        "oname" => Ent(Label::Person, filler::person(rng).display),
         "verb" => t(filler::verb(rng)),
         "brand" => Text(values::ascii_slug(&filler::brand_word(rng))),
         "seg" => Text(filler::url_segment(rng)),
@@ -169,6 +170,8 @@ pub fn fill(doc: &mut Doc, rng: &mut Rng, ctx: &mut Ctx, tpl: &str) {
             doc.push(&rest[..open]);
             match expand(&after[..key_len], rng, ctx) {
                 Piece::Text(s) => doc.push(&s),
+                // Some generated names have no first part ("王伟").
+                Piece::Ent(_, s) if s.is_empty() => {}
                 Piece::Ent(label, s) => doc.entity(label, &s),
             }
             rest = &after[key_len + 1..];

@@ -750,3 +750,120 @@ pub fn wallet(rng: &mut Rng) -> String {
         _ => format!("0x{}", rng::hex(rng, 40)),
     }
 }
+
+// -------------------------------------------------------------- ADDRESS
+
+const STREET_NAMES: &[&str] = &[
+    "Main",
+    "Oak",
+    "Maple",
+    "Park",
+    "Church",
+    "High",
+    "Station",
+    "Victoria",
+    "Mill",
+    "Elm",
+    "Cedar",
+    "Washington",
+    "Hill",
+    "Lincoln",
+    "Market",
+    "Queen",
+    "King",
+    "Bridge",
+    "Green",
+    "North",
+    "Pine",
+    "Sunset",
+    "Willow",
+    "Spring",
+];
+const US_SUFFIXES: &[&str] = &[
+    "Street",
+    "St",
+    "Avenue",
+    "Ave",
+    "Road",
+    "Rd",
+    "Lane",
+    "Drive",
+    "Boulevard",
+    "Blvd",
+    "Court",
+    "Way",
+    "Place",
+];
+const UK_SUFFIXES: &[&str] =
+    &["Street", "Road", "Lane", "Close", "Crescent", "Avenue", "Way"];
+const US_CITIES: &[(&str, &str)] = &[
+    ("Springfield", "IL"),
+    ("Austin", "TX"),
+    ("Portland", "OR"),
+    ("Denver", "CO"),
+    ("Columbus", "OH"),
+    ("Madison", "WI"),
+    ("Raleigh", "NC"),
+    ("Tucson", "AZ"),
+    ("Boise", "ID"),
+    ("Albany", "NY"),
+];
+const UK_CITIES: &[&str] =
+    &["London", "Leeds", "Bristol", "Manchester", "Oxford", "York"];
+
+/// A US or UK street address or a PO box, made up.
+pub fn address(rng: &mut Rng) -> String {
+    let street = if chance(rng, 0.3) {
+        filler::last_name_en(rng)
+    } else {
+        pick(rng, STREET_NAMES).to_owned()
+    };
+    match int(rng, 0, 9) {
+        0..=5 => {
+            let (city, st) = pick(rng, US_CITIES);
+            let unit = if chance(rng, 0.3) {
+                format!(
+                    ", {} {}",
+                    pick(rng, &["Apt", "Suite", "Unit"]),
+                    int(rng, 1, 999)
+                )
+            } else {
+                String::new()
+            };
+            let zip = if chance(rng, 0.3) {
+                format!("{}-{}", digits(rng, 5), digits(rng, 4))
+            } else {
+                digits(rng, 5)
+            };
+            format!(
+                "{} {street} {}{unit}, {city}, {st} {zip}",
+                int(rng, 1, 9999),
+                pick(rng, US_SUFFIXES)
+            )
+        }
+        6..=8 => {
+            let area_len = int(rng, 1, 2) as usize;
+            let pc = format!(
+                "{}{} {}{}",
+                chars_from(rng, UPPER, area_len),
+                int(rng, 1, 20),
+                int(rng, 1, 9),
+                chars_from(rng, b"ABDEFGHJLNPQRSTUWXYZ", 2)
+            );
+            format!(
+                "{} {street} {}, {} {pc}",
+                int(rng, 1, 250),
+                pick(rng, UK_SUFFIXES),
+                pick(rng, UK_CITIES)
+            )
+        }
+        _ => {
+            let (city, st) = pick(rng, US_CITIES);
+            format!(
+                "PO Box {}, {city}, {st} {}",
+                int(rng, 10, 99999),
+                digits(rng, 5)
+            )
+        }
+    }
+}

@@ -174,6 +174,13 @@ impl SettleInfo {
         self.max_hold = self.max_hold.max(self.floor + self.left);
     }
 
+    /// Keeps at least `bytes` before a settled point for the next scan
+    /// (for detectors that read context before a match).
+    pub(super) fn raise_left(&mut self, bytes: usize) {
+        self.left = self.left.max(bytes);
+        self.max_hold = self.max_hold.max(self.floor + self.left);
+    }
+
     /// Lowers `open` for the literal `pid` found at `a` in a buffer of
     /// `len` bytes when its reach passes the end.
     #[inline]
@@ -262,7 +269,7 @@ impl Scanner {
     /// let mut out = Vec::new();
     /// let text = format!(
     ///     "write to jane.roe@acme.io, {}or call 415-555-01",
-    ///     "and then ".repeat(60)
+    ///     "and then ".repeat(200)
     /// );
     /// let hay = text.as_bytes();
     /// let p = scanner.scan_settled(hay, 0, false, &mut out);

@@ -1,0 +1,2783 @@
+//! The PERSON, LOCATION and ORGANIZATION detectors: names by gazetteer,
+//! shape and context.
+//!
+//! Why not rules: a name has no shape a regex can confirm, only
+//! membership in long lists (130,000 given names, surnames and places)
+//! and evidence around it (capitals, a title, "Dear", a legal-form
+//! suffix). So these detectors are code over the embedded gazetteers
+//! (`data/*.tsv`), run once per haystack next to the rule pass.
+//!
+//! # How
+//!
+//! 1. **Lexicon.** Every given name, surname, place and common English
+//!    word is one entry of a hash map keyed by its lower-case bytes
+//!    (loaded once per process, shared by every scanner; see
+//!    [`lexicon_load_time`]). A token is looked up once, after
+//!    lower-casing it into a stack buffer.
+//! 2. **Segments.** Only capitalised tokens can start a name, so the
+//!    haystack is visited at upper-case letters that start a word (a
+//!    block test over 64 bytes at a time). From there the detector takes
+//!    the *segment* around it: the stretch between two boundaries, where
+//!    a boundary is a lower-case word that is not a name particle (`van`,
+//!    `de`, `and`, `of`, ...), a number, or a byte other than a space,
+//!    `.`, `,`, `&`, an apostrophe or a hyphen. A segment longer than
+//!    [`SEG_MAX`] bytes (a heading in capitals, a table row) yields
+//!    nothing.
+//! 3. **Chains.** Inside a segment, legal-form suffixes (`Inc.`, `LLC`,
+//!    `GmbH`, ...) and `A, B and C` partnerships make ORGANIZATION spans;
+//!    the rest is cut into chains of capitalised words at commas, `and`
+//!    and sentence ends. A chain is a PERSON when its words fit a name
+//!    (a given name then surnames or unknown capitalised words, initials,
+//!    particles, a title before it), or a LOCATION when it is a place in
+//!    the gazetteer (ranked by kind and population) or follows `in`,
+//!    `near`, `from` and looks like one. Ambiguous words (`May`, `Will`,
+//!    `Grant`, `Rose`: given names that are common English words) are a
+//!    name only inside a longer name, after a title or after a cue
+//!    (`my name is`, `Dear`, `Hi`, `patient`, `customer`, ...); a common
+//!    word that starts a sentence never is.
+//! 4. **Fields and handles.** `Name: X`, `From: X`, `Seller: X`,
+//!    `Location: X` style fields, and `@handle`s that contain a name,
+//!    are found at `:` and `@` bytes (memchr).
+//!
+//! # Bounds
+//!
+//! Every decision reads only the segment (at most [`SEG_MAX`] bytes),
+//! [`CUE_WINDOW`] bytes before it and a few bytes after it, so findings
+//! depend only on the bytes within [`REACH`] of them; the scanner holds
+//! back that much at the end of a streamed buffer, like a rule's
+//! `max_len`. Nothing allocates per byte: the items of a segment live in
+//! a fixed array.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const GIVEN_NAMES: &str = include_str!("../data/given_names.tsv");
+const SURNAMES: &str = include_str!("../data/surnames.tsv");
+const LOCATIONS: &str = include_str!("../data/locations.tsv");
+const COMMON_WORDS: &str = include_str!("../data/common_words.tsv");
+
+/// The longest segment (bytes between two boundaries) that can yield a
+/// finding.
+pub(crate) const SEG_MAX: usize = 160;
+/// Bytes before a segment read for cue words.
+pub(crate) const CUE_WINDOW: usize = 40;
+/// How far (bytes) a decision about a span reads from its start, either
+/// way: what a stream must keep before and after a candidate.
+pub(crate) const REACH: usize = SEG_MAX + CUE_WINDOW + 96;
+/// The longest token considered a word.
+const MAX_TOKEN: usize = 40;
+/// The most items (words, commas, ...) in a segment.
+const MAX_ITEMS: usize = 40;
+
+// ---------------------------------------------------------------------
+// The lexicon
+
+/// A fast, non-cryptographic hasher for short byte keys (FxHash).
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+impl Hasher for Fx {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w))
+                .wrapping_mul(K);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w))
+                .wrapping_mul(K);
+        }
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (self.0.rotate_left(5) ^ n as u64)
+            .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Place ranks, from no place to continent.
+const CITY_SMALL: u8 = 1;
+const CITY: u8 = 2;
+const CITY_BIG: u8 = 3;
+const REGION: u8 = 4;
+const COUNTRY: u8 = 5;
+
+/// Flags of hand-listed words.
+const STOP: u8 = 1; // capitalised but never a name (months, brands, ...)
+const TITLE: u8 = 2; // Mr, Dr, Prof ...
+const SUFFIX: u8 = 4; // Inc, LLC, GmbH ...
+const PLACE_PREFIX: u8 = 8; // Lake, Port, North ...
+const PARTICLE: u8 = 16; // van, de, von ...
+const STREET: u8 = 32; // Street, Avenue ... (part of an address)
+const PCUE: u8 = 64; // Dear, Hi, Patient ... (a person follows)
+const SCUE: u8 = 128; // a strong cue: even an ambiguous name follows
+
+/// What the lexicon knows about one lower-case word or phrase.
+#[derive(Clone, Copy, Debug, Default)]
+struct Info {
+    /// Given-name frequency, people per million plus one (0: not one).
+    given: u32,
+    /// Surname frequency, people per million plus one (0: not one).
+    surname: u32,
+    /// The highest place rank of the name (0: not a place).
+    place: u8,
+    /// SCOWL level if a common English word (0: not one).
+    word: u8,
+    /// Hand-listed flags.
+    flags: u8,
+}
+
+impl Info {
+    fn surname_ppm(&self) -> u32 {
+        self.surname.saturating_sub(1)
+    }
+    fn is_given(&self) -> bool {
+        self.given > 0
+    }
+    fn is_surname(&self) -> bool {
+        self.surname > 0
+    }
+    fn is_name(&self) -> bool {
+        self.is_given() || self.is_surname()
+    }
+    fn common(&self) -> bool {
+        self.word != 0
+    }
+    fn flag(&self, f: u8) -> bool {
+        self.flags & f != 0
+    }
+    /// Not in any list.
+    fn unknown(&self) -> bool {
+        !self.is_name() && !self.common() && self.place == 0 && self.flags == 0
+    }
+}
+
+/// A map from short byte strings: keys of up to 16 bytes are packed
+/// into a `u128` (no pointer to chase, no `memcmp` per probe), longer
+/// ones are boxed.
+#[derive(Debug, Default)]
+struct Table<V> {
+    short: HashMap<u128, V, BuildHasherDefault<Fx>>,
+    long: HashMap<Box<[u8]>, V, BuildHasherDefault<Fx>>,
+}
+
+/// `k` packed into a `u128` if it has at most 16 bytes (words hold no
+/// NUL byte, so zero padding is unambiguous).
+#[inline]
+fn pack(k: &[u8]) -> Option<u128> {
+    if k.len() > 16 {
+        return None;
+    }
+    let mut b = [0u8; 16];
+    b[..k.len()].copy_from_slice(k);
+    Some(u128::from_le_bytes(b))
+}
+
+impl<V: Default + Copy> Table<V> {
+    fn with_capacity(n: usize) -> Table<V> {
+        Table {
+            short: HashMap::with_capacity_and_hasher(n, Default::default()),
+            long: HashMap::default(),
+        }
+    }
+
+    fn entry(&mut self, k: &[u8]) -> &mut V {
+        match pack(k) {
+            Some(p) => self.short.entry(p).or_default(),
+            None => self.long.entry(k.into()).or_default(),
+        }
+    }
+
+    #[inline]
+    fn get(&self, k: &[u8]) -> Option<V> {
+        match pack(k) {
+            Some(p) => self.short.get(&p).copied(),
+            None => self.long.get(k).copied(),
+        }
+    }
+}
+
+type Map = Table<Info>;
+
+/// The lexicon of the name detectors.
+#[derive(Debug)]
+pub(crate) struct Lexicon {
+    map: Map,
+    /// Cue words and phrases (lower-case), with `C_*` bits.
+    cues: Table<u8>,
+    load_time: Duration,
+}
+
+const STOP_WORDS: &[&str] = &[
+    // Calendar.
+    "january",
+    "february",
+    "march",
+    "april",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "mon",
+    "tue",
+    "wed",
+    "thu",
+    "fri",
+    "sat",
+    "sun",
+    "christmas",
+    "easter",
+    "halloween",
+    "thanksgiving",
+    "ramadan",
+    "diwali",
+    "hanukkah",
+    // Peoples and languages.
+    "english",
+    "american",
+    "british",
+    "french",
+    "german",
+    "spanish",
+    "italian",
+    "chinese",
+    "japanese",
+    "korean",
+    "indian",
+    "russian",
+    "canadian",
+    "australian",
+    "mexican",
+    "brazilian",
+    "dutch",
+    "swedish",
+    "norwegian",
+    "danish",
+    "finnish",
+    "polish",
+    "irish",
+    "scottish",
+    "welsh",
+    "european",
+    "african",
+    "asian",
+    "latin",
+    "arabic",
+    "hindi",
+    "portuguese",
+    "greek",
+    "turkish",
+    "swiss",
+    "austrian",
+    "belgian",
+    "filipino",
+    "pakistani",
+    "nigerian",
+    "hebrew",
+    "jewish",
+    "muslim",
+    "christian",
+    "catholic",
+    "hindu",
+    "buddhist",
+    "western",
+    "eastern",
+    "northern",
+    "southern",
+    "mandarin",
+    "cantonese",
+    "urdu",
+    "bengali",
+    "tamil",
+    "telugu",
+    "punjabi",
+    "gujarati",
+    "marathi",
+    "kannada",
+    // Products, companies, services that name no person.
+    "google",
+    "microsoft",
+    "apple",
+    "amazon",
+    "facebook",
+    "meta",
+    "twitter",
+    "linkedin",
+    "instagram",
+    "youtube",
+    "whatsapp",
+    "tiktok",
+    "reddit",
+    "netflix",
+    "spotify",
+    "uber",
+    "airbnb",
+    "tesla",
+    "nvidia",
+    "intel",
+    "ibm",
+    "oracle",
+    "salesforce",
+    "slack",
+    "zoom",
+    "github",
+    "gitlab",
+    "python",
+    "java",
+    "javascript",
+    "typescript",
+    "rust",
+    "linux",
+    "windows",
+    "android",
+    "iphone",
+    "ipad",
+    "macbook",
+    "excel",
+    "word",
+    "powerpoint",
+    "outlook",
+    "gmail",
+    "chrome",
+    "firefox",
+    "safari",
+    "docker",
+    "kubernetes",
+    "postgres",
+    "postgresql",
+    "mysql",
+    "redis",
+    "aws",
+    "azure",
+    "gcp",
+    "claude",
+    "anthropic",
+    "openai",
+    "chatgpt",
+    "gpt",
+    "gemini",
+    "copilot",
+    "siri",
+    "alexa",
+    "paypal",
+    "stripe",
+    "visa",
+    "mastercard",
+    "amex",
+    "venmo",
+    "jira",
+    "confluence",
+    "notion",
+    "figma",
+    "dropbox",
+    "ebay",
+    "walmart",
+    "costco",
+    "target",
+    "starbucks",
+    "mcdonalds",
+    "toyota",
+    "honda",
+    "ford",
+    "bmw",
+    "audi",
+    "mercedes",
+    "samsung",
+    "sony",
+    "lenovo",
+    "dell",
+    "hp",
+    "cisco",
+    "adobe",
+    "wikipedia",
+    "covid",
+    "internet",
+    "bluetooth",
+    "wifi",
+    // Titles of things, honorific words that are not names.
+    "god",
+    "lord's",
+    "bible",
+    "quran",
+    "congress",
+    "parliament",
+    "senate",
+    "ceo",
+    "cto",
+    "cfo",
+    "coo",
+    "vp",
+    "svp",
+    "evp",
+    "hr",
+    "it",
+    "ok",
+    "okay",
+    "faq",
+    "api",
+    "pdf",
+    "url",
+    "ssn",
+    "dob",
+    "id",
+    "usa",
+    "uk",
+    "eu",
+    "un",
+    "nhs",
+    "irs",
+    "fbi",
+    "cia",
+    "nasa",
+    "gdpr",
+    "hipaa",
+    "street",
+    "road",
+    "avenue",
+    "lane",
+    "drive",
+    "court",
+    "boulevard",
+    "dear",
+    "hi",
+    "hello",
+    "hey",
+    "thanks",
+    "regards",
+    "cheers",
+    "best",
+    "sincerely",
+    "love",
+    "yours",
+    "team",
+    "support",
+    "admin",
+    "user",
+    "customer",
+    "client",
+    "patient",
+    "doctor",
+    "nurse",
+    "manager",
+    "director",
+    "president",
+    "chief",
+    "officer",
+    "agent",
+    "staff",
+    "unknown",
+    "anonymous",
+    "none",
+    "null",
+    "n/a",
+    "na",
+    "tbd",
+    "todo",
+    "note",
+    "notes",
+    "re",
+    "fwd",
+    "fw",
+    "subject",
+    "date",
+    "from",
+    "to",
+    "cc",
+    "bcc",
+    "sent",
+    "name",
+    "ps",
+    "pps",
+    "am",
+    "pm",
+    "est",
+    "pst",
+    "gmt",
+    "utc",
+    "cet",
+    "q1",
+    "q2",
+    "q3",
+    "q4",
+    "fy",
+    "ltd.",
+    "mr.",
+    "mac",
+    "macos",
+    "macintosh",
+    "ios",
+    "os",
+    "mozilla",
+    "gecko",
+    "webkit",
+    "khtml",
+    "x11",
+    "ubuntu",
+    "debian",
+    "fedora",
+    "centos",
+    "nginx",
+    "apache",
+    "edge",
+    "opera",
+    "yo",
+    "chapter",
+    "section",
+    "quick",
+];
+
+const TITLES: &[&str] = &[
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "mx",
+    "dr",
+    "prof",
+    "professor",
+    "sir",
+    "dame",
+    "lord",
+    "lady",
+    "rev",
+    "reverend",
+    "fr",
+    "father",
+    "sister",
+    "brother",
+    "doctor",
+    "judge",
+    "justice",
+    "officer",
+    "detective",
+    "captain",
+    "capt",
+    "sgt",
+    "sergeant",
+    "lt",
+    "lieutenant",
+    "col",
+    "colonel",
+    "gen",
+    "general",
+    "president",
+    "senator",
+    "sen",
+    "governor",
+    "gov",
+    "rep",
+    "mayor",
+    "councillor",
+    "councilman",
+    "nurse",
+    "madam",
+    "madame",
+    "mme",
+    "mlle",
+    "herr",
+    "frau",
+    "señor",
+    "señora",
+    "sr",
+    "sra",
+    "dra",
+    "aunt",
+    "uncle",
+    "grandma",
+    "grandpa",
+    "coach",
+    "pastor",
+    "rabbi",
+    "imam",
+    "king",
+    "queen",
+    "prince",
+    "princess",
+    "saint",
+];
+
+const SUFFIXES: &[&str] = &[
+    "inc",
+    "llc",
+    "ltd",
+    "gmbh",
+    "corp",
+    "corporation",
+    "plc",
+    "co",
+    "ag",
+    "llp",
+    "lp",
+    "pty",
+    "bv",
+    "nv",
+    "sarl",
+    "sas",
+    "spa",
+    "limited",
+    "incorporated",
+    "group",
+    "holdings",
+    "partners",
+    "kg",
+    "oy",
+    "ab",
+    "as",
+    "aps",
+    "sl",
+    "srl",
+    "kk",
+    "pvt",
+    "pte",
+    "lllp",
+    "pllc",
+    "pc",
+    "labs",
+];
+
+const PLACE_PREFIXES: &[&str] = &[
+    "lake", "port", "mount", "mt", "fort", "ft", "east", "west", "north",
+    "south", "new", "san", "santa", "saint", "st", "los", "las", "el",
+    "upper", "lower", "great", "little", "cape", "isle",
+];
+
+const PARTICLES: &[&str] = &[
+    "van", "von", "de", "der", "den", "del", "della", "dei", "di", "da",
+    "das", "dos", "du", "la", "le", "ter", "ten", "bin", "ibn", "bint", "al",
+    "el", "y", "zu", "af", "and", "of", "plc", "e",
+];
+
+const STREETS: &[&str] = &[
+    "street",
+    "st",
+    "avenue",
+    "ave",
+    "road",
+    "rd",
+    "lane",
+    "ln",
+    "drive",
+    "dr",
+    "boulevard",
+    "blvd",
+    "court",
+    "ct",
+    "place",
+    "pl",
+    "way",
+    "terrace",
+    "close",
+    "crescent",
+    "square",
+    "sq",
+    "highway",
+    "hwy",
+    "parkway",
+    "pkwy",
+    "alley",
+    "circle",
+    "cir",
+    "marg",
+    "nagar",
+];
+
+/// Cue bits: the lists a word or phrase is on.
+const C_PERSON: u8 = 1;
+const C_STRONG: u8 = 2;
+const C_PLACE: u8 = 4;
+const C_PFIELD: u8 = 8;
+const C_LFIELD: u8 = 16;
+const C_PAFTER: u8 = 32;
+const C_LAFTER: u8 = 64;
+
+/// Words before a segment that make its first word a person.
+const PERSON_CUES: &[&str] = &[
+    "dear",
+    "hi",
+    "hello",
+    "hey",
+    "thanks",
+    "thank you",
+    "cheers",
+    "regards",
+    "sincerely",
+    "name is",
+    "i'm",
+    "i am",
+    "im",
+    "called",
+    "yo",
+    "named",
+    "call me",
+    "this is",
+    "patient",
+    "customer",
+    "client",
+    "contact",
+    "signed",
+    "attn",
+    "colleague",
+    "manager",
+    "husband",
+    "wife",
+    "son",
+    "daughter",
+    "brother",
+    "sister",
+    "mother",
+    "father",
+    "mom",
+    "mum",
+    "dad",
+    "friend",
+    "spouse",
+    "boss",
+    "married to",
+    "with",
+    "by",
+    "from",
+    "ask",
+    "asked",
+    "tell",
+    "told",
+    "met",
+    "meet",
+    "cc",
+    "love",
+    "best",
+    "yours",
+    "sorry",
+    "congrats",
+    "welcome",
+    "thank",
+    "user",
+    "employee",
+    "tenant",
+    "applicant",
+    "candidate",
+    "student",
+    "teacher",
+    "member",
+    "author",
+    "owner",
+    "agent",
+    "partner",
+    "fiancé",
+    "fiance",
+    "fiancée",
+    "girlfriend",
+    "boyfriend",
+];
+
+/// Cues that are strong enough for an ambiguous word ("Dear Will").
+const STRONG_CUES: &[&str] = &[
+    "dear",
+    "yo",
+    "hi",
+    "hello",
+    "hey",
+    "name is",
+    "i'm",
+    "i am",
+    "call me",
+    "thanks",
+    "thank you",
+    "cheers",
+    "regards",
+    "signed",
+    "patient",
+    "customer",
+    "client",
+    "married to",
+    "husband",
+    "wife",
+];
+
+/// Words before a segment that make it a place.
+const PLACE_CUES: &[&str] = &[
+    "in",
+    "near",
+    "from",
+    "to",
+    "at",
+    "visit",
+    "visited",
+    "visiting",
+    "across",
+    "outside",
+    "around",
+    "based in",
+    "moved to",
+    "born in",
+    "lives in",
+    "live in",
+    "located in",
+    "office in",
+    "trip to",
+    "flew to",
+    "travel to",
+    "city of",
+    "via",
+    "towards",
+    "for",
+];
+
+/// Words right after a single name that make it a person.
+const PERSON_AFTER: &[&[u8]] = &[
+    b"said",
+    b"says",
+    b"told",
+    b"asked",
+    b"asks",
+    b"wrote",
+    b"writes",
+    b"replied",
+    b"added",
+    b"explained",
+    b"thinks",
+    b"thought",
+    b"joined",
+    b"from",
+    b"agreed",
+    b"noted",
+    b"emailed",
+    b"called",
+    b"signed",
+    b"prefers",
+    b"wants",
+    b"needs",
+    b"requested",
+    b"reported",
+    b"confirmed",
+    b"mentioned",
+    b"recommended",
+    b"suggested",
+    b"wrote",
+    b"insisted",
+];
+
+/// Words right after a name that make it a place ("the Leeds office").
+const PLACE_AFTER: &[&[u8]] = &[
+    b"office",
+    b"offices",
+    b"branch",
+    b"team",
+    b"area",
+    b"region",
+    b"headquarters",
+    b"hq",
+    b"campus",
+    b"site",
+    b"store",
+    b"airport",
+    b"county",
+    b"suburb",
+    b"district",
+    b"expo",
+    b"plant",
+    b"factory",
+    b"warehouse",
+    b"metro",
+    b"station",
+];
+
+/// Endings of English place names (for names not in the gazetteer).
+const PLACE_ENDINGS: &[&[u8]] = &[
+    b"burgh", b"borough", b"bury", b"chester", b"haven", b"ville", b"mouth",
+    b"shire", b"stad", b"furt", b"port", b"view", b"town", b"ton", b"land",
+    b"fort", b"side", b"berg", b"ford", b"field",
+];
+
+/// Field names whose value is a person (`Name: ...`).
+const PERSON_FIELDS: &[&str] = &[
+    "name",
+    "full name",
+    "first name",
+    "last name",
+    "surname",
+    "username",
+    "user name",
+    "seller",
+    "buyer",
+    "author",
+    "from",
+    "to",
+    "cc",
+    "signed",
+    "contact",
+    "patient",
+    "customer",
+    "client",
+    "employee",
+    "attn",
+    "sender",
+    "recipient",
+    "nickname",
+    "handle",
+    "posted by",
+    "reviewer",
+    "landlord",
+    "tenant",
+    "applicant",
+    "account holder",
+    "cardholder",
+    "beneficiary",
+    "guest",
+    "driver",
+    "passenger",
+    "member",
+    "student",
+    "owner",
+    "spouse",
+    "contact person",
+    "emergency contact",
+    "reported by",
+    "assigned to",
+    "requester",
+    "account manager",
+    "account owner",
+    "manager",
+    "owner",
+    "agent",
+    "assignee",
+    "approver",
+    "organizer",
+    "host",
+    "speaker",
+    "lead",
+];
+
+/// Field names whose value is a place.
+const PLACE_FIELDS: &[&str] = &[
+    "location",
+    "city",
+    "country",
+    "town",
+    "hometown",
+    "region",
+    "general location",
+    "place of birth",
+    "birthplace",
+    "lives in",
+];
+
+impl Lexicon {
+    fn load() -> Lexicon {
+        let t = Instant::now();
+        let mut map: Map = Table::with_capacity(180_000);
+        fn rows(text: &str) -> impl Iterator<Item = Vec<&str>> {
+            text.lines()
+                .filter(|l| !l.starts_with('#') && !l.is_empty())
+                .map(|l| l.split('\t').collect())
+        }
+        let key = |s: &str| -> Box<[u8]> {
+            s.to_ascii_lowercase().into_bytes().into_boxed_slice()
+        };
+        for f in rows(GIVEN_NAMES) {
+            let ppm: u32 = f.get(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+            map.entry(&key(f[0])).given = ppm.saturating_add(1);
+        }
+        for f in rows(SURNAMES) {
+            let ppm: u32 = f.get(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+            map.entry(&key(f[0])).surname = ppm.saturating_add(1);
+        }
+        for f in rows(LOCATIONS) {
+            let pop: u64 = f.get(2).and_then(|v| v.parse().ok()).unwrap_or(0);
+            let rank = match f.get(1).copied() {
+                Some("continent") | Some("country") => COUNTRY,
+                Some("region") => REGION,
+                _ if pop >= 1_000_000 => CITY_BIG,
+                _ if pop >= 100_000 => CITY,
+                _ => CITY_SMALL,
+            };
+            let e = map.entry(&key(f[0]));
+            e.place = e.place.max(rank);
+        }
+        for f in rows(COMMON_WORDS) {
+            let level: u8 =
+                f.get(1).and_then(|v| v.parse().ok()).unwrap_or(35);
+            // Only words that occur as names or capitalised matter, but
+            // every word is kept: a capitalised common word is evidence
+            // against a name.
+            map.entry(&key(f[0])).word = level.max(1);
+        }
+        for (list, flag) in [
+            (STOP_WORDS, STOP),
+            (TITLES, TITLE),
+            (SUFFIXES, SUFFIX),
+            (PLACE_PREFIXES, PLACE_PREFIX),
+            (PARTICLES, PARTICLE),
+            (STREETS, STREET),
+        ] {
+            for w in list {
+                map.entry(&key(w)).flags |= flag;
+            }
+        }
+        for (list, flag) in [(PERSON_CUES, PCUE), (STRONG_CUES, SCUE | PCUE)] {
+            for w in list.iter().filter(|w| !w.contains(' ')) {
+                map.entry(&key(w)).flags |= flag;
+            }
+        }
+        let mut cues: Table<u8> = Table::with_capacity(256);
+        for (list, bit) in [
+            (PERSON_CUES, C_PERSON),
+            (STRONG_CUES, C_STRONG),
+            (PLACE_CUES, C_PLACE),
+            (PERSON_FIELDS, C_PFIELD),
+            (PLACE_FIELDS, C_LFIELD),
+        ] {
+            for w in list {
+                *cues.entry(&key(w)) |= bit;
+            }
+        }
+        for (list, bit) in [(PERSON_AFTER, C_PAFTER), (PLACE_AFTER, C_LAFTER)]
+        {
+            for w in list {
+                *cues.entry(w) |= bit;
+            }
+        }
+        Lexicon { map, cues, load_time: t.elapsed() }
+    }
+
+    /// The info of a token (any case; ASCII letters are lower-cased).
+    #[inline]
+    fn get(&self, tok: &[u8]) -> Info {
+        let mut buf = [0u8; MAX_TOKEN + 8];
+        if tok.len() > buf.len() {
+            return Info::default();
+        }
+        let k = &mut buf[..tok.len()];
+        k.copy_from_slice(tok);
+        k.make_ascii_lowercase();
+        self.map.get(k).unwrap_or_default()
+    }
+
+    /// The `C_*` bits of the cues that `text` (lower-case words joined by
+    /// single spaces) ends with, as whole words.
+    fn cue_bits(&self, text: &[u8]) -> u8 {
+        let mut bits = 0;
+        let mut i = text.len();
+        for _ in 0..3 {
+            let j = text[..i]
+                .iter()
+                .rposition(|&b| b == b' ')
+                .map_or(0, |p| p + 1);
+            bits |= self.cues.get(&text[j..]).unwrap_or(0);
+            if j == 0 {
+                break;
+            }
+            i = j - 1;
+        }
+        bits
+    }
+
+    /// The `C_*` bits of one word.
+    fn word_cue(&self, w: &[u8]) -> u8 {
+        self.cues.get(w).unwrap_or(0)
+    }
+
+    /// The info of two or three tokens joined by single spaces.
+    fn get_phrase(&self, h: &[u8], toks: &[(usize, usize)]) -> Info {
+        let mut buf = [0u8; 3 * MAX_TOKEN];
+        let mut n = 0;
+        for (i, &(s, e)) in toks.iter().enumerate() {
+            if i > 0 {
+                if n >= buf.len() {
+                    return Info::default();
+                }
+                buf[n] = b' ';
+                n += 1;
+            }
+            let Some(dst) = buf.get_mut(n..n + (e - s)) else {
+                return Info::default();
+            };
+            dst.copy_from_slice(&h[s..e]);
+            n += e - s;
+        }
+        let k = &mut buf[..n];
+        k.make_ascii_lowercase();
+        self.map.get(k).unwrap_or_default()
+    }
+}
+
+static LEXICON: OnceLock<Lexicon> = OnceLock::new();
+
+/// The shared lexicon, loaded on first use.
+pub(crate) fn lexicon() -> &'static Lexicon {
+    LEXICON.get_or_init(Lexicon::load)
+}
+
+/// How long loading the name, place and word lexicon took (it is loaded
+/// once per process, by the first scanner built with a name detector).
+///
+/// # Example
+///
+/// ```
+/// let t = hush_detect::lexicon_load_time();
+/// assert!(t.as_secs() < 5);
+/// ```
+pub fn lexicon_load_time() -> Duration {
+    lexicon().load_time
+}
+
+// ---------------------------------------------------------------------
+// Bytes and tokens
+
+/// The length of a non-ASCII punctuation or space character at `i` (the
+/// General Punctuation block: dashes, curly quotes, bullets, ellipsis;
+/// no-break space, guillemets, middle dot), or 0.
+#[inline]
+fn punct_at(h: &[u8], i: usize) -> usize {
+    match (h.get(i), h.get(i + 1), h.get(i + 2)) {
+        (Some(0xe2), Some(0x80), Some(0x80..=0xbf)) => 3,
+        (Some(0xc2), Some(0xa0 | 0xab | 0xbb | 0xb7), _) => 2,
+        _ => 0,
+    }
+}
+
+/// The length of such a character ending at `i`, or 0.
+#[inline]
+fn punct_before(h: &[u8], i: usize) -> usize {
+    if i >= 3 && h[i - 3] == 0xe2 && h[i - 2] == 0x80 && h[i - 1] >= 0x80 {
+        return 3;
+    }
+    if i >= 2
+        && h[i - 2] == 0xc2
+        && matches!(h[i - 1], 0xa0 | 0xab | 0xbb | 0xb7)
+    {
+        return 2;
+    }
+    0
+}
+
+/// Whether `b` can be part of a word token (ASCII letter or digit, `_`,
+/// or a byte of a non-ASCII character).
+#[inline]
+fn tok_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+/// Whether `h[i]` is an apostrophe (`'` or U+2019) followed by a letter,
+/// inside a word; returns its length.
+#[inline]
+fn inner_apostrophe(h: &[u8], i: usize) -> usize {
+    let len = if h[i] == b'\'' {
+        1
+    } else if h.get(i..i + 3) == Some(b"\xe2\x80\x99") {
+        3
+    } else {
+        return 0;
+    };
+    match h.get(i + len) {
+        Some(b) if b.is_ascii_alphabetic() => len,
+        _ => 0,
+    }
+}
+
+/// The end of the token starting at `i`: letters, digits, `_`, non-ASCII
+/// letters, and inner hyphens and apostrophes between letters. A final
+/// `'s` (possessive) is not part of the token.
+#[inline]
+fn token_end(h: &[u8], i: usize) -> usize {
+    // Fast path: ASCII letters, digits and `_`.
+    let mut j = i;
+    while j < h.len() && ASCII_TOK[usize::from(h[j])] {
+        j += 1;
+    }
+    match h.get(j) {
+        Some(&b) if b >= 0x80 || b == b'-' || b == b'\'' => {
+            token_end_slow(h, i, j)
+        }
+        _ => j,
+    }
+}
+
+/// ASCII letters, digits and `_`.
+static ASCII_TOK: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'_';
+        b += 1;
+    }
+    t
+};
+
+/// `token_end` past the first byte that is not plain ASCII (`j`).
+fn token_end_slow(h: &[u8], i: usize, mut j: usize) -> usize {
+    while j < h.len() {
+        if punct_at(h, j) > 0 {
+            // U+2019 between letters is an apostrophe.
+            let a = inner_apostrophe(h, j);
+            if a > 0 && !possessive_at(h, j) && j > i {
+                j += a;
+                continue;
+            }
+            break;
+        }
+        let b = h[j];
+        if tok_byte(b) {
+            j += 1;
+        } else if (b == b'-' || b == b'\'')
+            && j > i
+            && h.get(j + 1).is_some_and(|c| c.is_ascii_alphabetic())
+            && !(b == b'\'' && possessive_at(h, j))
+        {
+            j += 1;
+        } else {
+            break;
+        }
+    }
+    j
+}
+
+/// Whether an apostrophe at `i` starts a possessive `'s` that ends the
+/// word.
+fn possessive_at(h: &[u8], i: usize) -> bool {
+    let len = if h.get(i) == Some(&b'\'') {
+        1
+    } else if h.get(i..i + 3) == Some(b"\xe2\x80\x99") {
+        3
+    } else {
+        return false;
+    };
+    matches!(h.get(i + len), Some(b's' | b'S'))
+        && h.get(i + len + 1).is_none_or(|&c| !tok_byte(c))
+}
+
+/// The length of a possessive at `i` (`'s`, `’s`), or 0.
+fn possessive_len(h: &[u8], i: usize) -> usize {
+    if !possessive_at(h, i) {
+        return 0;
+    }
+    if h[i] == b'\'' {
+        2
+    } else {
+        4
+    }
+}
+
+/// The first character of a token: upper-case, lower-case, digit or
+/// other (uncased letters, symbols).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Case {
+    Upper,
+    Lower,
+    Digit,
+    Other,
+}
+
+fn first_case(h: &[u8], i: usize) -> Case {
+    let b = h[i];
+    if b.is_ascii_uppercase() {
+        return Case::Upper;
+    }
+    if b.is_ascii_lowercase() {
+        return Case::Lower;
+    }
+    if b.is_ascii_digit() {
+        return Case::Digit;
+    }
+    if b < 0x80 {
+        return Case::Other;
+    }
+    let w = match b {
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf7 => 4,
+        _ => return Case::Other,
+    };
+    match h.get(i..i + w).and_then(|s| core::str::from_utf8(s).ok()) {
+        Some(s) => match s.chars().next() {
+            Some(c) if c.is_uppercase() => Case::Upper,
+            Some(c) if c.is_lowercase() => Case::Lower,
+            _ => Case::Other,
+        },
+        None => Case::Other,
+    }
+}
+
+/// Whether a lower-case token is a name particle (`PARTICLES`), without
+/// a hash lookup: most lower-case words are checked here.
+#[inline]
+fn is_particle(w: &[u8]) -> bool {
+    // The same words as `PARTICLES` (a test checks), as a `match` that
+    // compiles to a few integer compares.
+    matches!(
+        w,
+        b"van"
+            | b"von"
+            | b"de"
+            | b"der"
+            | b"den"
+            | b"del"
+            | b"della"
+            | b"dei"
+            | b"di"
+            | b"da"
+            | b"das"
+            | b"dos"
+            | b"du"
+            | b"la"
+            | b"le"
+            | b"ter"
+            | b"ten"
+            | b"bin"
+            | b"ibn"
+            | b"bint"
+            | b"al"
+            | b"el"
+            | b"y"
+            | b"zu"
+            | b"af"
+            | b"and"
+            | b"of"
+            | b"plc"
+            | b"e"
+    )
+}
+
+/// Whether the token `h[s..e]` ends a segment.
+fn is_boundary_token(_lex: &Lexicon, h: &[u8], s: usize, e: usize) -> bool {
+    if e - s > MAX_TOKEN {
+        return true;
+    }
+    match first_case(h, s) {
+        Case::Upper => {
+            h[s..e].iter().any(|b| b.is_ascii_digit() || *b == b'_')
+        }
+        Case::Lower => !is_particle(&h[s..e]),
+        Case::Digit | Case::Other => true,
+    }
+}
+
+/// Bytes that may sit between the tokens of a segment.
+#[inline]
+fn glue_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'.' | b',' | b'&' | b'\'' | b'-')
+}
+
+/// Whether the byte at `i` joins the tokens of a segment: a glue byte,
+/// but a comma only before a space (`a,b` is a CSV separator).
+#[inline]
+fn glue_at(h: &[u8], i: usize) -> bool {
+    let b = h[i];
+    glue_byte(b) && (b != b',' || h.get(i + 1) == Some(&b' '))
+}
+
+/// The start of the token that ends at `i` (walking left over token
+/// bytes, at most `MAX_TOKEN + 1`).
+fn token_start_before(h: &[u8], i: usize) -> usize {
+    let mut j = i;
+    while j > 0 && i - j <= MAX_TOKEN {
+        if punct_before(h, j) > 0 {
+            break;
+        }
+        let b = h[j - 1];
+        if tok_byte(b) {
+            j -= 1;
+        } else if (b == b'-' || b == b'\'')
+            && j >= 2
+            && j < i
+            && h[j - 2].is_ascii_alphabetic()
+        {
+            j -= 1;
+        } else {
+            break;
+        }
+    }
+    j
+}
+
+/// The segment around the capitalised token at `u`, or `None` if it is
+/// longer than `SEG_MAX` (then the second value is where to go on).
+fn segment(
+    lex: &Lexicon,
+    h: &[u8],
+    u: usize,
+) -> Result<(usize, usize), usize> {
+    // Left: the nearest boundary before u.
+    let mut i = u;
+    let start = loop {
+        if u - i > SEG_MAX {
+            break None;
+        }
+        if i == 0 {
+            break Some(0);
+        }
+        if punct_before(h, i) > 0 {
+            break Some(i);
+        }
+        let b = h[i - 1];
+        if glue_at(h, i - 1) {
+            i -= 1;
+            continue;
+        }
+        if tok_byte(b) {
+            let j = token_start_before(h, i);
+            if is_boundary_token(lex, h, j, i) {
+                break Some(i);
+            }
+            i = j;
+            continue;
+        }
+        break Some(i);
+    };
+    // Right: the nearest boundary after u.
+    let lim = start.map_or(u, |s| s) + SEG_MAX;
+    let end = walk_right(lex, h, u, lim);
+    match start {
+        Some(s) if end - s <= SEG_MAX => Ok((s, end)),
+        // Every capital up to the next boundary is in the same too-long
+        // segment: go on from there (each byte is walked once).
+        _ => Err(walk_right(lex, h, end, usize::MAX).max(u + 1)),
+    }
+}
+
+/// The nearest segment boundary at or after `j`, or the first token
+/// start past `lim`.
+fn walk_right(lex: &Lexicon, h: &[u8], mut j: usize, lim: usize) -> usize {
+    loop {
+        if j >= h.len() || j > lim || punct_at(h, j) > 0 {
+            return j;
+        }
+        let b = h[j];
+        if glue_at(h, j) {
+            j += 1;
+            continue;
+        }
+        if tok_byte(b) {
+            let e = token_end(h, j);
+            if is_boundary_token(lex, h, j, e) {
+                return j;
+            }
+            j = e.max(j + 1);
+            continue;
+        }
+        return j;
+    }
+}
+
+// ---------------------------------------------------------------------
+// Segments and chains
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ItemKind {
+    Word,
+    Comma,
+    And,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Item {
+    kind: ItemKind,
+    s: usize,
+    /// End of the word (before a possessive).
+    e: usize,
+    info: Info,
+    /// All letters upper-case (and more than one of them).
+    caps: bool,
+    /// A single letter (an initial).
+    initial: bool,
+    /// Followed by `.`.
+    dot: bool,
+    /// Followed by a possessive `'s`.
+    poss: bool,
+    /// Lower-case particle (van, de, ...).
+    particle: bool,
+    /// Starts a sentence.
+    sentence_start: bool,
+}
+
+const NO_ITEM: Item = Item {
+    kind: ItemKind::Comma,
+    s: 0,
+    e: 0,
+    info: Info { given: 0, surname: 0, place: 0, word: 0, flags: 0 },
+    caps: false,
+    initial: false,
+    dot: false,
+    poss: false,
+    particle: false,
+    sentence_start: false,
+};
+
+/// A finding of the name detectors, before it becomes a `Finding`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct NameHit {
+    pub kind: NameKind,
+    pub start: usize,
+    pub end: usize,
+    pub score: f32,
+}
+
+/// Which name detector found a span.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NameKind {
+    Person,
+    Location,
+    Organization,
+}
+
+/// Whether the text before `s` (ignoring spaces and quotes) ends a
+/// sentence or a line, or is the start of the haystack.
+fn sentence_start_at(h: &[u8], s: usize) -> bool {
+    let mut i = s;
+    let lo = s.saturating_sub(12);
+    while i > lo {
+        let p = punct_before(h, i);
+        if p > 0 {
+            // Opening quotes and dashes: keep looking; bullets: a start.
+            let c = h[i - 1];
+            if p == 3 && matches!(c, 0x9c | 0x98 | 0x93 | 0x94) {
+                i -= p;
+                continue;
+            }
+            return true;
+        }
+        match h[i - 1] {
+            b' ' | b'"' | b'(' | b'\'' | b'*' | b'-' | b'#' | b'>' => i -= 1,
+            b'.' | b'!' | b'?' | b'\n' | b'\r' | b'\t' | b':' | b';'
+            | b'|' => return true,
+            _ => return false,
+        }
+    }
+    i == 0
+}
+
+/// The lower-cased words (up to three) just before `s`, within
+/// `CUE_WINDOW` bytes, joined by single spaces, into `buf`; returns the
+/// length used.
+fn words_before(h: &[u8], s: usize, buf: &mut [u8; CUE_WINDOW]) -> usize {
+    let lo = s.saturating_sub(CUE_WINDOW);
+    let mut i = s;
+    // Skip spaces and quotes / commas.
+    while i > lo && matches!(h[i - 1], b' ' | b',') {
+        i -= 1;
+    }
+    let end = i;
+    let mut words = 0;
+    let mut begin = i;
+    while i > lo && words < 3 {
+        let j = {
+            let mut j = i;
+            while j > lo
+                && (h[j - 1].is_ascii_alphabetic()
+                    || h[j - 1] == b'\''
+                    || h[j - 1] >= 0x80)
+            {
+                j -= 1;
+            }
+            j
+        };
+        if j == i || (j > 0 && h[j - 1].is_ascii_alphanumeric()) {
+            break;
+        }
+        begin = j;
+        words += 1;
+        i = j;
+        if i > lo && h[i - 1] == b' ' {
+            i -= 1;
+        } else {
+            break;
+        }
+    }
+    let src = &h[begin..end];
+    let n = src.len().min(CUE_WINDOW);
+    let src = &src[src.len() - n..];
+    let mut k = 0;
+    let mut space = false;
+    for &b in src {
+        if b == b' ' || b == b'\n' || b == b'\t' {
+            space = k > 0;
+            continue;
+        }
+        if space && k < buf.len() {
+            buf[k] = b' ';
+            k += 1;
+        }
+        space = false;
+        if k < buf.len() {
+            buf[k] = b.to_ascii_lowercase();
+            k += 1;
+        }
+    }
+    k
+}
+
+/// The detector proper: finds names in `h` starting at or after `from`.
+pub(crate) fn find(h: &[u8], from: usize, out: &mut Vec<NameHit>) {
+    let lex = lexicon();
+    let from = from.min(h.len());
+    let mut done = from;
+    let mut block = from;
+    let mut items = [NO_ITEM; MAX_ITEMS];
+    while block < h.len() {
+        let mut mask = upper_starts(h, block);
+        while mask != 0 {
+            let u = block + mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            if u > 0 && word_byte(h[u - 1]) {
+                continue;
+            }
+            if u < done {
+                continue;
+            }
+            if h[u] >= 0xe3 {
+                if let Some(e) = cjk_name(h, u) {
+                    if u >= from {
+                        out.push(NameHit {
+                            kind: NameKind::Person,
+                            start: u,
+                            end: e,
+                            score: 0.6,
+                        });
+                    }
+                    done = e;
+                }
+                continue;
+            }
+            if first_case(h, u) != Case::Upper {
+                continue;
+            }
+            if lone_common_word(lex, h, u) {
+                continue;
+            }
+            match segment(lex, h, u) {
+                Ok((s, e)) => {
+                    done = e.max(u + 1);
+                    let n = items_of(lex, h, s, e, &mut items);
+                    // Nothing can come of a segment of plain common words
+                    // (no name, place, suffix, title or cue among them):
+                    // "Free Software Foundation", "The".
+                    let lone_word = items[..n].iter().all(|it| {
+                        let i = &it.info;
+                        it.kind != ItemKind::Word
+                            || (i.common()
+                                && !i.is_name()
+                                && i.place == 0
+                                && i.flags & !(STOP | STREET) == 0
+                                && !it.particle)
+                    });
+                    if n > 0 && !lone_word {
+                        judge(lex, h, (s, e), &items[..n], from, out);
+                    }
+                }
+                Err(next) => done = next,
+            }
+        }
+        block += 64;
+    }
+    fields(lex, h, from, out);
+    // The same span from two paths (a field and a segment) is one hit
+    // with the higher score: the scanner's overlap resolution keeps one
+    // candidate per span and detector, whichever it meets first.
+    out.sort_unstable_by(|a, b| {
+        (a.start, a.end, a.kind as u8)
+            .cmp(&(b.start, b.end, b.kind as u8))
+            .then(b.score.total_cmp(&a.score))
+    });
+    out.dedup_by(|a, b| {
+        a.start == b.start && a.end == b.end && a.kind == b.kind
+    });
+}
+
+/// The fast path for the most common capitalised word in prose: a
+/// common English word that is no name, place or cue ("The", "However",
+/// "Licensor"), alone between two segment boundaries (a lower-case word
+/// that is no particle, or a byte that is neither glue nor part of a
+/// word). Such a segment yields nothing, and finding that out costs one
+/// lookup instead of a segment walk.
+#[inline]
+fn lone_common_word(lex: &Lexicon, h: &[u8], u: usize) -> bool {
+    let te = token_end(h, u);
+    if te - u > 16 || !h[u..te].iter().all(u8::is_ascii_alphabetic) {
+        return false;
+    }
+    // Right: a space and a lower-case word that is no particle, or a
+    // byte that ends a segment.
+    let right = match h.get(te) {
+        None => true,
+        Some(b' ') => {
+            let ws = te + 1;
+            h.get(ws).is_some_and(u8::is_ascii_lowercase) && {
+                let we = token_end(h, ws);
+                !is_particle(&h[ws..we])
+            }
+        }
+        Some(&b) => !glue_byte(b) && !tok_byte(b) && b < 0x80,
+    };
+    if !right {
+        return false;
+    }
+    let left = if u == 0 {
+        true
+    } else {
+        match h[u - 1] {
+            b' ' => {
+                let ws = token_start_before(h, u - 1);
+                ws < u - 1
+                    && h[ws].is_ascii_lowercase()
+                    && h[ws..u - 1].iter().all(u8::is_ascii_alphabetic)
+                    && !is_particle(&h[ws..u - 1])
+            }
+            b => !glue_byte(b) && !tok_byte(b) && b < 0x80,
+        }
+    };
+    if !left {
+        return false;
+    }
+    let i = lex.get(&h[u..te]);
+    i.common() && !i.is_name() && i.place == 0 && i.flags == 0
+}
+
+/// Bit mask of the bytes in the 64 at `block` that may start a
+/// capitalised word: an ASCII capital or a lead byte of U+00C0..U+D7FF
+/// (Latin letters with accents, Greek, Cyrillic, CJK, Hangul). Eight
+/// bytes at a time in a `u64` (SWAR), so that text without capitals
+/// costs about one operation per byte.
+#[inline]
+fn upper_starts(h: &[u8], block: usize) -> u64 {
+    const L: u64 = 0x0101_0101_0101_0101;
+    const H: u64 = 0x8080_8080_8080_8080;
+    // Gathers the high bit of each byte into the low eight bits.
+    const GATHER: u64 = 0x0102_0408_1020_4080;
+    let end = h.len().min(block + 64);
+    let mut out = 0u64;
+    for (k, c) in h[block..end].chunks(8).enumerate() {
+        let w = match <[u8; 8]>::try_from(c) {
+            Ok(b) => u64::from_le_bytes(b),
+            Err(_) => {
+                let mut b = [0u8; 8];
+                b[..c.len()].copy_from_slice(c);
+                u64::from_le_bytes(b)
+            }
+        };
+        let x = w & !H;
+        let ge = |v: u64| (x + L * (0x80 - v)) & H;
+        let upper = ge(u64::from(b'A')) & !ge(u64::from(b'Z') + 1) & !w & H;
+        let lead = ge(0x43) & !ge(0x6e) & w & H;
+        let m = (upper | lead) >> 7;
+        out |= (m.wrapping_mul(GATHER) >> 56) << (8 * k);
+    }
+    out
+}
+
+/// Whether `b` continues a word (so a capital after it starts none).
+#[inline]
+fn word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || (0x80..0xc0).contains(&b)
+}
+
+/// Splits the segment `h[s..e]` into items; returns how many (0 if it
+/// has more than `MAX_ITEMS`).
+fn items_of(
+    lex: &Lexicon,
+    h: &[u8],
+    s: usize,
+    e: usize,
+    items: &mut [Item; MAX_ITEMS],
+) -> usize {
+    let mut n = 0;
+    let mut i = s;
+    let mut sentence: Option<bool> = None;
+    while i < e {
+        let b = h[i];
+        let dash = b == b'-' && i > s && h[i - 1] == b' ';
+        if b == b',' || b == b'&' || dash {
+            if n == MAX_ITEMS {
+                return 0;
+            }
+            let kind = if b == b'&' { ItemKind::And } else { ItemKind::Comma };
+            items[n] = Item { kind, s: i, e: i + 1, ..NO_ITEM };
+            n += 1;
+            i += 1;
+            continue;
+        }
+        if !tok_byte(b) || punct_at(h, i) > 0 {
+            i += 1;
+            continue;
+        }
+        let te = token_end(h, i).min(e).max(i + 1);
+        let sentence_start =
+            *sentence.get_or_insert_with(|| sentence_start_at(h, i));
+        let word = &h[i..te];
+        let info = lex.get(word);
+        let lower = first_case(h, i) == Case::Lower;
+        let dot = h.get(te) == Some(&b'.');
+        let poss = possessive_len(h, te) > 0;
+        let letters = word.iter().filter(|c| c.is_ascii_alphabetic()).count();
+        let caps = letters > 1
+            && word.iter().all(|c| !c.is_ascii_lowercase())
+            && word.iter().all(|c| *c < 0x80);
+        if n == MAX_ITEMS {
+            return 0;
+        }
+        let kind = if lower && (word == b"and" || word == b"y" || word == b"e")
+        {
+            ItemKind::And
+        } else {
+            ItemKind::Word
+        };
+        items[n] = Item {
+            kind,
+            s: i,
+            e: te,
+            info,
+            caps,
+            initial: te - i == 1 && !lower,
+            dot,
+            poss,
+            particle: lower,
+            sentence_start,
+        };
+        n += 1;
+        // After a word that ends with a dot, the next word starts a
+        // sentence, unless the word is an initial, title or suffix.
+        sentence = Some(
+            dot && !(te - i == 1 || info.flag(TITLE) || info.flag(SUFFIX))
+                && h.get(te + 1).is_none_or(|c| *c == b' ' || *c == b'\n'),
+        );
+        i = te + possessive_len(h, te);
+    }
+    n
+}
+
+/// Judges one segment's items, pushing hits that start at or after
+/// `from`.
+fn judge(
+    lex: &Lexicon,
+    h: &[u8],
+    (seg_start, seg_end): (usize, usize),
+    items: &[Item],
+    from: usize,
+    out: &mut Vec<NameHit>,
+) {
+    let mut cue = [0u8; CUE_WINDOW];
+    let cl = words_before(h, seg_start, &mut cue);
+    let cue = &cue[..cl];
+    let bits = if cue.is_empty() { 0 } else { lex.cue_bits(cue) };
+    let person_cue = bits & C_PERSON != 0;
+    let strong_cue = bits & C_STRONG != 0;
+    let place_cue = bits & C_PLACE != 0;
+    // The lower-case word right after the segment.
+    let after = {
+        let mut a = seg_end;
+        while a < h.len() && a < seg_end + 3 && h[a] == b' ' {
+            a += 1;
+        }
+        let mut b = a;
+        while b < h.len() && b - a < 16 && h[b].is_ascii_lowercase() {
+            b += 1;
+        }
+        let ends = b >= h.len() || !tok_byte(h[b]);
+        if ends {
+            &h[a..b]
+        } else {
+            &h[a..a]
+        }
+    };
+    let after_bits = if after.is_empty() { 0 } else { lex.word_cue(after) };
+    let person_after = after_bits & C_PAFTER != 0;
+    let place_after = after_bits & C_LAFTER != 0;
+    let mut push = |kind, start: usize, end: usize, score: f32| {
+        if start >= from && end > start {
+            out.push(NameHit { kind, start, end, score });
+        }
+    };
+    let mut used = [false; MAX_ITEMS];
+    let word = |k: usize| items.get(k).filter(|it| it.kind == ItemKind::Word);
+
+    // Organisations: words before a legal-form suffix.
+    for k in 0..items.len() {
+        let it = &items[k];
+        if it.kind != ItemKind::Word || !it.info.flag(SUFFIX) || it.particle {
+            continue;
+        }
+        // Multi-letter suffixes only when written as such (`Co` needs a
+        // capital, `AG`/`AB`/`AS` need capitals).
+        let w = &h[it.s..it.e];
+        if w.len() <= 2 && !it.caps && !(w == b"Co" && it.dot) {
+            continue;
+        }
+        if k == 0 {
+            continue;
+        }
+        // Go back over capitalised words, `and`, `&`, particles.
+        let mut a = k;
+        while a > 0 {
+            let p = &items[a - 1];
+            if used[a - 1] || p.info.flag(SUFFIX) {
+                break;
+            }
+            let ok = match p.kind {
+                ItemKind::Word => {
+                    !(p.sentence_start && p.info.common() && !p.info.is_name())
+                        && !(p.dot && !p.initial)
+                        && !p.info.flag(TITLE)
+                }
+                ItemKind::And => a - 1 > 0 && a < k,
+                ItemKind::Comma => {
+                    // "A, B and C Ltd": a comma between names.
+                    a - 1 > 0
+                        && items[..a - 1]
+                            .iter()
+                            .any(|x| x.kind == ItemKind::Word)
+                        && items[a..k].iter().any(|x| x.kind == ItemKind::And)
+                }
+            };
+            if !ok || k - (a - 1) > 8 {
+                break;
+            }
+            a -= 1;
+        }
+        while a < k && items[a].kind != ItemKind::Word {
+            a += 1;
+        }
+        if a == k {
+            // A company needs one word: take the one before the suffix
+            // even at the start of a sentence ("Company: Orbit AG").
+            let p = &items[k - 1];
+            if p.kind != ItemKind::Word
+                || p.particle
+                || p.info.flag(STOP | PCUE)
+                || (p.dot && !p.initial)
+            {
+                continue;
+            }
+            a = k - 1;
+        }
+        let mut end = it.e;
+        // Include the dot of an abbreviation (Inc., Corp., Co.).
+        let abbrev = w.eq_ignore_ascii_case(b"inc")
+            || w.eq_ignore_ascii_case(b"corp")
+            || w.eq_ignore_ascii_case(b"co");
+        if it.dot && abbrev && !it.caps {
+            end += 1;
+        }
+        // "S.A.", "N.V.": single letters with dots.
+        push(NameKind::Organization, items[a].s, end, 0.8);
+        for u in used.iter_mut().take(k + 1).skip(a) {
+            *u = true;
+        }
+    }
+    // "S.A." / "N.V." / "B.V." after a name: initials with dots.
+    for k in 1..items.len().saturating_sub(1) {
+        let (a, b) = (&items[k], &items[k + 1]);
+        if used[k] || !(a.initial && b.initial && a.dot && b.dot) {
+            continue;
+        }
+        let pair = [h[a.s], h[b.s]];
+        if !matches!(&pair, b"SA" | b"NV" | b"BV" | b"AG" | b"SL" | b"AB")
+            || used[k - 1]
+            || word(k - 1).is_none_or(|p| p.initial || p.dot)
+        {
+            continue;
+        }
+        let mut st = k - 1;
+        while st > 0
+            && word(st - 1).is_some_and(|p| !p.dot && !p.sentence_start)
+            && k - st < 5
+        {
+            st -= 1;
+        }
+        push(NameKind::Organization, items[st].s, b.e + 1, 0.8);
+        for u in used.iter_mut().take(k + 2).skip(st) {
+            *u = true;
+        }
+    }
+    // Partnerships: "Smith, Jones and Brown", "Smith & Sons".
+    for k in 0..items.len() {
+        if used[k] {
+            continue;
+        }
+        let surname = |j: usize| {
+            word(j).is_some_and(|w| {
+                !w.particle
+                    && !w.dot
+                    && !w.initial
+                    && (w.info.is_surname() || w.info.unknown())
+                    && !w.info.flag(STOP | TITLE)
+                    && !(w.info.common() && !w.info.is_surname())
+            })
+        };
+        let kind_is = |j: usize, kd: ItemKind| {
+            items.get(j).is_some_and(|x| x.kind == kd)
+        };
+        if surname(k)
+            && kind_is(k + 1, ItemKind::Comma)
+            && surname(k + 2)
+            && kind_is(k + 3, ItemKind::And)
+            && surname(k + 4)
+            && !items[k + 2].poss
+        {
+            push(NameKind::Organization, items[k].s, items[k + 4].e, 0.75);
+            for u in used.iter_mut().take(k + 5).skip(k) {
+                *u = true;
+            }
+        } else if word(k).is_some_and(|w| {
+            matches!(&h[w.s..w.e], b"Sons" | b"Daughters" | b"Brothers")
+        }) && k >= 2
+            && kind_is(k - 1, ItemKind::And)
+            && surname(k - 2)
+            && !used[k - 2]
+        {
+            // "Smith and Sons", "Kuhn and Blick and Sons".
+            let mut a = k - 2;
+            while a >= 2
+                && (kind_is(a - 1, ItemKind::And)
+                    || kind_is(a - 1, ItemKind::Comma))
+                && surname(a - 2)
+                && !used[a - 2]
+                && k - a < 8
+            {
+                a -= 2;
+            }
+            push(NameKind::Organization, items[a].s, items[k].e, 0.8);
+            for u in used.iter_mut().take(k + 1).skip(a) {
+                *u = true;
+            }
+        }
+    }
+
+    // Chains of words for people and places.
+    let mut k = 0;
+    while k < items.len() {
+        if used[k] || items[k].kind != ItemKind::Word || items[k].particle {
+            k += 1;
+            continue;
+        }
+        // The chain: words (and particles before a capitalised word)
+        // without commas, `and` or sentence ends between them.
+        let a = k;
+        let mut b = k + 1;
+        while b < items.len() && b - a < 7 {
+            let prev = &items[b - 1];
+            let it = &items[b];
+            if used[b] || it.kind != ItemKind::Word || prev.poss {
+                break;
+            }
+            if prev.dot && !prev.initial && !prev.info.flag(TITLE) {
+                break;
+            }
+            if it.particle
+                && !items.get(b + 1).is_some_and(|n| {
+                    n.kind == ItemKind::Word && (!n.particle || n.s > it.e)
+                })
+            {
+                break;
+            }
+            b += 1;
+        }
+        // Trailing particles are not part of it.
+        while b > a + 1 && items[b - 1].particle {
+            b -= 1;
+        }
+        let first_cue =
+            a == 0 || items[..a].iter().all(|x| x.kind == ItemKind::Comma);
+        let last = b == items.len();
+        judge_chain(
+            lex,
+            h,
+            &items[a..b],
+            ChainCtx {
+                person_cue: person_cue && first_cue,
+                strong_cue: strong_cue && first_cue,
+                place_cue: place_cue && first_cue,
+                person_after: person_after && last,
+                place_after: place_after && last,
+                weak_after: after == b"from",
+            },
+            &mut push,
+        );
+        k = b;
+    }
+}
+
+#[derive(Clone, Copy, Default)]
+struct ChainCtx {
+    person_cue: bool,
+    strong_cue: bool,
+    place_cue: bool,
+    /// "said", "from", ... follows the chain.
+    person_after: bool,
+    /// "office", "branch", ... follows the chain.
+    place_after: bool,
+    /// The word after is "from" (weaker than "said").
+    weak_after: bool,
+}
+
+/// Whether an unknown word looks like an English place name.
+fn place_shaped(w: &[u8]) -> bool {
+    w.len() >= 6
+        && w.iter().all(|c| c.is_ascii_alphabetic())
+        && PLACE_ENDINGS.iter().any(|e| {
+            w.len() > e.len() + 2
+                && w[w.len() - e.len()..].eq_ignore_ascii_case(e)
+        })
+}
+
+/// Whether a word can be the surname (last part) of a name.
+fn surnameish(it: &Item) -> bool {
+    let i = &it.info;
+    if it.initial || it.particle || i.flag(STOP | TITLE | SUFFIX) {
+        return false;
+    }
+    if i.place >= REGION && !i.is_name() {
+        return false;
+    }
+    if i.is_surname() {
+        // A common word is a surname only if a frequent one (Young,
+        // Brown, King).
+        return !i.common() || i.surname_ppm() >= 40 || i.word >= 35;
+    }
+    if i.is_given() {
+        return !i.common() || i.word >= 35;
+    }
+    !i.common() && i.place < CITY
+}
+
+/// Whether a word can be a given name or middle name.
+fn givenish(it: &Item, strong_only: bool) -> bool {
+    let i = &it.info;
+    if it.particle || i.flag(STOP | TITLE | SUFFIX) || !i.is_given() {
+        return false;
+    }
+    !strong_only || !i.common() || i.word >= 35
+}
+
+fn judge_chain(
+    lex: &Lexicon,
+    h: &[u8],
+    chain: &[Item],
+    ctx: ChainCtx,
+    push: &mut impl FnMut(NameKind, usize, usize, f32),
+) {
+    if chain.is_empty() {
+        return;
+    }
+    // Cue words in front ("Dear", "Patient", "Thanks"), then titles.
+    let mut ctx = ctx;
+    let mut t = 0;
+    while t + 1 < chain.len()
+        && !chain[t].particle
+        && chain[t].info.flag(PCUE)
+        && !chain[t].dot
+        && !chain[t].poss
+    {
+        ctx.person_cue = true;
+        ctx.strong_cue |= chain[t].info.flag(SCUE);
+        ctx.place_cue = false;
+        t += 1;
+    }
+    let chain = &chain[t..];
+    let mut t = 0;
+    while t < chain.len() && chain[t].info.flag(TITLE) && !chain[t].particle {
+        t += 1;
+    }
+    let titled = t > 0 && t < chain.len();
+    let words = &chain[t..];
+    if words.is_empty() {
+        return;
+    }
+    let span = |w: &[Item]| (w[0].s, w[w.len() - 1].e);
+
+    // Places: the longest prefix of up to three words in the gazetteer.
+    if !titled {
+        for len in (1..=words.len().min(3)).rev() {
+            if len == 1 && words.len() > 1 {
+                // A single word of a longer chain is judged below.
+                break;
+            }
+            let toks: [(usize, usize); 3] = core::array::from_fn(|i| {
+                words.get(i).map_or((0, 0), |w| (w.s, w.e))
+            });
+            let info = if len == 1 {
+                words[0].info
+            } else {
+                lex.get_phrase(h, &toks[..len])
+            };
+            if info.place == 0 || info.flag(STOP) {
+                continue;
+            }
+            let w = &words[..len];
+            let one = &words[0];
+            let (s, e) = span(w);
+            let name_like = len == 1 && one.info.is_name();
+            let strong_place = info.place >= REGION
+                || (info.place >= CITY && !info.common() && !name_like);
+            if ctx.place_cue && !(name_like && ctx.strong_cue) {
+                if !info.common() || info.place >= CITY {
+                    push(NameKind::Location, s, e, 0.85);
+                    return;
+                }
+            }
+            if strong_place && !(ctx.person_cue && name_like) {
+                if len == 1 && one.sentence_start && info.common() {
+                    break;
+                }
+                if one.caps && info.place < COUNTRY {
+                    break;
+                }
+                push(NameKind::Location, s, e, 0.8);
+                if len == words.len() {
+                    return;
+                }
+                // The rest of the chain is judged on its own.
+                judge_chain(lex, h, &words[len..], ChainCtx::default(), push);
+                return;
+            }
+            if len > 1 {
+                push(NameKind::Location, s, e, 0.8);
+                return;
+            }
+        }
+        // Place-shaped: "Lake X", "Port X", "East X".
+        if words.len() >= 2
+            && words.len() <= 3
+            && words[0].info.flag(PLACE_PREFIX)
+            && !words[0].caps
+            && !(words[0].info.is_given() && words[1].info.is_surname())
+            && words[1..].iter().all(|w| !w.info.flag(STOP) && !w.initial)
+        {
+            let (s, e) = span(words);
+            push(NameKind::Location, s, e, 0.7);
+            return;
+        }
+    }
+
+    // People.
+    let n = words.len();
+    if n >= 2 {
+        // Drop leading words that cannot start a name ("Yesterday",
+        // "Meanwhile", "Customer").
+        let mut a = 0;
+        while a + 1 < n {
+            let w = &words[a];
+            let can_start = w.initial
+                || givenish(w, false)
+                    && !(w.sentence_start && !givenish(w, true) && !titled)
+                || (titled && surnameish(w))
+                || (w.info.unknown() && !w.caps)
+                || (w.info.is_surname() && !w.info.common());
+            if can_start {
+                break;
+            }
+            a += 1;
+        }
+        let words = &words[a..];
+        if words.len() >= 2 {
+            let last = &words[words.len() - 1];
+            let first = &words[0];
+            let middle_ok = words[1..words.len() - 1].iter().all(|w| {
+                w.initial || w.particle || surnameish(w) || givenish(w, false)
+            });
+            let first_given = givenish(first, false);
+            let strong = first_given || first.initial || titled;
+            let caps = words.iter().any(|w| w.caps);
+            let caps_ok = !caps || (first_given && last.info.is_surname());
+            let plain = |w: &Item| {
+                !w.caps && !w.initial && !w.particle && w.info.unknown()
+            };
+            let good = middle_ok
+                && surnameish(last)
+                && caps_ok
+                && (strong
+                    || (plain(first)
+                        && (last.info.is_surname() || plain(last)))
+                    || ctx.person_after
+                    || (first.info.is_surname() && !first.info.common())
+                    || ctx.person_cue);
+            if good {
+                let score = if titled || ctx.person_cue || first_given {
+                    0.85
+                } else {
+                    0.7
+                };
+                push(NameKind::Person, first.s, last.e, score);
+                return;
+            }
+            // Judge each word alone, unless the chain reads like a
+            // product or a heading (capitals, listed non-names).
+            if words.iter().any(|w| w.caps || w.info.flag(STOP)) {
+                return;
+            }
+            for (i, w) in words.iter().enumerate() {
+                let mut c = if i == 0 { ctx } else { ChainCtx::default() };
+                if i + 1 == words.len() {
+                    c.person_after = ctx.person_after;
+                    c.place_after = ctx.place_after;
+                    c.weak_after = ctx.weak_after;
+                }
+                judge_single(w, c, titled && i == 0, &h[w.s..w.e], push);
+            }
+            return;
+        }
+        judge_single(&words[0], ctx, titled, &h[words[0].s..words[0].e], push);
+        return;
+    }
+    judge_single(&words[0], ctx, titled, &h[words[0].s..words[0].e], push);
+}
+
+fn judge_single(
+    w: &Item,
+    ctx: ChainCtx,
+    titled: bool,
+    text: &[u8],
+    push: &mut impl FnMut(NameKind, usize, usize, f32),
+) {
+    let i = &w.info;
+    if w.initial || w.particle || i.flag(STOP | TITLE | SUFFIX) {
+        return;
+    }
+    if titled && (surnameish(w) || givenish(w, false) || i.unknown()) {
+        push(NameKind::Person, w.s, w.e, 0.85);
+        return;
+    }
+    if w.caps {
+        return;
+    }
+    if ctx.strong_cue && (i.is_name() || !i.common() || i.word >= 20) {
+        push(NameKind::Person, w.s, w.e, 0.8);
+        return;
+    }
+    if ctx.place_after
+        && (i.place > 0 || i.unknown() || !i.common())
+        && !i.flag(STOP)
+    {
+        push(NameKind::Location, w.s, w.e, 0.75);
+        return;
+    }
+    if ctx.person_after
+        && (i.is_name() || (i.unknown() && !ctx.weak_after))
+        && !i.flag(STOP)
+    {
+        push(NameKind::Person, w.s, w.e, 0.75);
+        return;
+    }
+    if ctx.place_cue && i.place > 0 && !(i.common() && i.place < CITY) {
+        push(NameKind::Location, w.s, w.e, 0.8);
+        return;
+    }
+    if ctx.place_cue && i.unknown() {
+        // "in Quentinbury": a capitalised unknown word after a place
+        // preposition.
+        push(NameKind::Location, w.s, w.e, 0.55);
+        return;
+    }
+    if ctx.person_cue
+        && (i.is_name() && (!i.common() || i.word >= 35) || i.unknown())
+    {
+        push(NameKind::Person, w.s, w.e, 0.75);
+        return;
+    }
+    if i.unknown() && place_shaped(text) {
+        push(NameKind::Location, w.s, w.e, 0.6);
+        return;
+    }
+    if givenish(w, true) && !(i.place >= CITY_BIG) {
+        push(NameKind::Person, w.s, w.e, 0.7);
+        return;
+    }
+    if i.place >= CITY && !i.common() {
+        push(NameKind::Location, w.s, w.e, 0.7);
+        return;
+    }
+    if i.is_surname()
+        && !i.common()
+        && i.place == 0
+        && !i.is_given()
+        && (i.surname_ppm() >= 30 || w.poss)
+        && !w.sentence_start
+    {
+        push(NameKind::Person, w.s, w.e, 0.6);
+    }
+}
+
+/// The length of a CJK letter (kana, Han, Hangul syllable) at `i`, or 0.
+fn cjk_at(h: &[u8], i: usize) -> usize {
+    match (h.get(i), h.get(i + 1), h.get(i + 2)) {
+        (Some(0xe3), Some(0x81..=0x83), Some(0x80..=0xbf))
+        | (Some(0xe4..=0xe9), Some(0x80..=0xbf), Some(0x80..=0xbf))
+        | (Some(0xea..=0xed), Some(0x80..=0xbf), Some(0x80..=0xbf)) => {
+            // Hangul syllables are U+AC00..U+D7A3 (EA B0 .. ED 9E).
+            if h[i] == 0xea && h[i + 1] < 0xb0
+                || h[i] == 0xed && h[i + 1] > 0x9e
+            {
+                0
+            } else {
+                3
+            }
+        }
+        _ => 0,
+    }
+}
+
+/// A short run of CJK letters (two to six, one space allowed) set in
+/// Latin-script text, as names are in English prose and forms
+/// (`王伟 joined`, `Name: 佐藤 花子`). Returns its end.
+fn cjk_name(h: &[u8], u: usize) -> Option<usize> {
+    let mut i = u;
+    let mut chars = 0;
+    let mut spaces = 0;
+    loop {
+        let l = cjk_at(h, i);
+        if l > 0 {
+            chars += 1;
+            i += l;
+            if chars > 6 {
+                return None;
+            }
+            continue;
+        }
+        if h.get(i) == Some(&b' ') && spaces == 0 && cjk_at(h, i + 1) > 0 {
+            spaces += 1;
+            i += 1;
+            continue;
+        }
+        break;
+    }
+    if chars < 2 {
+        return None;
+    }
+    let before_ok = u == 0
+        || matches!(
+            h[u - 1],
+            b' ' | b'(' | b':' | b'=' | b'"' | b'|' | b'\n' | b',' | b'\t'
+        );
+    let after_ok = i >= h.len()
+        || matches!(
+            h[i],
+            b' ' | b','
+                | b'('
+                | b'|'
+                | b';'
+                | b'\n'
+                | b'.'
+                | b')'
+                | b'\r'
+                | b'"'
+        );
+    if !before_ok || !after_ok {
+        return None;
+    }
+    let lo = u.saturating_sub(24);
+    let hi = (i + 24).min(h.len());
+    let latin = |r: &[u8]| {
+        r.windows(2)
+            .any(|w| w[0].is_ascii_alphabetic() && w[1].is_ascii_alphabetic())
+    };
+    (latin(&h[lo..u]) || latin(&h[i..hi])).then_some(i)
+}
+
+// ---------------------------------------------------------------------
+// Fields and handles
+
+/// `Name: X` fields and `@handles`.
+fn fields(lex: &Lexicon, h: &[u8], from: usize, out: &mut Vec<NameHit>) {
+    // A value starts at most four bytes after its colon.
+    let lo = from.saturating_sub(8);
+    for p in memchr::memchr3_iter(b':', b'=', b'@', &h[lo..]) {
+        let p = lo + p;
+        if h[p] == b'@' {
+            handle(lex, h, p, from, out);
+            continue;
+        }
+        // The field name: up to three words right before the colon.
+        if p == 0 || !h[p - 1].is_ascii_alphabetic() {
+            continue;
+        }
+        let mut buf = [0u8; CUE_WINDOW];
+        let n = words_before(h, p, &mut buf);
+        let key = &buf[..n];
+        let bits = lex.cue_bits(key);
+        let person = bits & C_PFIELD != 0;
+        let place = !person && bits & C_LFIELD != 0;
+        if !person && !place {
+            continue;
+        }
+        // The field name must start its line or follow a separator.
+        let key_start = {
+            let mut i = p;
+            let mut k = n;
+            while i > 0 && k > 0 {
+                i -= 1;
+                k = k.saturating_sub(1);
+            }
+            i
+        };
+        let mut j = key_start;
+        while j > 0 && matches!(h[j - 1], b' ' | b'\t') {
+            j -= 1;
+        }
+        if j > 0
+            && !matches!(
+                h[j - 1],
+                b'\n'
+                    | b'\r'
+                    | b'|'
+                    | b','
+                    | b';'
+                    | b'('
+                    | b'['
+                    | b'{'
+                    | b'"'
+                    | b'>'
+            )
+        {
+            // Only in prose: "...and the name: X" is weaker; still a
+            // field if capitalised key ("Name:").
+            if !h[key_start].is_ascii_uppercase() {
+                continue;
+            }
+        }
+        // The value.
+        let mut s = p + 1;
+        while s < h.len() && s < p + 4 && matches!(h[s], b' ' | b'\t') {
+            s += 1;
+        }
+        if s >= h.len()
+            || first_case(h, s) == Case::Lower
+            || first_case(h, s) == Case::Digit
+        {
+            continue;
+        }
+        if !(tok_byte(h[s]) || h[s] == b'@') || punct_at(h, s) > 0 {
+            continue;
+        }
+        let mut e = s;
+        let mut words = 0;
+        while e < h.len() && words < 4 {
+            let we = {
+                let mut x = e;
+                while x < h.len()
+                    && x - s < 64
+                    && (tok_byte(h[x])
+                        || matches!(h[x], b'.' | b'-' | b'\'' | b'@'))
+                    && punct_at(h, x) == 0
+                {
+                    x += 1;
+                }
+                x
+            };
+            if we == e {
+                break;
+            }
+            if words > 0 && first_case(h, e) == Case::Lower {
+                let w = &h[e..we];
+                if !lex.get(w).flag(PARTICLE) || w == b"and" {
+                    break;
+                }
+            }
+            let mut end_word = we;
+            while end_word > e && h[end_word - 1] == b'.' {
+                end_word -= 1;
+            }
+            if words > 0 && place && end_word > e {
+                // Places: "Guna, India" stays within the line.
+            }
+            words += 1;
+            let prev_e = e;
+            e = end_word;
+            // Continue over one space (or ", " for places).
+            if h.get(e) == Some(&b' ')
+                && h.get(e + 1).is_some_and(|c| tok_byte(*c) && *c != b' ')
+            {
+                e += 1;
+            } else if place
+                && h.get(e) == Some(&b',')
+                && h.get(e + 1) == Some(&b' ')
+                && h.get(e + 2).is_some_and(|c| c.is_ascii_uppercase())
+            {
+                e += 2;
+            } else {
+                let _ = prev_e;
+                break;
+            }
+        }
+        while e > s && matches!(h[e - 1], b' ' | b',') {
+            e -= 1;
+        }
+        if e <= s || e - s > 64 {
+            continue;
+        }
+        let value = &h[s..e];
+        let info = lex.get(value);
+        if info.flag(STOP)
+            || (info.common() && !info.is_name() && info.word <= 20)
+        {
+            continue;
+        }
+        if value.contains(&b'@') {
+            // An e-mail address: the rules find it.
+            continue;
+        }
+        let kind = if person { NameKind::Person } else { NameKind::Location };
+        if s >= from {
+            out.push(NameHit { kind, start: s, end: e, score: 0.75 });
+        }
+    }
+}
+
+/// `@handle` (not an e-mail address) containing a name.
+fn handle(
+    lex: &Lexicon,
+    h: &[u8],
+    p: usize,
+    from: usize,
+    out: &mut Vec<NameHit>,
+) {
+    if p > 0 && (tok_byte(h[p - 1]) || matches!(h[p - 1], b'.' | b'-' | b'+'))
+    {
+        return;
+    }
+    let s = p + 1;
+    if !h.get(s).is_some_and(|c| c.is_ascii_alphabetic()) {
+        return;
+    }
+    let mut e = s;
+    while e < h.len()
+        && e - s < 32
+        && (h[e].is_ascii_alphanumeric() || h[e] == b'_' || h[e] == b'.')
+    {
+        e += 1;
+    }
+    while e > s && h[e - 1] == b'.' {
+        e -= 1;
+    }
+    if e < h.len()
+        && (h[e] == b'@'
+            || h[e] == b'/'
+            || h[e] >= 0x80 && punct_at(h, e) == 0)
+    {
+        return;
+    }
+    let t = &h[s..e];
+    if t.len() < 3 {
+        return;
+    }
+    // A dotted handle whose last part is a short lower-case word is a
+    // domain or a decorator path (`@app.route`, `@x.io`).
+    if let Some(dot) = t.iter().rposition(|&c| c == b'.') {
+        let last = &t[dot + 1..];
+        if last.len() <= 3 || lex.get(last).common() {
+            return;
+        }
+    }
+    let name_part = |w: &[u8]| {
+        if w.len() < 3 {
+            return false;
+        }
+        let i = lex.get(w);
+        (i.is_given() || i.surname_ppm() >= 2)
+            && (!i.common() || i.word >= 35)
+            && !i.flag(STOP)
+    };
+    // Parts split at `_`, `.`, digits and lower-to-upper case changes.
+    let mut found = false;
+    let mut a = 0;
+    for i in 1..=t.len() {
+        let cut = i == t.len()
+            || !t[i].is_ascii_alphabetic()
+            || (t[i].is_ascii_uppercase() && t[i - 1].is_ascii_lowercase());
+        if cut {
+            let part = t.get(a..i).unwrap_or(&[]);
+            let part_ok = !part.is_empty()
+                && part.iter().all(u8::is_ascii_alphabetic)
+                && (name_part(part)
+                    || (part.len() >= 5
+                        && (name_part(&part[1..])
+                            || name_part(&part[..part.len() - 1]))));
+            if part_ok {
+                found = true;
+                break;
+            }
+            a = i;
+            while a < t.len() && !t[a].is_ascii_alphabetic() {
+                a += 1;
+            }
+        }
+    }
+    if found && s >= from {
+        out.push(NameHit {
+            kind: NameKind::Person,
+            start: s,
+            end: e,
+            score: 0.75,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hits(text: &str) -> Vec<(NameKind, &str)> {
+        let mut out = Vec::new();
+        find(text.as_bytes(), 0, &mut out);
+        out.sort_by_key(|h| h.start);
+        out.iter().map(|h| (h.kind, &text[h.start..h.end])).collect()
+    }
+
+    #[test]
+    fn particle_match_is_the_list() {
+        for p in PARTICLES {
+            assert!(is_particle(p.as_bytes()), "{p}");
+        }
+        assert!(!is_particle(b"the") && !is_particle(b"vans"));
+    }
+
+    #[test]
+    fn basic_people() {
+        use NameKind::*;
+        assert_eq!(
+            hits("I met John Smith yesterday."),
+            [(Person, "John Smith")]
+        );
+        assert_eq!(hits("Dear Will, thanks."), [(Person, "Will")]);
+        assert_eq!(hits("Will you come? May I?"), []);
+        assert_eq!(
+            hits("Acme Corp. hired Dr. Okafor"),
+            [(Organization, "Acme Corp."), (Person, "Okafor")]
+        );
+        assert_eq!(hits("She flew to Paris."), [(Location, "Paris")]);
+    }
+}

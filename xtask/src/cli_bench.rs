@@ -263,7 +263,7 @@ fn tempdir(root: &Path) -> anyhow::Result<PathBuf> {
 }
 
 /// Builds the release `hush` binary; returns its path.
-fn build_hush(root: &Path) -> anyhow::Result<PathBuf> {
+pub(crate) fn build_hush(root: &Path) -> anyhow::Result<PathBuf> {
     let status = Command::new(env!("CARGO"))
         .args(["build", "--release", "--quiet", "-p", "hush-cli"])
         .current_dir(root)
@@ -276,7 +276,10 @@ fn build_hush(root: &Path) -> anyhow::Result<PathBuf> {
 }
 
 /// The `text` of every record of `corpora/<set>.jsonl`.
-fn corpus_texts(root: &Path, set: &str) -> anyhow::Result<Vec<String>> {
+pub(crate) fn corpus_texts(
+    root: &Path,
+    set: &str,
+) -> anyhow::Result<Vec<String>> {
     let corpus = root.join("corpora").join(format!("{set}.jsonl"));
     let text = std::fs::read_to_string(&corpus).with_context(|| {
         format!("{}: run `cargo xtask corpus`", corpus.display())

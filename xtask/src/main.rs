@@ -5,6 +5,7 @@ mod cli_bench;
 mod corpus;
 mod eval;
 mod gazetteers;
+mod proxy_bench;
 mod rules_check;
 mod throughput;
 
@@ -37,6 +38,9 @@ enum Cmd {
     /// `hush batch` throughput with 1 and 2 threads on a JSONL chat
     /// dataset, and peak memory.
     BatchBench(cli_bench::BatchArgs),
+    /// Latency and requests per second the redacting proxy adds over
+    /// calling the mock upstream directly, and streamed time to first byte.
+    ProxyBench(proxy_bench::Args),
 }
 
 /// The repository root (the parent of `xtask/`).
@@ -54,5 +58,6 @@ fn main() -> anyhow::Result<()> {
         Cmd::Throughput(args) => throughput::run(args),
         Cmd::CliBench(args) => cli_bench::run(args),
         Cmd::BatchBench(args) => cli_bench::run_batch(args),
+        Cmd::ProxyBench(args) => proxy_bench::run(args),
     }
 }

@@ -29,9 +29,15 @@ pub use crate::client::{Client, DEFAULT_VERSION};
 pub use crate::error::ApiError;
 pub use crate::stream::{ChatStreamRestorer, MessageStreamRestorer};
 pub use crate::transform::{
-    redact_request, restore_response, Endpoint, MediaPolicy, Redaction,
-    ResponseShape,
+    mask_response, masking_redactor, redact_request, restore_response,
+    Endpoint, MediaPolicy, Redaction, ResponsePii, ResponseShape,
 };
 mod client;
 pub mod mock;
 pub mod proxy;
+
+/// The README's examples run as doctests (here, where every library crate
+/// of the workspace is in reach).
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

@@ -16,6 +16,10 @@
 //! random splits. `GET /_mock/requests` returns the recorded bodies,
 //! `DELETE /_mock/requests` clears them.
 
+// Handlers return a ready error `Response` as their `Err`; it is built
+// once per failed request, so its size costs nothing worth boxing.
+#![allow(clippy::result_large_err)]
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -36,7 +36,8 @@ use tokio::sync::mpsc;
 use crate::error::ApiError;
 use crate::stream::{ChatStreamRestorer, MessageStreamRestorer};
 use crate::transform::{
-    redact_request, restore_response, Endpoint, MediaPolicy, ResponseShape,
+    mask_response, masking_redactor, redact_request, restore_response,
+    Endpoint, MediaPolicy, ResponsePii, ResponseShape,
 };
 
 /// Messages and count_tokens body limit (the API's own is 32 MB).
@@ -74,6 +75,8 @@ pub struct ProxyConfig {
     pub public_url: Option<String>,
     /// Upstream connect timeout.
     pub connect_timeout: Duration,
+    /// Personal data in answers that the request did not carry.
+    pub response_pii: ResponsePii,
 }
 
 impl std::fmt::Debug for ProxyConfig {
@@ -85,6 +88,7 @@ impl std::fmt::Debug for ProxyConfig {
                 &self.upstream_key.as_ref().map(|_| "(set)"),
             )
             .field("media", &self.media)
+            .field("response_pii", &self.response_pii)
             .field("max_body", &self.max_body)
             .finish_non_exhaustive()
     }
@@ -135,6 +139,7 @@ impl ProxyConfig {
             max_batch_body: DEFAULT_MAX_BATCH_BODY,
             public_url: None,
             connect_timeout: Duration::from_secs(10),
+            response_pii: ResponsePii::Leave,
         })
     }
 
@@ -160,6 +165,7 @@ pub struct ProxyStats {
 struct Shared {
     cfg: ProxyConfig,
     red: Redactor,
+    masker: Option<Redactor>,
     http: reqwest::Client,
     stats: ProxyStats,
 }
@@ -228,10 +234,15 @@ impl Proxy {
         let http = b.build().map_err(|e| {
             ApiError::upstream(format!("building the HTTP client: {e}"))
         })?;
+        let masker = match cfg.response_pii {
+            ResponsePii::Leave => None,
+            ResponsePii::Mask => Some(masking_redactor(&red)?),
+        };
         Ok(Proxy {
             shared: Arc::new(Shared {
                 cfg,
                 red,
+                masker,
                 http,
                 stats: ProxyStats::default(),
             }),
@@ -447,6 +458,7 @@ async fn handle_inner(
     };
     let scope = scope_name(shared, &parts.headers)?;
     let red = shared.red.clone().with_scope(&scope);
+    let masker = shared.masker.clone().map(|m| m.with_scope(&scope));
     let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
     let url = format!("{}{}{}", shared.cfg.upstream, path, query);
     let headers = upstream_headers(shared, &parts.headers);
@@ -520,11 +532,11 @@ async fn handle_inner(
         Route::Messages | Route::Chat if is_sse || stream_requested => {
             let chat = route == Route::Chat;
             Ok(out
-                .body(restore_sse(shared.clone(), red, resp, chat))
+                .body(restore_sse(shared.clone(), red, masker, resp, chat))
                 .map_err(|e| ApiError::upstream(e.to_string()))?)
         }
         Route::BatchResults => Ok(out
-            .body(restore_jsonl(shared.clone(), red, resp))
+            .body(restore_jsonl(shared.clone(), red, masker, resp))
             .map_err(|e| ApiError::upstream(e.to_string()))?),
         _ => {
             let bytes = resp
@@ -539,6 +551,9 @@ async fn handle_inner(
             };
             match route {
                 Route::Messages => {
+                    if let Some(m) = &masker {
+                        mask_response(m, ResponseShape::Message, &mut v)?;
+                    }
                     let n = restore_response(
                         &red,
                         ResponseShape::Message,
@@ -547,6 +562,13 @@ async fn handle_inner(
                     shared.stats.restored.fetch_add(n, Ordering::Relaxed);
                 }
                 Route::Chat => {
+                    if let Some(m) = &masker {
+                        mask_response(
+                            m,
+                            ResponseShape::ChatCompletion,
+                            &mut v,
+                        )?;
+                    }
                     let n = restore_response(
                         &red,
                         ResponseShape::ChatCompletion,
@@ -622,6 +644,7 @@ fn rewrite_results_urls(shared: &Shared, h: &HeaderMap, v: &mut Value) {
 fn restore_sse(
     shared: Arc<Shared>,
     red: Redactor,
+    masker: Option<Redactor>,
     resp: reqwest::Response,
     chat: bool,
 ) -> Body {
@@ -630,6 +653,10 @@ fn restore_sse(
         let mut up = resp.bytes_stream();
         let mut msg = MessageStreamRestorer::new(&red);
         let mut oai = ChatStreamRestorer::new(&red);
+        if let Some(m) = &masker {
+            msg = msg.with_masker(m);
+            oai = oai.with_masker(m);
+        }
         let mut out = Vec::new();
         let mut failed = None;
         while let Some(chunk) = up.next().await {
@@ -687,6 +714,7 @@ fn tokio_stream_from(
 fn restore_jsonl(
     shared: Arc<Shared>,
     red: Redactor,
+    masker: Option<Redactor>,
     resp: reqwest::Response,
 ) -> Body {
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(32);
@@ -706,6 +734,9 @@ fn restore_jsonl(
                     "batch results line is not JSON: {e}"
                 ))
             })?;
+            if let Some(m) = &masker {
+                mask_response(m, ResponseShape::BatchResult, &mut v)?;
+            }
             restored +=
                 restore_response(&red, ResponseShape::BatchResult, &mut v)?;
             out.extend_from_slice(&serde_json::to_vec(&v).unwrap_or_default());

@@ -19,7 +19,7 @@
 
 use std::collections::BTreeMap;
 
-use hush::{Redactor, RestoreStream};
+use hush::{RedactStream, Redactor, RestoreStream};
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
@@ -75,7 +75,8 @@ impl EscapeGuard {
 
 #[derive(Debug)]
 enum Block<'r> {
-    Text(RestoreStream<'r>),
+    /// Restores; with a masker, masks new personal data first.
+    Text(RestoreStream<'r>, Option<RedactStream<'r>>),
     Json(RestoreStream<'r>, EscapeGuard),
 }
 
@@ -112,6 +113,7 @@ enum Block<'r> {
 #[derive(Debug)]
 pub struct MessageStreamRestorer<'r> {
     red: &'r Redactor,
+    masker: Option<&'r Redactor>,
     parser: SseParser,
     blocks: BTreeMap<u64, Block<'r>>,
     frames: Vec<Frame>,
@@ -124,12 +126,22 @@ impl<'r> MessageStreamRestorer<'r> {
     pub fn new(red: &'r Redactor) -> MessageStreamRestorer<'r> {
         MessageStreamRestorer {
             red,
+            masker: None,
             parser: SseParser::new(),
             blocks: BTreeMap::new(),
             frames: Vec::new(),
             restored: 0,
             frames_seen: 0,
         }
+    }
+
+    /// Masks personal data the model produced itself in text (see
+    /// [`crate::masking_redactor`]) before restoring: the text is held
+    /// until the scanner has settled it, which delays deltas by up to a
+    /// few hundred bytes of text.
+    pub fn with_masker(mut self, masker: &'r Redactor) -> Self {
+        self.masker = Some(masker);
+        self
     }
 
     /// Pseudonyms restored so far.
@@ -294,7 +306,7 @@ impl<'r> MessageStreamRestorer<'r> {
             return Ok(());
         };
         let piece = piece.clone();
-        let red = self.red;
+        let (red, masker) = (self.red, self.masker);
         let block = self.blocks.entry(index).or_insert_with(|| {
             if json {
                 Block::Json(
@@ -302,26 +314,13 @@ impl<'r> MessageStreamRestorer<'r> {
                     EscapeGuard::default(),
                 )
             } else {
-                Block::Text(red.restore_stream())
+                Block::Text(
+                    red.restore_stream(),
+                    masker.map(|m| m.redact_stream()),
+                )
             }
         });
-        let mut bytes = Vec::new();
-        let text = match block {
-            Block::Text(rs) => {
-                let before = rs.report().findings;
-                rs.push(piece.as_bytes(), &mut bytes)
-                    .map_err(restore_failed)?;
-                self.restored += rs.report().findings - before;
-                String::from_utf8_lossy(&bytes).into_owned()
-            }
-            Block::Json(rs, guard) => {
-                let before = rs.report().findings;
-                rs.push(piece.as_bytes(), &mut bytes)
-                    .map_err(restore_failed)?;
-                self.restored += rs.report().findings - before;
-                guard.push(&String::from_utf8_lossy(&bytes))
-            }
-        };
+        let text = push_block(block, &piece, &mut self.restored)?;
         if text.is_empty() && !piece.is_empty() {
             // Everything is held: nothing to send for this delta.
             return Ok(());
@@ -342,26 +341,12 @@ impl<'r> MessageStreamRestorer<'r> {
         out: &mut Vec<u8>,
     ) -> Result<(), ApiError> {
         let Some(block) = self.blocks.remove(&index) else { return Ok(()) };
-        let mut bytes = Vec::new();
-        let (text, delta) = match block {
-            Block::Text(mut rs) => {
-                let before = rs.report().findings;
-                rs.finish(&mut bytes).map_err(restore_failed)?;
-                self.restored += rs.report().findings - before;
-                let t = String::from_utf8_lossy(&bytes).into_owned();
-                (t.clone(), json!({"type": "text_delta", "text": t}))
-            }
-            Block::Json(mut rs, mut guard) => {
-                let before = rs.report().findings;
-                rs.finish(&mut bytes).map_err(restore_failed)?;
-                self.restored += rs.report().findings - before;
-                let mut t = guard.push(&String::from_utf8_lossy(&bytes));
-                t.push_str(&guard.finish());
-                (
-                    t.clone(),
-                    json!({"type": "input_json_delta", "partial_json": t}),
-                )
-            }
+        let is_json = matches!(block, Block::Json(..));
+        let text = finish_block(block, &mut self.restored)?;
+        let delta = if is_json {
+            json!({"type": "input_json_delta", "partial_json": text})
+        } else {
+            json!({"type": "text_delta", "text": text})
         };
         if text.is_empty() {
             return Ok(());
@@ -433,6 +418,7 @@ enum ChatField {
 #[derive(Debug)]
 pub struct ChatStreamRestorer<'r> {
     red: &'r Redactor,
+    masker: Option<&'r Redactor>,
     parser: SseParser,
     open: BTreeMap<(u64, ChatField), Block<'r>>,
     /// The last chunk's envelope (id, model, created), for flush chunks.
@@ -445,11 +431,21 @@ impl<'r> ChatStreamRestorer<'r> {
     pub fn new(red: &'r Redactor) -> ChatStreamRestorer<'r> {
         ChatStreamRestorer {
             red,
+            masker: None,
             parser: SseParser::new(),
             open: BTreeMap::new(),
             envelope: None,
             restored: 0,
         }
+    }
+
+    /// Masks personal data the model produced itself in text (see
+    /// [`crate::masking_redactor`]) before restoring: the text is held
+    /// until the scanner has settled it, which delays deltas by up to a
+    /// few hundred bytes of text.
+    pub fn with_masker(mut self, masker: &'r Redactor) -> Self {
+        self.masker = Some(masker);
+        self
     }
 
     /// Pseudonyms restored so far.
@@ -509,7 +505,7 @@ impl<'r> ChatStreamRestorer<'r> {
         }
         self.envelope = Some(env);
         let mut finished = Vec::new();
-        let red = self.red;
+        let (red, masker) = (self.red, self.masker);
         if let Some(Value::Array(choices)) = v.get_mut("choices") {
             for c in choices.iter_mut() {
                 let ci = c.get("index").and_then(Value::as_u64).unwrap_or(0);
@@ -518,7 +514,12 @@ impl<'r> ChatStreamRestorer<'r> {
                     let b = self
                         .open
                         .entry((ci, ChatField::Content))
-                        .or_insert_with(|| Block::Text(red.restore_stream()));
+                        .or_insert_with(|| {
+                            Block::Text(
+                                red.restore_stream(),
+                                masker.map(|m| m.redact_stream()),
+                            )
+                        });
                     *s = push_block(b, s, &mut self.restored)?;
                 }
                 if let Some(Value::Array(calls)) =
@@ -591,6 +592,14 @@ impl<'r> ChatStreamRestorer<'r> {
     }
 }
 
+fn mask_failed(e: hush::Error) -> ApiError {
+    ApiError::new(
+        500,
+        "api_error",
+        format!("hush could not mask the response: {e}"),
+    )
+}
+
 fn push_block(
     b: &mut Block<'_>,
     piece: &str,
@@ -598,9 +607,18 @@ fn push_block(
 ) -> Result<String, ApiError> {
     let mut bytes = Vec::new();
     Ok(match b {
-        Block::Text(rs) => {
+        Block::Text(rs, mask) => {
             let before = rs.report().findings;
-            rs.push(piece.as_bytes(), &mut bytes).map_err(restore_failed)?;
+            match mask {
+                Some(m) => {
+                    let mut mid = Vec::new();
+                    m.push(piece.as_bytes(), &mut mid).map_err(mask_failed)?;
+                    rs.push(&mid, &mut bytes).map_err(restore_failed)?;
+                }
+                None => rs
+                    .push(piece.as_bytes(), &mut bytes)
+                    .map_err(restore_failed)?,
+            }
             *restored += rs.report().findings - before;
             String::from_utf8_lossy(&bytes).into_owned()
         }
@@ -616,8 +634,13 @@ fn push_block(
 fn finish_block(b: Block<'_>, restored: &mut u64) -> Result<String, ApiError> {
     let mut bytes = Vec::new();
     Ok(match b {
-        Block::Text(mut rs) => {
+        Block::Text(mut rs, mask) => {
             let before = rs.report().findings;
+            if let Some(mut m) = mask {
+                let mut mid = Vec::new();
+                m.finish(&mut mid).map_err(mask_failed)?;
+                rs.push(&mid, &mut bytes).map_err(restore_failed)?;
+            }
             rs.finish(&mut bytes).map_err(restore_failed)?;
             *restored += rs.report().findings - before;
             String::from_utf8_lossy(&bytes).into_owned()

@@ -633,3 +633,137 @@ pub(crate) fn restore_strings(
     r.strings(v)?;
     Ok(r.report.findings)
 }
+
+/// What to do with personal data in an answer that the request did not
+/// carry (values the model produced itself): the pseudonyms the scope
+/// issued are restored either way.
+///
+/// # Example
+///
+/// ```
+/// use hush_claude::ResponsePii;
+///
+/// assert_eq!("mask".parse::<ResponsePii>()?, ResponsePii::Mask);
+/// # Ok::<(), String>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ResponsePii {
+    /// Leave it as it is.
+    #[default]
+    Leave,
+    /// Replace it by an irreversible keyed hash, e.g. `[[EMAIL-H-3fa9c2d18e0b4a71]]`.
+    Mask,
+}
+
+impl std::str::FromStr for ResponsePii {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<ResponsePii, String> {
+        match s {
+            "leave" => Ok(ResponsePii::Leave),
+            "mask" | "redact" => Ok(ResponsePii::Mask),
+            _ => Err(format!(
+                "unknown response PII policy {s:?} (expected leave or mask)"
+            )),
+        }
+    }
+}
+
+/// A redactor with `red`'s scanner, kinds and threshold whose every kind
+/// is replaced by an irreversible keyed hash (in a vault of its own, with
+/// a fresh key): what [`ResponsePii::Mask`] applies to answers.
+///
+/// # Errors
+///
+/// When no random key can be made.
+///
+/// # Example
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use hush::{Redactor, Scanner, Vault, Key, Policy};
+/// # let r = Redactor::new(Arc::new(Scanner::new()?), Arc::new(Vault::in_memory(Key::generate()?, Policy::default())?));
+/// let m = hush_claude::masking_redactor(&r)?;
+/// let out = m.redact("new: bob@corp.io")?;
+/// assert!(out.text().starts_with("new: [[EMAIL-H-"));
+/// assert!(r.restore(out.text())?.text().contains("[[EMAIL-H-")); // never restored
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn masking_redactor(red: &Redactor) -> Result<Redactor, ApiError> {
+    let mut policy = hush::Policy::default();
+    for &k in hush::Kind::ALL {
+        policy =
+            policy.with_operator(k, hush::Operator::Hash).map_err(|e| {
+                ApiError::new(500, "api_error", format!("masking policy: {e}"))
+            })?;
+    }
+    let key = hush::Key::generate().map_err(|e| {
+        ApiError::new(500, "api_error", format!("masking key: {e}"))
+    })?;
+    let vault = hush::Vault::in_memory(key, policy).map_err(|e| {
+        ApiError::new(500, "api_error", format!("masking vault: {e}"))
+    })?;
+    // Answers arrive in small deltas: scan each as it comes.
+    Ok(red.clone().with_vault(std::sync::Arc::new(vault)).with_scan_batch(0))
+}
+
+/// Masks personal data in an answer with `masker` (see
+/// [`masking_redactor`]), in the fields [`restore_response`] restores;
+/// call it before restoring. Returns how many values were masked.
+///
+/// # Errors
+///
+/// When masking fails.
+pub fn mask_response(
+    masker: &Redactor,
+    shape: ResponseShape,
+    body: &mut Value,
+) -> Result<u64, ApiError> {
+    let mut w = Walker {
+        red: masker,
+        media: MediaPolicy::Allow,
+        out: Redaction::default(),
+    };
+    let message = |w: &mut Walker<'_>,
+                   m: &mut Value|
+     -> Result<(), ApiError> {
+        if let Some(Value::Array(blocks)) = m.get_mut("content") {
+            for b in blocks {
+                let ty = b.get("type").and_then(Value::as_str).unwrap_or("");
+                if !SERVER_RESULT_BLOCKS.contains(&ty) {
+                    w.strings(b)?;
+                }
+            }
+        }
+        Ok(())
+    };
+    match shape {
+        ResponseShape::Message => message(&mut w, body)?,
+        ResponseShape::BatchResult => {
+            if let Some(m) = body.pointer_mut("/result/message") {
+                message(&mut w, m)?;
+            }
+        }
+        ResponseShape::ChatCompletion => {
+            if let Some(Value::Array(choices)) = body.get_mut("choices") {
+                for c in choices {
+                    let Some(m) = c.get_mut("message") else { continue };
+                    if let Some(Value::String(s)) = m.get_mut("content") {
+                        w.text(s)?;
+                    }
+                    if let Some(Value::Array(calls)) = m.get_mut("tool_calls")
+                    {
+                        for call in calls {
+                            if let Some(Value::String(a)) =
+                                call.pointer_mut("/function/arguments")
+                            {
+                                w.json_text(a)?;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(w.out.report.findings)
+}

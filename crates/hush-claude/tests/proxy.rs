@@ -559,3 +559,63 @@ async fn the_rust_client_redacts_and_restores_in_process() {
     assert_eq!(text, format!("You said: {}", prompt()));
     r.assert_clean_upstream();
 }
+
+#[tokio::test]
+async fn new_pii_in_answers_is_masked_by_policy_and_issued_pseudonyms_restored(
+) {
+    let r =
+        rig_with(|c| c.response_pii = hush_claude::ResponsePii::Mask).await;
+    // The mock echoes the prompt: a pseudonym the proxy issued comes back,
+    // and a value the request did not carry (a tag-shaped look-alike the
+    // proxy never issued stays as it is; a raw e-mail in the tool result
+    // turn is new PII only if the proxy did not redact it, so use the
+    // system prompt's own tag to check restoration).
+    let body = json!({"model": "m", "max_tokens": 64, "messages": [{"role": "user", "content": prompt()}]});
+    for stream in [false, true] {
+        let mut b = body.clone();
+        b["stream"] = json!(stream);
+        let resp = r.post("/v1/messages", &b).send().await.unwrap();
+        let text = if stream {
+            accumulate(&resp.bytes().await.unwrap()).0[0].clone()
+        } else {
+            resp.json::<Value>().await.unwrap()["content"][0]["text"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(text, format!("You said: {}", prompt()));
+    }
+}
+
+#[test]
+fn mask_response_masks_values_the_request_did_not_carry() {
+    let red = Redactor::new(
+        Arc::new(Scanner::new().unwrap()),
+        Arc::new(
+            Vault::in_memory(Key::generate().unwrap(), Policy::default())
+                .unwrap(),
+        ),
+    );
+    let tag = red.redact(EMAIL).unwrap().into_text();
+    let masker = hush_claude::masking_redactor(&red).unwrap();
+    let mut msg = json!({"content": [{"type": "text", "text": format!("{tag} and new bob.smith@corp-mail.io")}]});
+    assert_eq!(
+        hush_claude::mask_response(
+            &masker,
+            hush_claude::ResponseShape::Message,
+            &mut msg
+        )
+        .unwrap(),
+        1
+    );
+    hush_claude::restore_response(
+        &red,
+        hush_claude::ResponseShape::Message,
+        &mut msg,
+    )
+    .unwrap();
+    let text = msg["content"][0]["text"].as_str().unwrap();
+    assert!(text.starts_with(EMAIL), "issued pseudonyms are restored");
+    assert!(!text.contains("bob.smith"), "new PII is masked");
+    assert!(text.contains("[[EMAIL-H-"));
+}

@@ -126,6 +126,11 @@ pub struct ProxyArgs {
     #[arg(long, value_name = "POLICY")]
     pub media: Option<String>,
 
+    /// Personal data in answers that the request did not carry: leave it,
+    /// or mask it with an irreversible keyed hash [default: leave].
+    #[arg(long, value_name = "POLICY")]
+    pub response_pii: Option<String>,
+
     /// The proxy's public base URL, for rewritten batch results_url
     /// [default: http:// and the request's Host].
     #[arg(long, value_name = "URL")]

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use hush_claude::proxy::{Proxy, ProxyConfig};
-use hush_claude::{Client, MediaPolicy};
+use hush_claude::{Client, MediaPolicy, ResponsePii};
 
 use crate::args::{AskArgs, MockArgs, ProxyArgs};
 use crate::cmd_redact::configured_redactor;
@@ -75,6 +75,10 @@ pub fn run_proxy(
     }
     if let Some(m) = args.media.as_ref().or(p.media.as_ref()) {
         pc.media = m.parse::<MediaPolicy>().map_err(anyhow::Error::msg)?;
+    }
+    if let Some(m) = args.response_pii.as_ref().or(p.response_pii.as_ref()) {
+        pc.response_pii =
+            m.parse::<ResponsePii>().map_err(anyhow::Error::msg)?;
     }
     pc.public_url = args.public_url.clone().or_else(|| p.public_url.clone());
     let red = configured_redactor(&args.opts, Some(&args.filter), cfg, quiet)?;

@@ -60,6 +60,8 @@ pub struct ProxySection {
     pub ca_file: Option<PathBuf>,
     /// Media policy: allow or block.
     pub media: Option<String>,
+    /// New personal data in answers: leave or mask.
+    pub response_pii: Option<String>,
     /// Public base URL.
     pub public_url: Option<String>,
 }

@@ -74,12 +74,6 @@ pub use crate::redactor::{Redacted, Redactor};
 pub use crate::report::Report;
 pub use crate::stream::{RedactStream, RestoreStream};
 
-/// The README's examples run as doctests (here, where every crate of
-/// the workspace is in reach).
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeDoctests;
-
 // The building blocks, so that a user needs one dependency.
 pub use hush_detect::{Kind, Scanner};
 pub use hush_vault::{Key, Operator, Policy, Restored, Vault};

@@ -102,6 +102,29 @@ impl Redactor {
         }
     }
 
+    /// The same scanner, kinds and score threshold with another vault (a
+    /// vault with another policy, say, to mask values irreversibly).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use hush::{Kind, Key, Operator, Policy, Redactor, Scanner, Vault};
+    ///
+    /// let r = Redactor::new(
+    ///     Arc::new(Scanner::new()?),
+    ///     Arc::new(Vault::in_memory(Key::generate()?, Policy::default())?),
+    /// );
+    /// let policy = Policy::default().with_operator(Kind::Email, Operator::Redact)?;
+    /// let m = r.clone().with_vault(Arc::new(Vault::in_memory(Key::generate()?, policy)?));
+    /// assert_eq!(m.redact("to a@b.io")?.text(), "to ");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_vault(mut self, vault: Arc<Vault>) -> Redactor {
+        self.vault = vault;
+        self
+    }
+
     /// Works in the vault scope `name` (a conversation, a tenant): the same
     /// value gets the same pseudonym within a scope, and pseudonyms of
     /// two scopes cannot be linked.

@@ -1,0 +1,287 @@
+//! `cargo xtask proxy-bench`: what the redacting proxy adds to a Claude
+//! call. Starts the mock upstream and `hush proxy` (release builds, as
+//! separate processes), then drives both with the same load: C concurrent
+//! clients posting a ~10 KB prompt with PII for D seconds, first straight
+//! to the mock, then through the proxy. Reports latency percentiles and
+//! requests per second of each, the difference (the proxy's added
+//! latency), and the time to first byte of a streamed answer, direct and
+//! through the proxy. The load generator shares the machine with both
+//! servers, so on a 2-core VM the figures include that contention.
+
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 50)]
+    concurrency: usize,
+    /// Seconds of load per target (after one second of warm-up).
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Prompt size in bytes.
+    #[arg(long, default_value_t = 10_000)]
+    prompt_bytes: usize,
+    /// Streamed requests for the time-to-first-byte figure.
+    #[arg(long, default_value_t = 300)]
+    ttfb_requests: usize,
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_ready(addr: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if TcpStream::connect(addr).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    bail!("{addr} did not start listening")
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// A prompt of about `bytes` bytes from the chat corpus (which carries
+/// e-mails, phones, cards, IPs, ... at about one per 250-300 bytes).
+fn prompt(root: &Path, bytes: usize) -> anyhow::Result<String> {
+    let mut out = String::new();
+    for t in crate::cli_bench::corpus_texts(root, "chat")? {
+        if out.len() >= bytes {
+            break;
+        }
+        out.push_str(&t);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+struct Load {
+    lat_us: Vec<u64>,
+    errors: u64,
+    secs: f64,
+}
+
+async fn load(
+    url: String,
+    body: Arc<Vec<u8>>,
+    conc: usize,
+    secs: u64,
+) -> Load {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(conc * 2)
+        .tcp_nodelay(true)
+        .build()
+        .expect("client");
+    let run = |until: Instant| {
+        let mut tasks = Vec::new();
+        for _ in 0..conc {
+            let (client, url, body) =
+                (client.clone(), url.clone(), body.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut lat = Vec::new();
+                let mut errors = 0u64;
+                while Instant::now() < until {
+                    let t = Instant::now();
+                    let r = client
+                        .post(&url)
+                        .header("x-api-key", "sk-ant-bench")
+                        .header("anthropic-version", "2023-06-01")
+                        .header("content-type", "application/json")
+                        .body(body.as_ref().clone())
+                        .send()
+                        .await;
+                    match r {
+                        Ok(resp) if resp.status().is_success() => match resp
+                            .bytes()
+                            .await
+                        {
+                            Ok(_) => lat.push(t.elapsed().as_micros() as u64),
+                            Err(_) => errors += 1,
+                        },
+                        _ => errors += 1,
+                    }
+                }
+                (lat, errors)
+            }));
+        }
+        tasks
+    };
+    for t in run(Instant::now() + Duration::from_secs(1)) {
+        let _ = t.await;
+    }
+    let start = Instant::now();
+    let mut all = Load { lat_us: Vec::new(), errors: 0, secs: 0.0 };
+    for t in run(start + Duration::from_secs(secs)) {
+        if let Ok((l, e)) = t.await {
+            all.lat_us.extend(l);
+            all.errors += e;
+        }
+    }
+    all.secs = start.elapsed().as_secs_f64();
+    all.lat_us.sort_unstable();
+    all
+}
+
+async fn ttfb(url: String, body: Vec<u8>, n: usize) -> Vec<u64> {
+    let client =
+        reqwest::Client::builder().tcp_nodelay(true).build().expect("client");
+    let mut out = Vec::new();
+    for i in 0..n + 10 {
+        let t = Instant::now();
+        let Ok(mut resp) = client
+            .post(&url)
+            .header("x-api-key", "sk-ant-bench")
+            .header("anthropic-version", "2023-06-01")
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+        else {
+            continue;
+        };
+        let first = resp.chunk().await;
+        let el = t.elapsed().as_micros() as u64;
+        while let Ok(Some(_)) = resp.chunk().await {}
+        if i >= 10 && matches!(first, Ok(Some(_))) {
+            out.push(el);
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let root = crate::project_root();
+    let hush = crate::cli_bench::build_hush(&root)?;
+    let data = tempfile_dir()?;
+    let mut mock = Command::new(&hush)
+        .args(["mock-upstream", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("starting the mock")?;
+    let mut line = String::new();
+    {
+        use std::io::BufRead;
+        let out = mock.stdout.take().context("mock stdout")?;
+        std::io::BufReader::new(out).read_line(&mut line)?;
+    }
+    let _mock = Killed(mock);
+    let mock_url = line.trim().to_string();
+    let port = free_port()?;
+    let listen = format!("127.0.0.1:{port}");
+    let proxy = Command::new(&hush)
+        .args([
+            "--quiet",
+            "proxy",
+            "--listen",
+            &listen,
+            "--upstream",
+            &mock_url,
+        ])
+        .env("XDG_DATA_HOME", &data)
+        .env_remove("HUSH_KEY")
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("starting the proxy")?;
+    let _proxy = Killed(proxy);
+    wait_ready(mock_url.trim_start_matches("http://"))?;
+    wait_ready(&listen)?;
+
+    let text = prompt(&root, args.prompt_bytes)?;
+    let body = serde_json::json!({"model": "claude-bench", "max_tokens": 64, "messages": [{"role": "user", "content": text}]});
+    let body = Arc::new(serde_json::to_vec(&body)?);
+    let mut sbody: serde_json::Value = serde_json::from_slice(&body)?;
+    sbody["stream"] = serde_json::Value::Bool(true);
+    let sbody = serde_json::to_vec(&sbody)?;
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    println!(
+        "prompt {} bytes, {} concurrent clients, {} s per target (after 1 s warm-up); mock {mock_url}, proxy http://{listen}",
+        text.len(),
+        args.concurrency,
+        args.seconds
+    );
+    let mut rows = Vec::new();
+    for (name, base) in
+        [("direct", mock_url.clone()), ("proxy", format!("http://{listen}"))]
+    {
+        let l = rt.block_on(load(
+            format!("{base}/v1/messages"),
+            body.clone(),
+            args.concurrency,
+            args.seconds,
+        ));
+        let rps = l.lat_us.len() as f64 / l.secs;
+        println!(
+            "{name:>7}: {:>7} ok, {} errors, {:.0} req/s, latency ms p50 {:.3} p90 {:.3} p99 {:.3} max {:.3}",
+            l.lat_us.len(),
+            l.errors,
+            rps,
+            percentile(&l.lat_us, 0.5),
+            percentile(&l.lat_us, 0.9),
+            percentile(&l.lat_us, 0.99),
+            percentile(&l.lat_us, 1.0)
+        );
+        rows.push(l);
+    }
+    let (d, p) = (&rows[0].lat_us, &rows[1].lat_us);
+    println!(
+        "  added: p50 {:.3} ms, p99 {:.3} ms",
+        percentile(p, 0.5) - percentile(d, 0.5),
+        percentile(p, 0.99) - percentile(d, 0.99)
+    );
+    let td = rt.block_on(ttfb(
+        format!("{mock_url}/v1/messages"),
+        sbody.clone(),
+        args.ttfb_requests,
+    ));
+    let tp = rt.block_on(ttfb(
+        format!("http://{listen}/v1/messages"),
+        sbody,
+        args.ttfb_requests,
+    ));
+    println!(
+        "streamed time to first byte ({} sequential requests): direct p50 {:.3} ms p99 {:.3}; proxy p50 {:.3} ms p99 {:.3}; added p50 {:.3} ms",
+        args.ttfb_requests,
+        percentile(&td, 0.5),
+        percentile(&td, 0.99),
+        percentile(&tp, 0.5),
+        percentile(&tp, 0.99),
+        percentile(&tp, 0.5) - percentile(&td, 0.5)
+    );
+    let _ = std::fs::remove_dir_all(&data);
+    Ok(())
+}
+
+fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let d = std::env::temp_dir()
+        .join(format!("hush-proxy-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&d)?;
+    Ok(d)
+}

@@ -160,6 +160,9 @@ pub struct ProxyStats {
     pub redacted: AtomicU64,
     /// Pseudonyms restored in answers.
     pub restored: AtomicU64,
+    /// Images, PDFs and files forwarded unredacted under the `allow`
+    /// media policy.
+    pub media: AtomicU64,
 }
 
 struct Shared {
@@ -273,6 +276,91 @@ impl Proxy {
             self.router().into_make_service_with_connect_info::<SocketAddr>(),
         )
         .await
+    }
+}
+
+/// A TLS server configuration from PEM text: a certificate chain and its
+/// private key (PKCS#8, PKCS#1 or SEC1). TLS 1.2 and 1.3, HTTP/1.1 and
+/// HTTP/2 by ALPN.
+///
+/// # Errors
+///
+/// PEM that holds no certificate or no key, or a key that does not fit.
+///
+/// # Example
+///
+/// ```
+/// assert!(hush_claude::proxy::tls_config(b"", b"").is_err());
+/// ```
+pub fn tls_config(
+    cert_pem: &[u8],
+    key_pem: &[u8],
+) -> Result<Arc<rustls::ServerConfig>, ApiError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    install_crypto();
+    let certs: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(cert_pem)
+            .collect::<Result<_, _>>()
+            .map_err(|e| {
+                ApiError::invalid_request(format!("TLS certificate: {e}"))
+            })?;
+    if certs.is_empty() {
+        return Err(ApiError::invalid_request(
+            "TLS certificate file holds no certificate",
+        ));
+    }
+    let key = PrivateKeyDer::from_pem_slice(key_pem)
+        .map_err(|e| ApiError::invalid_request(format!("TLS key: {e}")))?;
+    let mut cfg = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| {
+            ApiError::invalid_request(format!("TLS certificate and key: {e}"))
+        })?;
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(cfg))
+}
+
+impl Proxy {
+    /// Serves HTTPS on a bound listener until the task is dropped. A
+    /// failed handshake closes that connection only.
+    ///
+    /// # Errors
+    ///
+    /// When the listener fails.
+    pub async fn serve_tls(
+        self,
+        listener: tokio::net::TcpListener,
+        tls: Arc<rustls::ServerConfig>,
+    ) -> std::io::Result<()> {
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+        let router = self.router();
+        loop {
+            let (tcp, _) = listener.accept().await?;
+            let _ = tcp.set_nodelay(true);
+            let (acceptor, router) = (acceptor.clone(), router.clone());
+            tokio::spawn(async move {
+                let Ok(stream) = acceptor.accept(tcp).await else {
+                    tracing::debug!("TLS handshake failed");
+                    return;
+                };
+                let service =
+                    hyper_util::service::TowerToHyperService::new(router);
+                let builder = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                );
+                if let Err(e) = builder
+                    .serve_connection_with_upgrades(
+                        hyper_util::rt::TokioIo::new(stream),
+                        service,
+                    )
+                    .await
+                {
+                    tracing::debug!("connection ended: {e}");
+                }
+            });
+        }
     }
 }
 
@@ -492,6 +580,14 @@ async fn handle_inner(
                 .stats
                 .redacted
                 .fetch_add(done.report.findings, Ordering::Relaxed);
+            shared.stats.media.fetch_add(done.media, Ordering::Relaxed);
+            tracing::debug!(
+                method = %parts.method,
+                path = %path,
+                redacted = done.report.findings,
+                media = done.media,
+                "request redacted"
+            );
             Some(serde_json::to_vec(&v).map_err(|e| {
                 ApiError::redaction_failed(format!("re-encoding: {e}"))
             })?)

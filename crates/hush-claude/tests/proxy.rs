@@ -619,3 +619,54 @@ fn mask_response_masks_values_the_request_did_not_carry() {
     assert!(!text.contains("bob.smith"), "new PII is masked");
     assert!(text.contains("[[EMAIL-H-"));
 }
+
+#[tokio::test]
+async fn serves_https_when_given_a_certificate() {
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string()])
+            .unwrap();
+    let tls = hush_claude::proxy::tls_config(
+        cert.cert.pem().as_bytes(),
+        cert.signing_key.serialize_pem().as_bytes(),
+    )
+    .unwrap();
+    let ml = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mock_url = format!("http://{}", ml.local_addr().unwrap());
+    let (router, mock) = hush_claude::mock::router(&mock_url);
+    tokio::spawn(async move { axum::serve(ml, router).await });
+    let red = Redactor::new(
+        Arc::new(Scanner::new().unwrap()),
+        Arc::new(
+            Vault::in_memory(Key::generate().unwrap(), Policy::default())
+                .unwrap(),
+        ),
+    );
+    let proxy = Proxy::new(ProxyConfig::new(&mock_url).unwrap(), red).unwrap();
+    let pl = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = pl.local_addr().unwrap().port();
+    tokio::spawn(proxy.serve_tls(pl, tls));
+    let ca =
+        reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap();
+    let http =
+        reqwest::Client::builder().add_root_certificate(ca).build().unwrap();
+    let body = json!({"model": "m", "max_tokens": 8, "messages": [{"role": "user", "content": prompt()}]});
+    let v: Value = http
+        .post(format!("https://localhost:{port}/v1/messages"))
+        .header("x-api-key", "k")
+        .header("anthropic-version", "2023-06-01")
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["content"][0]["text"], format!("You said: {}", prompt()));
+    for seen in mock.requests() {
+        assert!(!seen.contains(EMAIL));
+    }
+    // Plain HTTP to the TLS port fails; the server keeps serving.
+    assert!(reqwest::get(format!("http://127.0.0.1:{port}/v1/models"))
+        .await
+        .is_err());
+}

@@ -126,6 +126,14 @@ pub struct ProxyArgs {
     #[arg(long, value_name = "POLICY")]
     pub media: Option<String>,
 
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
     /// Personal data in answers that the request did not carry: leave it,
     /// or mask it with an irreversible keyed hash [default: leave].
     #[arg(long, value_name = "POLICY")]

@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use hush_claude::proxy::{Proxy, ProxyConfig};
+use hush_claude::proxy::{tls_config, Proxy, ProxyConfig};
 use hush_claude::{Client, MediaPolicy, ResponsePii};
 
 use crate::args::{AskArgs, MockArgs, ProxyArgs};
@@ -81,6 +81,25 @@ pub fn run_proxy(
             m.parse::<ResponsePii>().map_err(anyhow::Error::msg)?;
     }
     pc.public_url = args.public_url.clone().or_else(|| p.public_url.clone());
+    let tls = match (
+        args.tls_cert.as_ref().or(p.tls_cert.as_ref()),
+        args.tls_key.as_ref().or(p.tls_key.as_ref()),
+    ) {
+        (Some(c), Some(k)) => {
+            let cert = std::fs::read(c).with_context(|| {
+                format!("{}: cannot read the TLS certificate", c.display())
+            })?;
+            let key = std::fs::read(k).with_context(|| {
+                format!("{}: cannot read the TLS key", k.display())
+            })?;
+            Some(
+                tls_config(&cert, &key)
+                    .map_err(|e| anyhow::anyhow!("{}", e.message()))?,
+            )
+        }
+        (None, None) => None,
+        _ => bail!("proxy TLS needs both a certificate and a key"),
+    };
     let red = configured_redactor(&args.opts, Some(&args.filter), cfg, quiet)?;
     let proxy =
         Proxy::new(pc, red).map_err(|e| anyhow::anyhow!("{}", e.message()))?;
@@ -89,12 +108,19 @@ pub fn run_proxy(
         let listener =
             tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
         if !quiet {
-            eprintln!("hush: proxy listening on http://{addr}, upstream {upstream}");
-            eprintln!("hush: point clients at it with ANTHROPIC_BASE_URL=http://{addr}");
+            eprintln!("hush: proxy listening on {scheme}://{addr}, upstream {upstream}");
+            eprintln!("hush: point clients at it with ANTHROPIC_BASE_URL={scheme}://{addr}");
         }
+        let served = async {
+            match tls {
+                Some(tls) => proxy.serve_tls(listener, tls).await,
+                None => proxy.serve(listener).await,
+            }
+        };
         tokio::select! {
-            r = proxy.serve(listener) => r.context("proxy server failed")?,
+            r = served => r.context("proxy server failed")?,
             _ = tokio::signal::ctrl_c() => {}
         }
         anyhow::Ok(())

@@ -60,6 +60,10 @@ pub struct ProxySection {
     pub ca_file: Option<PathBuf>,
     /// Media policy: allow or block.
     pub media: Option<String>,
+    /// HTTPS certificate chain (PEM).
+    pub tls_cert: Option<PathBuf>,
+    /// HTTPS private key (PEM).
+    pub tls_key: Option<PathBuf>,
     /// New personal data in answers: leave or mask.
     pub response_pii: Option<String>,
     /// Public base URL.
@@ -98,6 +102,8 @@ impl Config {
         cfg.rules.iter_mut().for_each(rebase);
         cfg.proxy.upstream_key_file.as_mut().map(rebase);
         cfg.proxy.ca_file.as_mut().map(rebase);
+        cfg.proxy.tls_cert.as_mut().map(rebase);
+        cfg.proxy.tls_key.as_mut().map(rebase);
         if let Some(s) = cfg.min_score {
             if !(0.0..=1.0).contains(&s) {
                 anyhow::bail!(

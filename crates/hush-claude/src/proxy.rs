@@ -10,9 +10,10 @@
 //! path gets a 404: an endpoint hush does not understand could carry text
 //! it cannot redact, so it is not forwarded (fail closed).
 //!
-//! The scope of pseudonyms is the `x-hush-scope` header if present, else
-//! a keyed hash of the client's credential, so a conversation keeps its
-//! pseudonyms across turns. Headers go upstream unchanged except
+//! The scope of pseudonyms is a keyed hash of the client's credential
+//! (and within it the `x-hush-scope` name, if given), so a conversation
+//! keeps its pseudonyms across turns and no client can have another's
+//! pseudonyms restored. Headers go upstream unchanged except
 //! hop-by-hop ones, `accept-encoding` (the proxy must read the body),
 //! `x-hush-*` and, when the proxy holds the upstream key, the client's
 //! credential. Upstream errors come back unchanged in status, headers and
@@ -443,22 +444,26 @@ fn credential(h: &HeaderMap) -> Option<&[u8]> {
         .map(str::as_bytes)
 }
 
+/// The scope of a request: the client's own scope (a keyed hash of its
+/// credential, or `default` without one), and within it the
+/// `x-hush-scope` name if given. A client can never name another
+/// client's scope, so it can never have another client's pseudonyms
+/// restored.
 fn scope_name(shared: &Shared, h: &HeaderMap) -> Result<String, ApiError> {
-    if let Some(s) = h.get("x-hush-scope") {
-        let s = s.to_str().map_err(|_| {
-            ApiError::invalid_request("x-hush-scope must be visible ASCII")
-        })?;
-        if s.is_empty() || s.len() > 128 {
-            return Err(ApiError::invalid_request(
-                "x-hush-scope must be 1 to 128 characters",
-            ));
-        }
-        return Ok(s.to_string());
-    }
-    Ok(match credential(h) {
+    let client = match credential(h) {
         Some(c) => shared.red.vault().client_scope(c),
         None => "default".to_string(),
-    })
+    };
+    let Some(s) = h.get("x-hush-scope") else { return Ok(client) };
+    let s = s.to_str().map_err(|_| {
+        ApiError::invalid_request("x-hush-scope must be visible ASCII")
+    })?;
+    if s.is_empty() || s.len() > 128 {
+        return Err(ApiError::invalid_request(
+            "x-hush-scope must be 1 to 128 characters",
+        ));
+    }
+    Ok(format!("{client}/{s}"))
 }
 
 fn upstream_headers(
@@ -561,7 +566,6 @@ async fn handle_inner(
         Route::Chat => (Some(Endpoint::ChatCompletions), shared.cfg.max_body),
         _ => (None, shared.cfg.max_body),
     };
-    let mut stream_requested = false;
     let upstream_body: Option<Vec<u8>> = match endpoint {
         Some(ep) => {
             let bytes = axum::body::to_bytes(body, limit)
@@ -573,8 +577,6 @@ async fn handle_inner(
                         "request body is not valid JSON: {e}"
                     ))
                 })?;
-            stream_requested =
-                v.get("stream").and_then(Value::as_bool).unwrap_or(false);
             let done = redact_request(&red, ep, &mut v, shared.cfg.media)?;
             shared
                 .stats
@@ -625,7 +627,7 @@ async fn handle_inner(
         return out.body(body).map_err(|e| ApiError::upstream(e.to_string()));
     }
     match route {
-        Route::Messages | Route::Chat if is_sse || stream_requested => {
+        Route::Messages | Route::Chat if is_sse => {
             let chat = route == Route::Chat;
             Ok(out
                 .body(restore_sse(shared.clone(), red, masker, resp, chat))

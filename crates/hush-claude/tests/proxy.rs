@@ -220,6 +220,15 @@ async fn scopes_follow_the_client_key_or_the_scope_header() {
     assert_ne!(seen[0], seen[1], "two clients must not share pseudonyms");
     assert_ne!(seen[0], seen[2]);
     assert!(!seen[2].contains("x-hush-scope"));
+    // A named scope lives inside the client's own: another client naming
+    // the same scope gets other pseudonyms (and cannot restore these).
+    other("sk-ant-other")
+        .header("x-hush-scope", "team-a")
+        .send()
+        .await
+        .unwrap();
+    let seen = r.mock.requests();
+    assert_ne!(seen[2], seen[3]);
 }
 
 #[tokio::test]

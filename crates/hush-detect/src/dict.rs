@@ -3,8 +3,11 @@
 //!
 //! Why a module of its own: rules find values by shape, but a customer
 //! name or a surname has no shape, only membership in a list. A list can
-//! hold a million terms, so it is one aho-corasick automaton searched
-//! once per haystack, not a rule per term.
+//! hold a million terms, so it is one hash index searched once per
+//! haystack, not a rule per term: each word of the text is hashed and
+//! looked up among the terms' first words; only where a term may start
+//! are the word ends after it looked up among whole terms (see
+//! `TermIndex`; a million terms build in well under two seconds).
 //!
 //! # Matching
 //!
@@ -25,13 +28,13 @@
 //!   one byte was shortened; match offsets are mapped back through it.
 //!   Most text has no such run, and a haystack that needs no change is
 //!   not copied at all. (The alternative, splitting terms into tokens and
-//!   matching token sequences, needs a token pass and a second automaton
-//!   level; the copy is one branch-light loop.)
+//!   matching token sequences, needs a token pass and a second index
+//!   level; the copy is one branch-light loop.) The copy is also where
+//!   ASCII letters are lower-cased (terms are lower-cased once).
 //! - **Leftmost-longest, non-overlapping.** Among the matches that pass
 //!   the word test, the one that starts first wins, and at a start the
-//!   longest. If the automaton's longest match at a start fails the test
-//!   at its end (`Acme` in `Acmeville` when `Acme` is a term), shorter
-//!   terms at the same start are tried by anchored searches.
+//!   longest that ends at a word boundary (`Acme` in `Acme Corpx` when
+//!   `Acme` and `Acme Corp` are terms).
 //! - **Any bytes.** The haystack need not be UTF-8; searching never
 //!   panics.
 //!
@@ -53,9 +56,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io::Read;
 
-use aho_corasick::{
-    AhoCorasick, AhoCorasickBuilder, Anchored, Input, MatchKind, StartKind,
-};
+use std::hash::BuildHasherDefault;
 
 use crate::scanner::word_before;
 
@@ -86,7 +87,7 @@ use crate::scanner::word_before;
 /// ```
 #[derive(Clone, Debug)]
 pub struct Dictionary {
-    ac: AhoCorasick,
+    index: TermIndex,
     terms: Vec<TermInfo>,
     labels: Vec<Box<str>>,
     max_len: usize,
@@ -233,20 +234,24 @@ impl DictBuilder {
             self.empty = Some(self.terms.len());
         }
         self.ends.push(self.bytes.len());
-        let next = self.labels.len() as u32;
-        let id = *self.label_ids.entry(label.into()).or_insert(next);
-        if id == next {
-            self.labels.push(label.into());
-        }
+        // Most terms share a few labels: look up before allocating.
+        let id = match self.label_ids.get(label) {
+            Some(&id) => id,
+            None => {
+                let id = self.labels.len() as u32;
+                self.label_ids.insert(label.into(), id);
+                self.labels.push(label.into());
+                id
+            }
+        };
         self.terms.push(TermInfo { label: id, allow });
     }
 
-    /// Builds the automaton.
+    /// Builds the index.
     ///
     /// # Errors
     ///
-    /// If a term is empty or only whitespace, or the automaton exceeds
-    /// aho-corasick's size limits. Errors never quote a term.
+    /// If a term is empty or only whitespace. Errors never quote a term.
     ///
     /// ```
     /// use hush_detect::Dictionary;
@@ -258,23 +263,14 @@ impl DictBuilder {
         if let Some(i) = self.empty {
             return Err(DictError::new(ErrorKind::EmptyTerm { index: i }));
         }
-        let mut max_len = 0;
-        let mut from = 0;
-        let pats = self.ends.iter().map(|&end| {
-            let p = &self.bytes[from..end];
-            max_len = max_len.max(p.len());
-            from = end;
-            p
-        });
-        let ac = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
-            .ascii_case_insensitive(true)
-            .start_kind(StartKind::Both)
-            .build(pats)
-            .map_err(|e| {
-                DictError::new(ErrorKind::Automaton { message: e.to_string() })
-            })?;
-        Ok(Dictionary { ac, terms: self.terms, labels: self.labels, max_len })
+        let index = TermIndex::new(self.bytes, &self.ends);
+        let max_len = index.max_len;
+        Ok(Dictionary {
+            index,
+            terms: self.terms,
+            labels: self.labels,
+            max_len,
+        })
     }
 }
 
@@ -478,7 +474,7 @@ impl Dictionary {
         out
     }
 
-    /// The heap memory used by the automaton, in bytes.
+    /// The heap memory used by the index (terms included), in bytes.
     ///
     /// ```
     /// use hush_detect::Dictionary;
@@ -488,7 +484,7 @@ impl Dictionary {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn memory_usage(&self) -> usize {
-        self.ac.memory_usage()
+        self.index.memory_usage()
     }
 
     /// Every match in `hay`, sorted by start, never overlapping
@@ -558,38 +554,60 @@ impl Dictionary {
             |p: usize| if p == 0 { !before } else { !word_before(h, p) };
         let end_ok =
             |p: usize| if p >= h.len() { !after } else { !word_after(h, p) };
+        let ix = &self.index;
         let mut pos = 0;
         while pos < h.len() {
-            let Ok(Some(m)) = self.ac.try_find(Input::new(h).range(pos..))
-            else {
-                break;
-            };
-            let s = m.start();
-            if !start_ok(s) {
-                pos = next_start(h, s);
+            // The next place a term may start: a word character after a
+            // non-word one, or a byte some term starts with.
+            let b = h[pos];
+            if b < 0x80 {
+                if !b.is_ascii_alphanumeric()
+                    && !ix.special_first[usize::from(b)]
+                {
+                    pos += 1;
+                    continue;
+                }
+            } else {
+                let (w, word) = char_at(h, pos);
+                if !word && !ix.special_first[usize::from(b)] {
+                    pos += w;
+                    continue;
+                }
+            }
+            if !start_ok(pos) {
+                pos = next_start(h, pos);
                 continue;
             }
-            let mut cur = Some(m);
-            while let Some(c) = cur {
-                if end_ok(c.end()) {
+            let s = pos;
+            let Some(key_end) = ix.key_end(h, s) else {
+                pos = next_start(h, s);
+                continue;
+            };
+            let Some(longest) = ix.first_word(&h[s..key_end]) else {
+                pos = next_start(h, s);
+                continue;
+            };
+            // The longest term at `s` that ends at a word boundary.
+            let mut best = None;
+            let lim = (s + longest as usize).min(h.len());
+            let mut q = key_end;
+            while q <= lim {
+                if end_ok(q) {
+                    if let Some(t) = ix.term(&h[s..q]) {
+                        best = Some((q, t));
+                    }
+                }
+                if q == lim {
                     break;
                 }
-                cur = if c.end() > s + 1 {
-                    let input = Input::new(h)
-                        .range(s..c.end() - 1)
-                        .anchored(Anchored::Yes);
-                    self.ac.try_find(input).ok().flatten()
-                } else {
-                    None
-                };
+                q += char_at(h, q).0;
             }
-            let Some(c) = cur else {
+            let Some((e, t)) = best else {
                 pos = next_start(h, s);
                 continue;
             };
-            let info = self.terms[c.pattern().as_usize()];
-            let (start, end) =
-                (norm.to_original(c.start()), norm.to_original(c.end()));
+            let info = self.terms[t];
+            let (start, end) = (norm.to_original(s), norm.to_original(e));
             if end - start > self.max_span() {
                 pos = next_start(h, s);
                 continue;
@@ -597,18 +615,225 @@ impl Dictionary {
             out.push(DictMatch {
                 start,
                 end,
-                term: c.pattern().as_usize(),
+                term: t,
                 label: &self.labels[info.label as usize],
                 allow: info.allow,
             });
-            pos = c.end().max(s + 1);
+            pos = e.max(s + 1);
         }
         out
     }
 }
 
+/// The terms, indexed for whole-word matching: a hash table from each
+/// normalised term to its index, and a table of the terms' first words
+/// (their leading run of letters and digits) with the longest term that
+/// starts with each.
+///
+/// Why not Aho-Corasick: a term only matches at a word start, so there
+/// is no need for failure transitions, and computing them for a million
+/// terms was most of a 27-second build. Here a search hashes each word of
+/// the text once and probes the first-word table (a bit set in front of
+/// it answers most misses); only at a word that begins some term are the
+/// following word ends tried against the term table.
+#[derive(Clone, Debug, Default)]
+struct TermIndex {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    /// Hash of a term -> its first index; equal hashes of different
+    /// terms go to `more`.
+    full: HashMap<u64, u32, BuildHasherDefault<IdHash>>,
+    more: Vec<(u64, u32)>,
+    /// Hash of a first word -> the longest term (bytes) starting with it.
+    first: HashMap<u64, u32, BuildHasherDefault<IdHash>>,
+    /// One bit per first-word hash (mod its size), to skip most probes.
+    bloom: Vec<u64>,
+    /// Bytes that start a term without starting a word (`#tag`, `.NET`).
+    special_first: Vec<bool>,
+    max_len: usize,
+}
+
+/// A hasher for keys that are already hashes.
+#[derive(Default, Clone, Copy)]
+struct IdHash(u64);
+
+impl std::hash::Hasher for IdHash {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A 64-bit hash of bytes (FxHash-style over 8-byte words, then mixed).
+#[inline]
+fn hash_bytes(b: &[u8]) -> u64 {
+    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    let mut h = b.len() as u64;
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    }
+    // Final mix so that the low bits (table index) depend on every byte.
+    h ^= h >> 29;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^ (h >> 32)
+}
+
+impl TermIndex {
+    fn new(bytes: Vec<u8>, ends: &[usize]) -> TermIndex {
+        let mut ix = TermIndex {
+            ends: ends.to_vec(),
+            special_first: vec![false; 256],
+            ..TermIndex::default()
+        };
+        ix.full.reserve(ends.len());
+        let mut from = 0;
+        let mut firsts: Vec<u64> = Vec::new();
+        for (i, &end) in ends.iter().enumerate() {
+            let t = &bytes[from..end];
+            from = end;
+            ix.max_len = ix.max_len.max(t.len());
+            let h = hash_bytes(t);
+            match ix.full.entry(h) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(i as u32);
+                }
+                std::collections::hash_map::Entry::Occupied(o) => {
+                    let j = *o.get() as usize;
+                    let other =
+                        &bytes[if j == 0 { 0 } else { ends[j - 1] }..ends[j]];
+                    let dup = other == t
+                        || ix.more.iter().any(|&(x, k)| {
+                            x == h && {
+                                let k = k as usize;
+                                &bytes[if k == 0 { 0 } else { ends[k - 1] }
+                                    ..ends[k]]
+                                    == t
+                            }
+                        });
+                    if !dup {
+                        ix.more.push((h, i as u32));
+                    }
+                }
+            }
+            let Some(ke) = key_end(t, 0) else { continue };
+            if !char_at(t, 0).1 {
+                ix.special_first[usize::from(t[0])] = true;
+            }
+            let fh = hash_bytes(&t[..ke]);
+            let longest = ix.first.entry(fh).or_insert(0);
+            if *longest == 0 {
+                firsts.push(fh);
+            }
+            *longest = (*longest).max(t.len() as u32);
+        }
+        let bits = (firsts.len() * 16).next_power_of_two().max(64);
+        ix.bloom = vec![0u64; bits / 64];
+        for fh in firsts {
+            let b = (fh as usize) & (bits - 1);
+            ix.bloom[b / 64] |= 1 << (b % 64);
+        }
+        ix.bytes = bytes;
+        ix
+    }
+
+    fn term_bytes(&self, i: usize) -> &[u8] {
+        let from = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[from..self.ends[i]]
+    }
+
+    /// The end of the first-word key of text at `s` (see `key_end`).
+    #[inline]
+    fn key_end(&self, h: &[u8], s: usize) -> Option<usize> {
+        key_end(h, s)
+    }
+
+    /// The longest term starting with this first word, if any.
+    #[inline]
+    fn first_word(&self, key: &[u8]) -> Option<u32> {
+        let fh = hash_bytes(key);
+        let bits = self.bloom.len() * 64;
+        let b = (fh as usize) & (bits - 1);
+        if self.bloom[b / 64] >> (b % 64) & 1 == 0 {
+            return None;
+        }
+        self.first.get(&fh).copied()
+    }
+
+    /// The index of the first term equal to `t`.
+    #[inline]
+    fn term(&self, t: &[u8]) -> Option<usize> {
+        let h = hash_bytes(t);
+        let i = *self.full.get(&h)? as usize;
+        if self.term_bytes(i) == t {
+            return Some(i);
+        }
+        self.more
+            .iter()
+            .find(|&&(x, k)| x == h && self.term_bytes(k as usize) == t)
+            .map(|&(_, k)| k as usize)
+    }
+
+    fn memory_usage(&self) -> usize {
+        self.bytes.capacity()
+            + self.ends.capacity() * 8
+            + self.full.capacity() * 16
+            + self.first.capacity() * 16
+            + self.bloom.capacity() * 8
+            + self.more.capacity() * 16
+            + 256
+    }
+}
+
+/// The end of the first word at `s`: the run of letters and digits
+/// starting there, or, if `s` starts no word, that character and the run
+/// after it. `None` at the end of `h`.
+#[inline]
+fn key_end(h: &[u8], s: usize) -> Option<usize> {
+    if s >= h.len() {
+        return None;
+    }
+    let (w, word) = char_at(h, s);
+    let mut e = s + w;
+    if !word {
+        // A term that starts with `#` or `.`: the key is that character
+        // and the word after it.
+    }
+    while e < h.len() {
+        let b = h[e];
+        if b < 0x80 {
+            if b.is_ascii_alphanumeric() {
+                e += 1;
+                continue;
+            }
+            break;
+        }
+        let (w, word) = char_at(h, e);
+        if !word {
+            break;
+        }
+        e += w;
+    }
+    Some(e)
+}
+
 /// An error building a [`Dictionary`]: a bad CSV record, an empty term,
-/// an I/O error or an automaton size limit. It never quotes a term.
+/// or an I/O error. It never quotes a term.
 ///
 /// # Example
 ///
@@ -629,7 +854,6 @@ enum ErrorKind {
     Csv { line: usize, message: &'static str },
     EmptyTerm { index: usize },
     Io { message: String },
-    Automaton { message: String },
 }
 
 impl DictError {
@@ -679,9 +903,6 @@ impl fmt::Display for DictError {
             }
             ErrorKind::Io { message } => {
                 write!(f, "reading the dictionary: {message}")
-            }
-            ErrorKind::Automaton { message } => {
-                write!(f, "building the dictionary automaton: {message}")
             }
         }
     }
@@ -837,8 +1058,8 @@ fn is_blank(b: &[u8]) -> bool {
     true
 }
 
-/// Appends `term` to `out` with whitespace runs made one space and outer
-/// whitespace dropped.
+/// Appends `term` to `out` with whitespace runs made one space, outer
+/// whitespace dropped and ASCII letters lower-cased.
 fn normalise_term(term: &[u8], out: &mut Vec<u8>) {
     let start = out.len();
     let mut i = 0;
@@ -850,7 +1071,7 @@ fn normalise_term(term: &[u8], out: &mut Vec<u8>) {
                     out.push(b' ');
                 }
                 pending = false;
-                out.push(term[i]);
+                out.push(term[i].to_ascii_lowercase());
                 i += 1;
             }
             n => {
@@ -861,8 +1082,9 @@ fn normalise_term(term: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// A haystack with every whitespace run replaced by one space, and the
-/// map back to the original offsets.
+/// A haystack with every whitespace run replaced by one space and ASCII
+/// letters lower-cased (which keeps every offset), and the map back to
+/// the original offsets.
 struct Normalised<'h> {
     text: Cow<'h, [u8]>,
     /// `(p, d)`: normalised offsets `>= p` are original offset `- d`,
@@ -880,6 +1102,7 @@ impl<'h> Normalised<'h> {
             let b = h[i];
             if (b == b' ' && i + 1 < n && ws_len(h, i + 1) > 0)
                 || (SPECIAL[b as usize] && ws_len(h, i) > 0)
+                || b.is_ascii_uppercase()
             {
                 break;
             }
@@ -922,6 +1145,7 @@ impl<'h> Normalised<'h> {
                 breaks.push((out.len(), delta));
             }
         }
+        out.make_ascii_lowercase();
         Normalised { text: Cow::Owned(out), breaks }
     }
 
@@ -971,6 +1195,10 @@ fn word_after(h: &[u8], i: usize) -> bool {
 fn next_start(h: &[u8], s: usize) -> usize {
     let mut p = s;
     while p < h.len() {
+        if h[p].is_ascii_alphanumeric() {
+            p += 1;
+            continue;
+        }
         let (w, word) = char_at(h, p);
         p += w;
         if !word {
@@ -1081,7 +1309,7 @@ pub struct GazetteerMatch<'g> {
     pub entry: &'g GazetteerEntry,
 }
 
-/// The built-in given names, surnames and places in one automaton.
+/// The built-in given names, surnames and places in one index.
 ///
 /// The data (`crates/hush-detect/data/`, built by `cargo xtask
 /// gazetteers`: US Census 1990 names, GeoNames places under CC BY 4.0,
@@ -1112,7 +1340,7 @@ pub struct Gazetteer {
 }
 
 impl Gazetteer {
-    /// Parses the embedded data and builds the automaton (tens of
+    /// Parses the embedded data and builds the index (tens of
     /// milliseconds; build once and share).
     ///
     /// # Errors
@@ -1336,6 +1564,26 @@ mod tests {
         assert_eq!(&hay[3..16], b"Acme \t\r\n Corp");
         let d = dict(&[("  Acme\u{a0}\n Corp ", "C")]);
         assert_eq!(spans(&d, b"acme corp"), [(0, 9, 0)]);
+    }
+
+    #[test]
+    fn terms_that_start_or_end_without_a_word_character() {
+        let d = dict(&[
+            ("#ops", "P"),
+            (".NET", "P"),
+            ("acme", "C"),
+            ("acme.", "C"),
+        ]);
+        let hay = "on #ops we use .net; acme’s ACME. x#ops".as_bytes();
+        let got: Vec<&[u8]> =
+            d.find_all(hay).iter().map(|m| &hay[m.range()]).collect();
+        assert_eq!(got, [&b"#ops"[..], b".net", b"acme", b"ACME."]);
+    }
+
+    #[test]
+    fn first_word_longer_than_a_term_is_no_match() {
+        let d = dict(&[("jo", "P"), ("jo ann", "P")]);
+        assert_eq!(spans(&d, b"joann jo ann jo"), [(6, 12, 1), (13, 15, 0)]);
     }
 
     #[test]

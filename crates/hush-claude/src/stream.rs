@@ -13,6 +13,12 @@
 //! around a ping is still restored. Thinking blocks pass unchanged (they
 //! are signature-checked when sent back).
 //!
+//! When the answer is cut short (an `error` event, or the end of the
+//! stream before `message_delta`/`message_stop`), the held suffix that
+//! could still have become a pseudonym is dropped instead of flushed: the
+//! rest of the pseudonym will never come, and a piece of one (`[[PHO`) is
+//! no text of the user's. Everything before it is flushed as usual.
+//!
 //! [`ChatStreamRestorer`] does the same for the OpenAI-compatible chunk
 //! stream (`data:` frames, `[DONE]`), per choice for `content` and per
 //! tool call for `function.arguments`.
@@ -71,6 +77,16 @@ impl EscapeGuard {
     fn finish(&mut self) -> String {
         std::mem::take(&mut self.held)
     }
+}
+
+/// How a block's held text ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// The block or the message ended normally: flush everything.
+    Complete,
+    /// The answer was cut short: drop what could still have become a
+    /// pseudonym.
+    Cut,
 }
 
 #[derive(Debug)]
@@ -197,7 +213,9 @@ impl<'r> MessageStreamRestorer<'r> {
         for f in frames {
             self.frame(f, out)?;
         }
-        self.flush_all(out)
+        // message_delta and message_stop flush every block: one still open
+        // here means the stream was cut.
+        self.flush_all(End::Cut, out)
     }
 
     fn frame(&mut self, f: Frame, out: &mut Vec<u8>) -> Result<(), ApiError> {
@@ -209,7 +227,7 @@ impl<'r> MessageStreamRestorer<'r> {
             }
             "content_block_delta" => self.delta(f, out),
             "content_block_start" => {
-                self.flush_all(out)?;
+                self.flush_all(End::Complete, out)?;
                 let Ok(mut v) = serde_json::from_str::<Value>(&f.data) else {
                     f.write_to(out);
                     return Ok(());
@@ -229,14 +247,14 @@ impl<'r> MessageStreamRestorer<'r> {
                     .ok()
                     .and_then(|v| v.get("index").and_then(Value::as_u64));
                 match index {
-                    Some(i) => self.flush(i, out)?,
-                    None => self.flush_all(out)?,
+                    Some(i) => self.flush(i, End::Complete, out)?,
+                    None => self.flush_all(End::Complete, out)?,
                 }
                 f.write_to(out);
                 Ok(())
             }
             "message_start" => {
-                self.flush_all(out)?;
+                self.flush_all(End::Complete, out)?;
                 let Ok(mut v) = serde_json::from_str::<Value>(&f.data) else {
                     f.write_to(out);
                     return Ok(());
@@ -256,9 +274,12 @@ impl<'r> MessageStreamRestorer<'r> {
                 Ok(())
             }
             // message_delta, message_stop, error and any event this
-            // version does not know: everything held goes first.
-            _ => {
-                self.flush_all(out)?;
+            // version does not know: everything held goes first (after an
+            // error, all but a pseudonym's beginning).
+            name => {
+                let end =
+                    if name == "error" { End::Cut } else { End::Complete };
+                self.flush_all(end, out)?;
                 f.write_to(out);
                 Ok(())
             }
@@ -267,12 +288,12 @@ impl<'r> MessageStreamRestorer<'r> {
 
     fn delta(&mut self, f: Frame, out: &mut Vec<u8>) -> Result<(), ApiError> {
         let Ok(mut v) = serde_json::from_str::<Value>(&f.data) else {
-            self.flush_all(out)?;
+            self.flush_all(End::Complete, out)?;
             f.write_to(out);
             return Ok(());
         };
         let Some(index) = v.get("index").and_then(Value::as_u64) else {
-            self.flush_all(out)?;
+            self.flush_all(End::Complete, out)?;
             f.write_to(out);
             return Ok(());
         };
@@ -338,11 +359,12 @@ impl<'r> MessageStreamRestorer<'r> {
     fn flush(
         &mut self,
         index: u64,
+        end: End,
         out: &mut Vec<u8>,
     ) -> Result<(), ApiError> {
         let Some(block) = self.blocks.remove(&index) else { return Ok(()) };
         let is_json = matches!(block, Block::Json(..));
-        let text = finish_block(block, &mut self.restored)?;
+        let text = finish_block(block, end, &mut self.restored)?;
         let delta = if is_json {
             json!({"type": "input_json_delta", "partial_json": text})
         } else {
@@ -355,10 +377,14 @@ impl<'r> MessageStreamRestorer<'r> {
         write_json(&Frame::new("content_block_delta", ""), &v, out)
     }
 
-    fn flush_all(&mut self, out: &mut Vec<u8>) -> Result<(), ApiError> {
+    fn flush_all(
+        &mut self,
+        end: End,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ApiError> {
         let keys: Vec<u64> = self.blocks.keys().copied().collect();
         for k in keys {
-            self.flush(k, out)?;
+            self.flush(k, end, out)?;
         }
         Ok(())
     }
@@ -483,18 +509,25 @@ impl<'r> ChatStreamRestorer<'r> {
         for f in frames {
             self.frame(f, out)?;
         }
-        self.flush(None, out)
+        // A finish_reason flushes its choice: one still open here means
+        // the stream was cut.
+        self.flush(None, End::Cut, out)
     }
 
     fn frame(&mut self, f: Frame, out: &mut Vec<u8>) -> Result<(), ApiError> {
         let Ok(mut v) = serde_json::from_str::<Value>(&f.data) else {
             // `[DONE]`, an error text, anything else: flush, then pass.
-            self.flush(None, out)?;
+            self.flush(None, End::Complete, out)?;
             f.write_to(out);
             return Ok(());
         };
         if v.get("choices").is_none() {
-            self.flush(None, out)?;
+            let end = if v.get("error").is_some() {
+                End::Cut
+            } else {
+                End::Complete
+            };
+            self.flush(None, end, out)?;
             f.write_to(out);
             return Ok(());
         }
@@ -552,7 +585,7 @@ impl<'r> ChatStreamRestorer<'r> {
             }
         }
         for ci in finished {
-            self.flush(Some(ci), out)?;
+            self.flush(Some(ci), End::Complete, out)?;
         }
         write_json(&f, &v, out)
     }
@@ -561,6 +594,7 @@ impl<'r> ChatStreamRestorer<'r> {
     fn flush(
         &mut self,
         choice: Option<u64>,
+        end: End,
         out: &mut Vec<u8>,
     ) -> Result<(), ApiError> {
         let keys: Vec<(u64, ChatField)> = self
@@ -571,7 +605,7 @@ impl<'r> ChatStreamRestorer<'r> {
             .collect();
         for key in keys {
             let Some(block) = self.open.remove(&key) else { continue };
-            let rest = finish_block(block, &mut self.restored)?;
+            let rest = finish_block(block, end, &mut self.restored)?;
             if rest.is_empty() {
                 continue;
             }
@@ -631,7 +665,15 @@ fn push_block(
     })
 }
 
-fn finish_block(b: Block<'_>, restored: &mut u64) -> Result<String, ApiError> {
+/// What a block still holds, to send before the frame that ends it. With
+/// [`End::Cut`], the restorer's held suffix (a possible pseudonym's
+/// beginning, or an incomplete UTF-8 sequence) and an incomplete JSON
+/// escape are dropped.
+fn finish_block(
+    b: Block<'_>,
+    end: End,
+    restored: &mut u64,
+) -> Result<String, ApiError> {
     let mut bytes = Vec::new();
     Ok(match b {
         Block::Text(mut rs, mask) => {
@@ -641,16 +683,22 @@ fn finish_block(b: Block<'_>, restored: &mut u64) -> Result<String, ApiError> {
                 m.finish(&mut mid).map_err(mask_failed)?;
                 rs.push(&mid, &mut bytes).map_err(restore_failed)?;
             }
-            rs.finish(&mut bytes).map_err(restore_failed)?;
+            if end == End::Complete {
+                rs.finish(&mut bytes).map_err(restore_failed)?;
+            }
             *restored += rs.report().findings - before;
             String::from_utf8_lossy(&bytes).into_owned()
         }
         Block::Json(mut rs, mut guard) => {
             let before = rs.report().findings;
-            rs.finish(&mut bytes).map_err(restore_failed)?;
+            if end == End::Complete {
+                rs.finish(&mut bytes).map_err(restore_failed)?;
+            }
             *restored += rs.report().findings - before;
             let mut t = guard.push(&String::from_utf8_lossy(&bytes));
-            t.push_str(&guard.finish());
+            if end == End::Complete {
+                t.push_str(&guard.finish());
+            }
             t
         }
     })
@@ -658,7 +706,120 @@ fn finish_block(b: Block<'_>, restored: &mut u64) -> Result<String, ApiError> {
 
 #[cfg(test)]
 mod tests {
-    use super::EscapeGuard;
+    use std::sync::Arc;
+
+    use hush::{Key, Policy, Redactor, Scanner, Vault};
+    use serde_json::{json, Value};
+
+    use super::{ChatStreamRestorer, EscapeGuard, MessageStreamRestorer};
+
+    fn redactor() -> Redactor {
+        Redactor::new(
+            Arc::new(Scanner::new().unwrap()),
+            Arc::new(
+                Vault::in_memory(Key::generate().unwrap(), Policy::default())
+                    .unwrap(),
+            ),
+        )
+    }
+
+    fn event(v: &Value) -> String {
+        format!("event: {}\ndata: {v}\n\n", v["type"].as_str().unwrap())
+    }
+
+    fn text_delta(text: &str) -> String {
+        event(&json!({"type": "content_block_delta", "index": 0,
+            "delta": {"type": "text_delta", "text": text}}))
+    }
+
+    /// The text deltas of a restored Messages stream, concatenated.
+    fn texts(out: &[u8]) -> String {
+        let mut p = crate::sse::SseParser::new();
+        let mut frames = Vec::new();
+        p.push(out, &mut frames).unwrap();
+        p.finish(&mut frames).unwrap();
+        frames
+            .iter()
+            .filter(|f| f.event_name() == "content_block_delta")
+            .map(|f| {
+                let v: Value = serde_json::from_str(&f.data).unwrap();
+                v["delta"]["text"].as_str().unwrap_or("").to_string()
+            })
+            .collect()
+    }
+
+    fn restore(red: &Redactor, wire: &str) -> Vec<u8> {
+        let mut s = MessageStreamRestorer::new(red);
+        let mut out = Vec::new();
+        s.push(wire.as_bytes(), &mut out).unwrap();
+        s.finish(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn a_cut_stream_drops_a_pseudonyms_beginning_but_flushes_the_rest() {
+        let red = redactor();
+        let tag = red.redact("jane.roe@acme-mail.io").unwrap().into_text();
+        let start = event(&json!({"type": "content_block_start", "index": 0,
+            "content_block": {"type": "text", "text": ""}}));
+        for cut in 1..tag.len() {
+            let head = format!("{start}{}", text_delta("Mail to "));
+            let cut_wire = format!("{head}{}", text_delta(&tag[..cut]));
+            // The stream ends there (the upstream closed it).
+            assert_eq!(texts(&restore(&red, &cut_wire)), "Mail to ", "{cut}");
+            // An error event cuts the answer too.
+            let err = event(&json!({"type": "error",
+                "error": {"type": "overloaded_error", "message": "Overloaded"}}));
+            let out = restore(&red, &format!("{cut_wire}{err}"));
+            assert_eq!(texts(&out), "Mail to ", "{cut}");
+            assert!(String::from_utf8_lossy(&out).contains("overloaded_error"));
+        }
+        // A whole pseudonym before the cut is restored.
+        let wire =
+            format!("{start}{}{}", text_delta(&tag), text_delta(" and [["));
+        assert_eq!(texts(&restore(&red, &wire)), "jane.roe@acme-mail.io and ");
+        // A stream that ends normally keeps literal brackets.
+        let stop = event(&json!({"type": "content_block_stop", "index": 0}));
+        let wire = format!("{start}{}{stop}", text_delta("see [[wiki"));
+        assert_eq!(texts(&restore(&red, &wire)), "see [[wiki");
+        let delta = event(&json!({"type": "message_delta",
+            "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 1}}));
+        let wire = format!("{start}{}{delta}", text_delta("see [["));
+        assert_eq!(texts(&restore(&red, &wire)), "see [[");
+    }
+
+    #[test]
+    fn a_cut_chat_stream_drops_a_pseudonyms_beginning() {
+        let red = redactor();
+        let tag = red.redact("jane.roe@acme-mail.io").unwrap().into_text();
+        let chunk = |c: &str| {
+            format!(
+                "data: {}\n\n",
+                json!({"object": "chat.completion.chunk",
+                "choices": [{"index": 0, "delta": {"content": c}, "finish_reason": null}]})
+            )
+        };
+        for cut in 1..tag.len() {
+            let wire = format!("{}{}", chunk("Mail to "), chunk(&tag[..cut]));
+            let mut s = ChatStreamRestorer::new(&red);
+            let mut out = Vec::new();
+            s.push(wire.as_bytes(), &mut out).unwrap();
+            s.finish(&mut out).unwrap();
+            let mut p = crate::sse::SseParser::new();
+            let mut frames = Vec::new();
+            p.push(&out, &mut frames).unwrap();
+            let text: String = frames
+                .iter()
+                .filter_map(|f| serde_json::from_str::<Value>(&f.data).ok())
+                .filter_map(|v| {
+                    v.pointer("/choices/0/delta/content")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                })
+                .collect();
+            assert_eq!(text, "Mail to ", "{cut}");
+        }
+    }
 
     #[test]
     fn escape_guard_never_ends_inside_an_escape() {

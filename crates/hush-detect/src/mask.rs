@@ -10,9 +10,11 @@ use crate::kind::Kind;
 ///
 /// E-mails keep the first character of the local part and the domain and
 /// the top-level domain; secrets keep at most a four-byte prefix (the
-/// vendor marker such as `ghp_`) and hide their length; everything else
-/// keeps separators and the last two characters of values of eight or
-/// more characters. Invalid UTF-8 is masked like any other byte.
+/// vendor marker such as `ghp_`) and hide their length; names, places,
+/// organisations and addresses keep only their separators (two letters
+/// of a name say too much); everything else keeps separators and the
+/// last two characters of values of eight or more characters. Invalid
+/// UTF-8 is masked like any other byte.
 ///
 /// # Example
 ///
@@ -22,6 +24,7 @@ use crate::kind::Kind;
 /// assert_eq!(mask(Kind::Email, b"jane@example.com"), "j***@e***.com");
 /// assert_eq!(mask(Kind::Ssn, b"536-22-1234"), "***-**-**34");
 /// assert_eq!(mask(Kind::Secret, b"ghp_abcdefghijklmnop"), "ghp_********");
+/// assert_eq!(mask(Kind::Person, b"Dana Whitfield"), "**** *********");
 /// ```
 pub fn mask(kind: Kind, value: &[u8]) -> String {
     match kind {
@@ -33,6 +36,12 @@ pub fn mask(kind: Kind, value: &[u8]) -> String {
                 .map(|&b| if b.is_ascii_graphic() { b as char } else { '*' })
                 .collect();
             format!("{prefix}********")
+        }
+        Kind::Person | Kind::Location | Kind::Organization | Kind::Address => {
+            String::from_utf8_lossy(value)
+                .chars()
+                .map(|c| if c.is_alphanumeric() { '*' } else { c })
+                .collect()
         }
         _ => mask_generic(value),
     }

@@ -1254,17 +1254,14 @@ fn token_end_slow(h: &[u8], i: usize, mut j: usize) -> usize {
             break;
         }
         let b = h[j];
-        if tok_byte(b) {
-            j += 1;
-        } else if (b == b'-' || b == b'\'')
+        let inner = (b == b'-' || b == b'\'')
             && j > i
             && h.get(j + 1).is_some_and(|c| c.is_ascii_alphabetic())
-            && !(b == b'\'' && possessive_at(h, j))
-        {
-            j += 1;
-        } else {
+            && !(b == b'\'' && possessive_at(h, j));
+        if !tok_byte(b) && !inner {
             break;
         }
+        j += 1;
     }
     j
 }
@@ -1412,17 +1409,14 @@ fn token_start_before(h: &[u8], i: usize) -> usize {
             break;
         }
         let b = h[j - 1];
-        if tok_byte(b) {
-            j -= 1;
-        } else if (b == b'-' || b == b'\'')
+        let inner = (b == b'-' || b == b'\'')
             && j >= 2
             && j < i
-            && h[j - 2].is_ascii_alphabetic()
-        {
-            j -= 1;
-        } else {
+            && h[j - 2].is_ascii_alphabetic();
+        if !tok_byte(b) && !inner {
             break;
         }
+        j -= 1;
     }
     j
 }
@@ -1950,9 +1944,11 @@ fn judge(
             }
             let ok = match p.kind {
                 ItemKind::Word => {
-                    !(p.sentence_start && p.info.common() && !p.info.is_name())
-                        && !(p.dot && !p.initial)
-                        && !p.info.flag(TITLE)
+                    let opener = p.sentence_start
+                        && p.info.common()
+                        && !p.info.is_name();
+                    let abbrev = p.dot && !p.initial;
+                    !(opener || abbrev || p.info.flag(TITLE))
                 }
                 ItemKind::And => a - 1 > 0 && a < k,
                 ItemKind::Comma => {
@@ -2036,7 +2032,7 @@ fn judge(
                     && !w.initial
                     && (w.info.is_surname() || w.info.unknown())
                     && !w.info.flag(STOP | TITLE)
-                    && !(w.info.common() && !w.info.is_surname())
+                    && (!w.info.common() || w.info.is_surname())
             })
         };
         let kind_is = |j: usize, kd: ItemKind| {
@@ -2244,11 +2240,12 @@ fn judge_chain(
             let name_like = len == 1 && one.info.is_name();
             let strong_place = info.place >= REGION
                 || (info.place >= CITY && !info.common() && !name_like);
-            if ctx.place_cue && !(name_like && ctx.strong_cue) {
-                if !info.common() || info.place >= CITY {
-                    push(NameKind::Location, s, e, 0.85);
-                    return;
-                }
+            if ctx.place_cue
+                && !(name_like && ctx.strong_cue)
+                && (!info.common() || info.place >= CITY)
+            {
+                push(NameKind::Location, s, e, 0.85);
+                return;
             }
             if strong_place && !(ctx.person_cue && name_like) {
                 if len == 1 && one.sentence_start && info.common() {
@@ -2413,7 +2410,7 @@ fn judge_single(
         push(NameKind::Location, w.s, w.e, 0.6);
         return;
     }
-    if givenish(w, true) && !(i.place >= CITY_BIG) {
+    if givenish(w, true) && i.place < CITY_BIG {
         push(NameKind::Person, w.s, w.e, 0.7);
         return;
     }

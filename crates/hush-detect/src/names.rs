@@ -1038,6 +1038,21 @@ impl Lexicon {
             // against a name.
             map.entry(&key(f[0])).word = level.max(1);
         }
+        // The census lists hold many everyday words as rare names
+        // ("you", "to", "section", "work" as surnames): a very common
+        // word (SCOWL 10 or 20) counts as a name only when the name is
+        // frequent (Will, May, Grant as given names; Young, Brown, King
+        // as surnames).
+        for e in map.short.values_mut().chain(map.long.values_mut()) {
+            if (1..=20).contains(&e.word) {
+                if e.given > 0 && e.given - 1 < 20 {
+                    e.given = 0;
+                }
+                if e.surname > 0 && e.surname - 1 < 50 {
+                    e.surname = 0;
+                }
+            }
+        }
         for (list, flag) in [
             (STOP_WORDS, STOP),
             (TITLES, TITLE),
@@ -1685,7 +1700,7 @@ pub(crate) fn find(h: &[u8], from: usize, out: &mut Vec<NameHit>) {
                     let lone_word = items[..n].iter().all(|it| {
                         let i = &it.info;
                         it.kind != ItemKind::Word
-                            || (i.common()
+                            || ((i.common() || i.flag(STOP))
                                 && !i.is_name()
                                 && i.place == 0
                                 && i.flags & !(STOP | STREET) == 0
@@ -1715,52 +1730,32 @@ pub(crate) fn find(h: &[u8], from: usize, out: &mut Vec<NameHit>) {
 }
 
 /// The fast path for the most common capitalised word in prose: a
-/// common English word that is no name, place or cue ("The", "However",
-/// "Licensor"), alone between two segment boundaries (a lower-case word
-/// that is no particle, or a byte that is neither glue nor part of a
-/// word). Such a segment yields nothing, and finding that out costs one
-/// lookup instead of a segment walk.
+/// common English word that is no name, place, suffix, title or cue
+/// ("The", "However", "Licensor"), an initial, or an unknown word in
+/// capitals ("GNU"). No segment needs to start there: a
+/// segment of such words alone yields nothing, and a segment with some
+/// other word is found (whole, the same) from that word's capital. So
+/// one lookup decides, without a segment walk.
 #[inline]
 fn lone_common_word(lex: &Lexicon, h: &[u8], u: usize) -> bool {
     let te = token_end(h, u);
     if te - u > 16 || !h[u..te].iter().all(u8::is_ascii_alphabetic) {
         return false;
     }
-    // Right: a space and a lower-case word that is no particle, or a
-    // byte that ends a segment.
-    let right = match h.get(te) {
-        None => true,
-        Some(b' ') => {
-            let ws = te + 1;
-            h.get(ws).is_some_and(u8::is_ascii_lowercase) && {
-                let we = token_end(h, ws);
-                !is_particle(&h[ws..we])
-            }
-        }
-        Some(&b) => !glue_byte(b) && !tok_byte(b) && b < 0x80,
-    };
-    if !right {
-        return false;
-    }
-    let left = if u == 0 {
-        true
-    } else {
-        match h[u - 1] {
-            b' ' => {
-                let ws = token_start_before(h, u - 1);
-                ws < u - 1
-                    && h[ws].is_ascii_lowercase()
-                    && h[ws..u - 1].iter().all(u8::is_ascii_alphabetic)
-                    && !is_particle(&h[ws..u - 1])
-            }
-            b => !glue_byte(b) && !tok_byte(b) && b < 0x80,
-        }
-    };
-    if !left {
-        return false;
+    // An initial ("C", "J.") yields nothing alone.
+    if te - u == 1 {
+        return true;
     }
     let i = lex.get(&h[u..te]);
-    i.common() && !i.is_name() && i.place == 0 && i.flags == 0
+    // Capitals only ("GNU", "AS IS"), in no list: no name alone, and a
+    // chain needs a given name and a surname for capitals. Titles, cues,
+    // particles and place prefixes only matter before a name, whose own
+    // capital finds the segment.
+    let caps = h[u..te].iter().all(u8::is_ascii_uppercase);
+    !i.is_name()
+        && i.place == 0
+        && !i.flag(SUFFIX)
+        && (i.common() || i.flags != 0 || (caps && i.unknown()))
 }
 
 /// Bit mask of the bytes in the 64 at `block` that may start a

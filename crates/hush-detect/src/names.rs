@@ -1918,7 +1918,12 @@ fn judge(
     // Organisations: words before a legal-form suffix.
     for k in 0..items.len() {
         let it = &items[k];
-        if it.kind != ItemKind::Word || !it.info.flag(SUFFIX) || it.particle {
+        // Lower-case `plc` is the one suffix written in lower case.
+        let plc = it.particle && &h[it.s..it.e] == b"plc";
+        if it.kind != ItemKind::Word
+            || !it.info.flag(SUFFIX)
+            || (it.particle && !plc)
+        {
             continue;
         }
         // Multi-letter suffixes only when written as such (`Co` needs a

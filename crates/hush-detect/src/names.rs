@@ -2518,6 +2518,9 @@ fn fields(lex: &Lexicon, h: &[u8], from: usize, out: &mut Vec<NameHit>) {
             handle(lex, h, p, from, out);
             continue;
         }
+        if h[p] == b':' {
+            speaker_label(lex, h, p, from, out);
+        }
         // The field name: up to three words right before the colon.
         if p == 0 || !h[p - 1].is_ascii_alphabetic() {
             continue;
@@ -2654,6 +2657,51 @@ fn fields(lex: &Lexicon, h: &[u8], from: usize, out: &mut Vec<NameHit>) {
     }
 }
 
+/// A speaker label: one capitalised word at the start of a line before
+/// `: ` or ` : ` (`Christian : ...`, chat and forum exports), if it is a
+/// given name, or, with the space before the colon, a word in no list.
+fn speaker_label(
+    lex: &Lexicon,
+    h: &[u8],
+    p: usize,
+    from: usize,
+    out: &mut Vec<NameHit>,
+) {
+    if h.get(p + 1) != Some(&b' ') {
+        return;
+    }
+    let spaced = p > 0 && h[p - 1] == b' ';
+    let we = if spaced { p - 1 } else { p };
+    let ws = token_start_before(h, we);
+    if ws + 3 > we
+        || !(ws == 0 || h[ws - 1] == b'\n')
+        || first_case(h, ws) != Case::Upper
+        || !h[ws..we].iter().all(u8::is_ascii_alphabetic)
+    {
+        return;
+    }
+    let w = &h[ws..we];
+    let mut low = [0u8; 16];
+    if w.len() > low.len() {
+        return;
+    }
+    low[..w.len()].copy_from_slice(w);
+    low[..w.len()].make_ascii_lowercase();
+    if lex.word_cue(&low[..w.len()]) & (C_PFIELD | C_LFIELD) != 0 {
+        return;
+    }
+    let i = lex.get(w);
+    let given = i.is_given() && (!i.common() || i.word >= 35);
+    if (given || (spaced && i.unknown())) && ws >= from {
+        out.push(NameHit {
+            kind: NameKind::Person,
+            start: ws,
+            end: we,
+            score: 0.7,
+        });
+    }
+}
+
 /// `@handle` (not an e-mail address) containing a name.
 fn handle(
     lex: &Lexicon,
@@ -2691,22 +2739,54 @@ fn handle(
     if t.len() < 3 {
         return;
     }
-    // A dotted handle whose last part is a short lower-case word is a
-    // domain or a decorator path (`@app.route`, `@x.io`).
+    // A dotted handle that ends like a domain (`@x.io`, `@acme.com`) is
+    // no handle.
     if let Some(dot) = t.iter().rposition(|&c| c == b'.') {
         let last = &t[dot + 1..];
-        if last.len() <= 3 || lex.get(last).common() {
+        if matches!(
+            last,
+            b"com"
+                | b"org"
+                | b"net"
+                | b"io"
+                | b"dev"
+                | b"ai"
+                | b"co"
+                | b"uk"
+                | b"de"
+                | b"fr"
+                | b"app"
+                | b"edu"
+                | b"gov"
+                | b"me"
+                | b"us"
+        ) {
             return;
         }
     }
+    // In speaker position (`@handle :` at the start of a post), any
+    // handle is a person.
+    let mut k = e;
+    while k < h.len() && k < e + 2 && h[k] == b' ' {
+        k += 1;
+    }
+    let speaker = h.get(k) == Some(&b':');
     let name_part = |w: &[u8]| {
         if w.len() < 3 {
             return false;
         }
         let i = lex.get(w);
+        let frequent =
+            i.given.saturating_sub(1) >= 50 || i.surname_ppm() >= 50;
         (i.is_given() || i.surname_ppm() >= 2)
-            && (!i.common() || i.word >= 35)
+            && (!i.common() || i.word >= 35 || frequent)
             && !i.flag(STOP)
+    };
+    // Given name and surname written together (`zoehansen`).
+    let joined = |w: &[u8]| {
+        w.len() >= 7
+            && (3..=w.len() - 3)
+                .any(|k| lex.get(&w[..k]).is_given() && name_part(&w[k..]))
     };
     // Parts split at `_`, `.`, digits and lower-to-upper case changes.
     let mut found = false;
@@ -2722,7 +2802,8 @@ fn handle(
                 && (name_part(part)
                     || (part.len() >= 5
                         && (name_part(&part[1..])
-                            || name_part(&part[..part.len() - 1]))));
+                            || name_part(&part[..part.len() - 1])))
+                    || joined(part));
             if part_ok {
                 found = true;
                 break;
@@ -2733,7 +2814,15 @@ fn handle(
             }
         }
     }
-    if found && s >= from {
+    // A dotted path (`@pytest.mark.parametrize`) is a name only if it
+    // starts with one (`@shane.smith`).
+    if let Some(dot) = t.iter().position(|&c| c == b'.') {
+        let first = &t[..dot];
+        found = first.iter().all(u8::is_ascii_alphabetic)
+            && (name_part(first) || joined(first));
+    }
+    let letters = t.iter().filter(|c| c.is_ascii_alphabetic()).count();
+    if (found || (speaker && letters >= 3)) && s >= from {
         out.push(NameHit {
             kind: NameKind::Person,
             start: s,

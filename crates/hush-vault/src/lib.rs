@@ -101,10 +101,12 @@
 #![warn(missing_debug_implementations)]
 #![forbid(unsafe_code)]
 
+mod clock;
 mod error;
 mod key;
 mod normalise;
 mod policy;
+mod record;
 mod restore;
 mod storage;
 mod surrogate;

@@ -97,6 +97,90 @@ pub fn normalise(kind: Kind, value: &str, out: &mut String) {
     }
 }
 
+/// The normal form of `value`: `value` itself when it is already in
+/// normal form (checked without copying for the common ASCII shapes),
+/// else [`normalise`]d into `out`. Always equal to what [`normalise`]
+/// writes.
+pub(crate) fn normal_form<'a>(
+    kind: Kind,
+    value: &'a str,
+    out: &'a mut String,
+) -> &'a str {
+    if is_normal(kind, value) {
+        return value;
+    }
+    normalise(kind, value, out);
+    out
+}
+
+/// Whether `normalise` would give `value` back unchanged; `false` when
+/// unsure (the caller then normalises).
+fn is_normal(kind: Kind, value: &str) -> bool {
+    let v = value.as_bytes();
+    // What `char::is_whitespace` (and so `trim`/`split_whitespace`) says
+    // of an ASCII byte.
+    fn ws(b: u8) -> bool {
+        matches!(b, b' ' | b'\t'..=b'\r')
+    }
+    match kind {
+        Kind::Email => {
+            let (Some(&first), Some(&last)) = (v.first(), v.last()) else {
+                return false;
+            };
+            if ws(first) || ws(last) {
+                return false;
+            }
+            if !(first.is_ascii() && last.is_ascii())
+                && value.trim().len() != value.len()
+            {
+                return false;
+            }
+            // The domain, from the end: ASCII without capitals, up to
+            // the last `@` (e-mails are short: no `memrchr` set-up).
+            for &b in v.iter().rev() {
+                if b == b'@' {
+                    return true;
+                }
+                if !b.is_ascii() || b.is_ascii_uppercase() {
+                    return false;
+                }
+            }
+            false
+        }
+        Kind::Phone => {
+            let d = v.strip_prefix(b"+").unwrap_or(v);
+            !d.is_empty() && d.iter().all(u8::is_ascii_digit)
+        }
+        Kind::CreditCard | Kind::Ssn | Kind::UsItin => {
+            !v.is_empty() && v.iter().all(u8::is_ascii_digit)
+        }
+        Kind::Iban | Kind::MacAddress | Kind::IdNumber => {
+            !v.is_empty()
+                && v.iter()
+                    .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+        }
+        Kind::CryptoWallet => {
+            !v.is_empty() && v.iter().all(|&b| b.is_ascii() && !ws(b))
+        }
+        Kind::IpAddress => {
+            !v.is_empty()
+                && !ws(v[0])
+                && !ws(v[v.len() - 1])
+                && v.iter().all(|&b| b.is_ascii() && !b.is_ascii_uppercase())
+        }
+        _ => {
+            let mut prev_space = true;
+            for &b in v {
+                if !b.is_ascii() || (ws(b) && (b != b' ' || prev_space)) {
+                    return false;
+                }
+                prev_space = b == b' ';
+            }
+            !v.is_empty() && !prev_space
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,5 +204,41 @@ mod tests {
         assert_eq!(n(Kind::Email, "a@B.c"), "a@b.c");
         assert_eq!(n(Kind::Email, "A@b.c"), "A@b.c");
         assert_eq!(n(Kind::Phone, "--"), "--");
+    }
+
+    proptest::proptest! {
+        /// The no-copy check agrees with `normalise` for every kind.
+        #[test]
+        fn normal_form_equals_normalise(
+            v in "[ a-zA-Z0-9@+.\t\n\u{b}\u{c}\r\u{a0}\u{85}\u{2003}é\u{130}Σ-]{0,12}",
+        ) {
+            for &kind in Kind::ALL {
+                let mut out = String::new();
+                let got = normal_form(kind, &v, &mut out).to_string();
+                proptest::prop_assert_eq!(got, n(kind, &v), "{:?} {:?}", kind, v);
+            }
+        }
+    }
+
+    #[test]
+    fn normal_form_shapes() {
+        let cases = [
+            (Kind::Email, "a@b.io", true),
+            (Kind::Email, "A@b.io", true),
+            (Kind::Email, "a@B.io", false),
+            (Kind::Email, " a@b.io", false),
+            (Kind::Phone, "+14155550100", true),
+            (Kind::Phone, "415 555", false),
+            (Kind::Person, "Jane Roe", true),
+            (Kind::Person, "Jane  Roe", false),
+            (Kind::Person, "Jane Roe ", false),
+            (Kind::IpAddress, "fe80::1", true),
+            (Kind::Iban, "DE89370400440532013000", true),
+        ];
+        for (kind, v, normal) in cases {
+            assert_eq!(is_normal(kind, v), normal, "{kind:?} {v:?}");
+            let mut out = String::new();
+            assert_eq!(normal_form(kind, v, &mut out), n(kind, v));
+        }
     }
 }

@@ -248,7 +248,8 @@ impl Default for Template {
 pub struct Policy {
     pub(crate) template: Template,
     pub(crate) code_digits: usize,
-    operators: HashMap<Kind, Operator>,
+    /// Per kind, in the order of `Kind::ALL`.
+    operators: Vec<Operator>,
     labels: Vec<String>,
 }
 
@@ -257,7 +258,7 @@ impl Default for Policy {
         Policy {
             template: Template::default(),
             code_digits: DEFAULT_CODE_DIGITS,
-            operators: HashMap::new(),
+            operators: vec![Operator::Tag; Kind::ALL.len()],
             labels: Kind::ALL
                 .iter()
                 .map(|k| k.as_str().replace('_', "-"))
@@ -347,7 +348,7 @@ impl Policy {
                  credentials; use tag, mask, hash or redact",
             ));
         }
-        self.operators.insert(kind, op);
+        self.operators[kind_index(kind)] = op;
         Ok(self)
     }
 
@@ -458,7 +459,7 @@ impl Policy {
     /// assert_eq!(Policy::default().operator(Kind::Email), Operator::Tag);
     /// ```
     pub fn operator(&self, kind: Kind) -> Operator {
-        self.operators.get(&kind).copied().unwrap_or(Operator::Tag)
+        self.operators[kind_index(kind)]
     }
 
     /// The tag label of one kind.

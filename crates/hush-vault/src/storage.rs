@@ -5,7 +5,7 @@
 //! header blob and sealed (AEAD-encrypted) records, so a shared backend
 //! for fleets (Redis, PostgreSQL) never holds a plaintext value either.
 //!
-//! # The file format (version 1)
+//! # The file format (version 2)
 //!
 //! ```text
 //! header:  magic "HUSHVLT\0" | version u32 LE | n u32 LE | blob (n bytes)
@@ -16,7 +16,7 @@
 //!
 //! All integers are little-endian. The blob and payloads are defined by
 //! the vault layer (a postcard-encoded header; a 24-byte nonce plus
-//! XChaCha20-Poly1305 ciphertext). Records are only ever appended, each
+//! XChaCha20-Poly1305 ciphertext, see below). Records are only ever appended, each
 //! batch with one `write` and an `fsync` before the caller is told it is
 //! stored. The length has its own checksum, so a damaged length is told
 //! apart from a short write. On reading, an incomplete record at the end
@@ -24,6 +24,43 @@
 //! next writer; a bad checksum anywhere else is a corruption error naming
 //! the file and offset. Rewrites (purge, forget, key rotation) write a new
 //! file next to the old one, `fsync` it and rename it over the old one.
+//!
+//! # Record payloads and versions
+//!
+//! A payload is a 24-byte nonce, then the XChaCha20-Poly1305 encryption
+//! (with the vault id as associated data) of one postcard-encoded record,
+//! an enum:
+//!
+//! ```text
+//! 0 Entry { scope: str, kind: str, op: u8, pseudonym: str, value: str,
+//!           norm: Option<str>, created: u64, last_used: u64 }
+//! 1 Touch { scope: str, items: [(pseudonym: str, last_used: u64)] }
+//! 2 Batch { scopes: [str], kinds: [str],
+//!           entries: [{ scope: u32 (index into scopes),
+//!                       kind: u32 (index into kinds), op: u8,
+//!                       pseudonym: str, value: str, norm: Option<str>,
+//!                       created: u64, used: i64 (last_used - created,
+//!                       wrapping) }] }
+//! ```
+//!
+//! (postcard: integers as varints, `i64` zigzag, strings and sequences
+//! length-prefixed, `op` 0 for a tag and 1 for a surrogate, `norm` only
+//! when the normal form differs from the value.)
+//!
+//! - **Version 1** files hold `Entry` and `Touch` records: one sealed
+//!   record per mapping.
+//! - **Version 2** (written by this build) adds `Batch`: the mappings
+//!   stored by one call, and every mapping of a rewrite, go into batch
+//!   records of up to 64 KiB of plaintext. Per entry that saves the
+//!   nonce, tag, frame and repeated names (about half the file) and,
+//!   above all, one AEAD call, which made opening large vaults slow.
+//!   `Entry` records are no longer written.
+//!
+//! Version 1 files are read as they are. Before the first write to one
+//! (a new mapping or last-used times), the vault rewrites the whole file
+//! in version 2, atomically like a purge; from then on an older build
+//! refuses it as a newer format. A file with a version above
+//! [`FORMAT_VERSION`] is refused.
 //!
 //! # Locking
 //!
@@ -49,9 +86,9 @@ pub(crate) const MAGIC: &[u8; 8] = b"HUSHVLT\0";
 /// # Example
 ///
 /// ```
-/// assert_eq!(hush_vault::FORMAT_VERSION, 1);
+/// assert_eq!(hush_vault::FORMAT_VERSION, 2);
 /// ```
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// The largest record accepted (1 MiB).
 const MAX_RECORD: u32 = 1 << 20;
 const MAX_HEADER: u32 = 4096;
@@ -109,6 +146,13 @@ pub trait Storage: Send + fmt::Debug {
     ///
     /// When the store cannot be read.
     fn records_start(&mut self) -> Result<u64, Error>;
+    /// The format version of the store as of the last `read_header` or
+    /// `replace` (see the module docs): the vault rewrites a store of an
+    /// older version before appending to it. A backend that only ever
+    /// holds what this build wrote keeps the default, [`FORMAT_VERSION`].
+    fn format_version(&self) -> u32 {
+        FORMAT_VERSION
+    }
     /// Calls `visit` with each record from `from` on; returns the
     /// position after the last complete record.
     ///
@@ -234,6 +278,7 @@ pub struct FileStorage {
     lock_file: File,
     file: Option<File>,
     header_end: u64,
+    version: u32,
 }
 
 impl FileStorage {
@@ -268,7 +313,13 @@ impl FileStorage {
             .truncate(false)
             .open(&lock_path)
             .map_err(|e| Error::io(&lock_path, "cannot open lock file", e))?;
-        Ok(FileStorage { path, lock_file, file: None, header_end: 0 })
+        Ok(FileStorage {
+            path,
+            lock_file,
+            file: None,
+            header_end: 0,
+            version: FORMAT_VERSION,
+        })
     }
 
     fn file(&mut self) -> Result<&mut File, Error> {
@@ -367,6 +418,7 @@ impl Storage for FileStorage {
             return Err(Error::corrupt(&path, 0, "header checksum mismatch"));
         }
         self.header_end = 16 + u64::from(n) + 4;
+        self.version = version;
         Ok(Some(blob))
     }
 
@@ -375,6 +427,10 @@ impl Storage for FileStorage {
             self.read_header()?;
         }
         Ok(self.header_end)
+    }
+
+    fn format_version(&self) -> u32 {
+        self.version
     }
 
     fn read_records(
@@ -512,6 +568,7 @@ impl Storage for FileStorage {
         self.file = None;
         self.file()?;
         self.header_end = header_end;
+        self.version = FORMAT_VERSION;
         Ok(end)
     }
 }

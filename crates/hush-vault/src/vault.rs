@@ -8,15 +8,15 @@
 //! go through the storage lock, catch up with records written by other
 //! processes first, and are acknowledged only after they are durable.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use aho_corasick::{AhoCorasick, MatchKind};
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hashbrown::HashTable;
 use hmac::{Hmac, Mac};
@@ -25,12 +25,14 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::clock;
 use crate::error::Error;
 use crate::key::{Key, SubKey};
-use crate::normalise::normalise;
+use crate::normalise::{normal_form, normalise};
 use crate::policy::{kind_index, Operator, Policy};
+use crate::record::{self, BatchEntry, Decoded, Item, Opener, Record};
 use crate::restore::TagMatcher;
-use crate::storage::{FileStorage, MemoryStorage, Storage};
+use crate::storage::{FileStorage, MemoryStorage, Storage, FORMAT_VERSION};
 use crate::surrogate::surrogate;
 
 /// Last-used times are persisted when they moved by at least this much.
@@ -92,13 +94,13 @@ struct Inner {
     header: Header,
     cursor: u64,
     nonce_prefix: [u8; 16],
-    nonce_counter: u64,
+    nonce_counter: Cell<u64>,
     scopes: Vec<ScopeState>,
     scope_ids: HashMap<String, u32>,
     entries: Vec<Entry>,
     by_value: HashTable<u32>,
     by_pseudonym: HashTable<u32>,
-    hasher: hashbrown::DefaultHashBuilder,
+    hasher: HashBuilder,
     scratch: Zeroizing<String>,
     dirty: Vec<u32>,
 }
@@ -129,41 +131,159 @@ struct ScopeState {
     tag_kinds: u64,
 }
 
-struct Entry {
-    scope: u32,
+/// One mapping in memory. The pseudonym, the value and (when it differs
+/// from the value) the normal form share one allocation, so that a
+/// lookup reads one block of memory for the comparison and the answer.
+pub(crate) struct Entry {
+    pub(crate) scope: u32,
     kind: u8,
     op: u8,
     dirty: bool,
-    pseudonym: Box<str>,
-    value: Box<str>,
-    /// The normal form, when it differs from `value`.
-    norm: Option<Box<str>>,
+    /// The pseudonym, the value, then the normal form (if any).
+    text: Box<str>,
+    pseudonym_len: u32,
+    value_len: u32,
     created: u64,
     last_used: u64,
     stored_used: u64,
 }
 
 impl Entry {
+    /// An entry created (and last used) at `created`, clean.
+    pub(crate) fn new(
+        scope: u32,
+        kind: u8,
+        op: u8,
+        pseudonym: &str,
+        value: &str,
+        norm: Option<&str>,
+        created: u64,
+    ) -> Entry {
+        let norm = norm.filter(|n| !n.is_empty()).unwrap_or("");
+        let mut text =
+            String::with_capacity(pseudonym.len() + value.len() + norm.len());
+        text.push_str(pseudonym);
+        text.push_str(value);
+        text.push_str(norm);
+        Entry {
+            scope,
+            kind,
+            op,
+            dirty: false,
+            text: text.into_boxed_str(),
+            pseudonym_len: pseudonym.len() as u32,
+            value_len: value.len() as u32,
+            created,
+            last_used: created,
+            stored_used: created,
+        }
+    }
+
+    /// Sets the last-used time (as stored).
+    pub(crate) fn used_at(mut self, t: u64) -> Entry {
+        self.last_used = t;
+        self.stored_used = t;
+        self
+    }
+
+    fn pseudonym(&self) -> &str {
+        &self.text[..self.pseudonym_len as usize]
+    }
+
+    fn value(&self) -> &str {
+        let p = self.pseudonym_len as usize;
+        &self.text[p..p + self.value_len as usize]
+    }
+
+    /// The normal form, when it differs from the value.
+    fn norm_only(&self) -> Option<&str> {
+        let v = (self.pseudonym_len + self.value_len) as usize;
+        (self.text.len() > v).then(|| &self.text[v..])
+    }
+
     fn norm(&self) -> &str {
-        self.norm.as_deref().unwrap_or(&self.value)
+        self.norm_only().unwrap_or_else(|| self.value())
     }
 
     /// The code digits of a tag: the last run of digits.
     fn code(&self) -> &str {
-        let p = &*self.pseudonym;
-        let end = p.rfind(|c: char| c.is_ascii_digit()).map_or(0, |i| i + 1);
-        let start =
-            p[..end].rfind(|c: char| !c.is_ascii_digit()).map_or(0, |i| i + 1);
-        &p[start..end]
+        code_of(self.pseudonym())
     }
+}
+
+/// The code digits of a tag: the last run of digits.
+fn code_of(p: &str) -> &str {
+    let end = p.rfind(|c: char| c.is_ascii_digit()).map_or(0, |i| i + 1);
+    let start =
+        p[..end].rfind(|c: char| !c.is_ascii_digit()).map_or(0, |i| i + 1);
+    &p[start..end]
+}
+
+type HashBuilder = hashbrown::DefaultHashBuilder;
+
+fn hash_value(
+    h: &HashBuilder,
+    scope: u32,
+    kind: u8,
+    op: u8,
+    norm: &str,
+) -> u64 {
+    let mut h = h.build_hasher();
+    (scope, kind, op).hash(&mut h);
+    norm.hash(&mut h);
+    h.finish()
+}
+
+fn hash_tag(h: &HashBuilder, scope: u32, kind: u8, code: &str) -> u64 {
+    let mut h = h.build_hasher();
+    (scope, kind, OP_TAG).hash(&mut h);
+    code.hash(&mut h);
+    h.finish()
+}
+
+fn hash_surrogate(h: &HashBuilder, scope: u32, text: &str) -> u64 {
+    let mut h = h.build_hasher();
+    (scope, u8::MAX, OP_SURROGATE).hash(&mut h);
+    text.hash(&mut h);
+    h.finish()
+}
+
+/// The key hash of an entry in `by_value`.
+fn value_hash(h: &HashBuilder, e: &Entry) -> u64 {
+    hash_value(h, e.scope, e.kind, e.op, e.norm())
+}
+
+/// The key hash of an entry in `by_pseudonym`.
+fn pseudonym_hash(h: &HashBuilder, e: &Entry) -> u64 {
+    if e.op == OP_TAG {
+        hash_tag(h, e.scope, e.kind, e.code())
+    } else {
+        hash_surrogate(h, e.scope, e.pseudonym())
+    }
+}
+
+/// Whether two entries have the same `by_value` key.
+fn same_value(a: &Entry, b: &Entry) -> bool {
+    a.scope == b.scope
+        && a.kind == b.kind
+        && a.op == b.op
+        && a.norm() == b.norm()
+}
+
+/// Whether two entries have the same `by_pseudonym` key.
+fn same_pseudonym(a: &Entry, b: &Entry) -> bool {
+    a.scope == b.scope
+        && a.op == b.op
+        && if a.op == OP_TAG {
+            a.kind == b.kind && a.code() == b.code()
+        } else {
+            a.pseudonym() == b.pseudonym()
+        }
 }
 
 impl Drop for Entry {
     fn drop(&mut self) {
-        self.value.zeroize();
-        if let Some(n) = self.norm.as_deref_mut() {
-            n.zeroize();
-        }
+        self.text.zeroize();
     }
 }
 
@@ -173,33 +293,6 @@ struct Header {
     generation: [u8; 16],
     key_check: [u8; 32],
     created: u64,
-}
-
-#[derive(Serialize, Deserialize)]
-enum Record {
-    Entry {
-        scope: String,
-        kind: String,
-        op: u8,
-        pseudonym: String,
-        value: String,
-        norm: Option<String>,
-        created: u64,
-        last_used: u64,
-    },
-    Touch {
-        scope: String,
-        items: Vec<(String, u64)>,
-    },
-}
-
-impl Drop for Record {
-    fn drop(&mut self) {
-        if let Record::Entry { value, norm, .. } = self {
-            value.zeroize();
-            norm.zeroize();
-        }
-    }
 }
 
 /// The result of [`Scope::restore`]: the text with original values put
@@ -356,10 +449,6 @@ pub struct ScopeStats {
 
 fn one(mut v: Vec<String>) -> String {
     v.pop().unwrap_or_default()
-}
-
-fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 fn hmac(key: &SubKey, parts: &[&[u8]]) -> [u8; 32] {
@@ -543,7 +632,7 @@ impl Vault {
             .entries
             .iter()
             .filter(|e| e.op == OP_SURROGATE)
-            .map(|e| e.pseudonym.len())
+            .map(|e| e.pseudonym().len())
             .max()
             .unwrap_or(0);
         self.matcher.max_form().max(longest)
@@ -632,7 +721,7 @@ impl Vault {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn purge_older_than(&self, max_age_secs: u64) -> Result<usize, Error> {
-        let cutoff = now().saturating_sub(max_age_secs);
+        let cutoff = clock::now().saturating_sub(max_age_secs);
         let mut inner = self.lock();
         inner.rewrite(|e| e.last_used >= cutoff, None)
     }
@@ -710,11 +799,11 @@ impl Vault {
             );
             let op = if e.op == OP_TAG { "tag" } else { "surrogate" };
             obj.insert("operator".into(), op.into());
-            obj.insert("pseudonym".into(), e.pseudonym.to_string().into());
+            obj.insert("pseudonym".into(), e.pseudonym().into());
             obj.insert("created".into(), e.created.into());
             obj.insert("last_used".into(), e.last_used.into());
             if reveal {
-                obj.insert("value".into(), e.value.to_string().into());
+                obj.insert("value".into(), e.value().into());
             } else {
                 let nonce = {
                     let mut n = [0u8; 24];
@@ -723,7 +812,7 @@ impl Vault {
                     n
                 };
                 let ct = aead
-                    .encrypt(XNonce::from_slice(&nonce), e.value.as_bytes())
+                    .encrypt(XNonce::from_slice(&nonce), e.value().as_bytes())
                     .map_err(|_| Error::corrupt(&loc, 0, "cannot seal"))?;
                 let mut sealed = hex::encode(nonce);
                 sealed.push_str(&hex::encode(ct));
@@ -841,7 +930,8 @@ impl Scope<'_> {
             _ => return self.pseudonymise_batch(&[(kind, value)]).map(one),
         };
         let mut inner = self.vault.lock();
-        if let Some(p) = inner.lookup_value(self.id, kind, op, value, now()) {
+        let t = clock::now();
+        if let Some(p) = inner.lookup_value(self.id, kind, op, value, t) {
             return Ok(p);
         }
         drop(inner);
@@ -881,7 +971,7 @@ impl Scope<'_> {
                 )
             }
         };
-        inner.lookup_value(self.id, kind, op, value, now())
+        inner.lookup_value(self.id, kind, op, value, clock::now())
     }
 
     /// [`Scope::pseudonymise`] for many values, with one storage write
@@ -913,7 +1003,7 @@ impl Scope<'_> {
     ) -> Result<Vec<String>, Error> {
         let policy = &self.vault.policy;
         let mut inner = self.vault.lock();
-        let t = now();
+        let t = clock::now();
         let mut out = Vec::with_capacity(items.len());
         let mut missing = Vec::new();
         for (i, &(kind, value)) in items.iter().enumerate() {
@@ -1135,7 +1225,7 @@ impl Scope<'_> {
             }
         }
         spans.sort_by_key(|s| s.0);
-        let t = now();
+        let t = clock::now();
         let mut out = Zeroizing::new(String::with_capacity(to - from));
         let mut last = from;
         let mut restored = 0;
@@ -1145,7 +1235,7 @@ impl Scope<'_> {
             match idx {
                 Some(i) => {
                     inner.touch(i, t);
-                    escape.push(&inner.entries[i as usize].value, &mut out);
+                    escape.push(inner.entries[i as usize].value(), &mut out);
                     restored += 1;
                 }
                 None => {
@@ -1220,7 +1310,7 @@ impl Scope<'_> {
             .iter()
             .map(|&i| {
                 let e = &inner.entries[i as usize];
-                (e.kind, e.pseudonym.clone())
+                (e.kind, Box::<str>::from(e.pseudonym()))
             })
             .collect();
         inner.rewrite(
@@ -1228,7 +1318,7 @@ impl Scope<'_> {
                 !(e.scope == scope
                     && keys
                         .iter()
-                        .any(|(k, p)| *k == e.kind && *p == e.pseudonym))
+                        .any(|(k, p)| *k == e.kind && **p == *e.pseudonym()))
             },
             None,
         )
@@ -1250,7 +1340,7 @@ impl Scope<'_> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn purge_older_than(&self, max_age_secs: u64) -> Result<usize, Error> {
-        let cutoff = now().saturating_sub(max_age_secs);
+        let cutoff = clock::now().saturating_sub(max_age_secs);
         let scope = self.id;
         let mut inner = self.vault.lock();
         inner.rewrite(|e| e.scope != scope || e.last_used >= cutoff, None)
@@ -1274,7 +1364,7 @@ impl Inner {
             },
             cursor: 0,
             nonce_prefix: random16()?,
-            nonce_counter: 0,
+            nonce_counter: Cell::new(0),
             scopes: Vec::new(),
             scope_ids: HashMap::new(),
             entries: Vec::new(),
@@ -1317,7 +1407,7 @@ impl Inner {
             vault_id,
             generation: random16()?,
             key_check: hmac(&self.key.derive(b"key check", &[]), &[&vault_id]),
-            created: now(),
+            created: clock::precise(),
         })
     }
 
@@ -1361,16 +1451,157 @@ impl Inner {
             Box::new(MemoryStorage::new()),
         );
         let loc = storage.location().to_path_buf();
-        let mut count = 0u64;
-        let res = storage.read_records(self.cursor, &mut |sealed| {
-            let rec = self.unseal(sealed, &loc, count)?;
-            count += 1;
-            self.apply(rec);
-            Ok(())
-        });
+        let aead = self.aead.clone();
+        let opener = Opener {
+            aead: &aead,
+            aad: self.header.vault_id,
+            loc: &loc,
+            offset: self.cursor,
+        };
+        // From scratch (open, reload): gather the entries, then build the
+        // hash tables once, presized and in parallel.
+        let bulk = self.entries.is_empty();
+        let mut touches = Vec::new();
+        let res =
+            record::read(&mut *storage, self.cursor, &opener, &mut |d| {
+                if bulk {
+                    self.gather(d, &mut touches)
+                } else {
+                    self.apply(d)
+                }
+            });
+        if bulk {
+            self.build_index();
+            for (scope, p, t) in touches {
+                self.touch_stored(scope, &p, t);
+            }
+        }
         self.storage = storage;
         self.cursor = res?;
         Ok(())
+    }
+
+    /// Appends a decoded chunk to the entries without indexing them
+    /// (touches are kept for after [`Inner::build_index`]).
+    fn gather(
+        &mut self,
+        d: Decoded,
+        touches: &mut Vec<(u32, Box<str>, u64)>,
+    ) -> Result<(), Error> {
+        let ids: Vec<u32> =
+            d.scopes.iter().map(|n| self.scope_id(n)).collect();
+        self.entries.reserve(d.items.len());
+        for item in d.items {
+            match item {
+                Item::Entry(mut e) => {
+                    e.scope = ids[e.scope as usize];
+                    self.entries.push(e);
+                }
+                Item::Touch { scope, items } => {
+                    let scope = ids[scope as usize];
+                    touches
+                        .extend(items.into_iter().map(|(p, t)| (scope, p, t)));
+                }
+            }
+        }
+        d.error.map_or(Ok(()), Err)
+    }
+
+    /// Indexes entries gathered into empty tables: the two tables are
+    /// sized once and filled in parallel. If any entry repeats an
+    /// earlier one's value or pseudonym (a racing writer's duplicate),
+    /// falls back to [`Inner::index`] one by one, which keeps the first.
+    fn build_index(&mut self) {
+        let n = self.entries.len();
+        if n == 0 {
+            return;
+        }
+        let Inner { entries, by_value, by_pseudonym, hasher, .. } = self;
+        let (entries, hasher) = (&*entries, &*hasher);
+        by_value.reserve(n, |&j| value_hash(hasher, &entries[j as usize]));
+        by_pseudonym
+            .reserve(n, |&j| pseudonym_hash(hasher, &entries[j as usize]));
+        let mut fill_values = move || {
+            (0..n).all(|i| {
+                let e = &entries[i];
+                let h = value_hash(hasher, e);
+                match by_value.entry(
+                    h,
+                    |&j| same_value(&entries[j as usize], e),
+                    |&j| value_hash(hasher, &entries[j as usize]),
+                ) {
+                    hashbrown::hash_table::Entry::Occupied(_) => false,
+                    hashbrown::hash_table::Entry::Vacant(v) => {
+                        v.insert(i as u32);
+                        true
+                    }
+                }
+            })
+        };
+        let mut fill_pseudonyms = move || {
+            (0..n).all(|i| {
+                let e = &entries[i];
+                let h = pseudonym_hash(hasher, e);
+                match by_pseudonym.entry(
+                    h,
+                    |&j| same_pseudonym(&entries[j as usize], e),
+                    |&j| pseudonym_hash(hasher, &entries[j as usize]),
+                ) {
+                    hashbrown::hash_table::Entry::Occupied(_) => false,
+                    hashbrown::hash_table::Entry::Vacant(v) => {
+                        v.insert(i as u32);
+                        true
+                    }
+                }
+            })
+        };
+        let unique = if n < 1 << 14 {
+            fill_values() && fill_pseudonyms()
+        } else {
+            std::thread::scope(|s| {
+                let other = std::thread::Builder::new()
+                    .name("hush-vault-index".into())
+                    .spawn_scoped(s, fill_values);
+                match other {
+                    Ok(h) => {
+                        let p = fill_pseudonyms();
+                        h.join().expect("vault index thread") && p
+                    }
+                    // No thread: the closure was dropped unrun; the
+                    // caller sees `false` and indexes one by one.
+                    Err(_) => false,
+                }
+            })
+        };
+        if unique {
+            for e in &self.entries {
+                let st = &mut self.scopes[e.scope as usize];
+                if e.op == OP_SURROGATE {
+                    st.surrogates = None;
+                    st.n_surrogates += 1;
+                } else {
+                    st.tag_kinds |= 1 << e.kind;
+                }
+            }
+            return;
+        }
+        self.by_value.clear();
+        self.by_pseudonym.clear();
+        for e in std::mem::take(&mut self.entries) {
+            self.index(e);
+        }
+    }
+
+    /// Applies a stored last-used time to the entry with pseudonym `p`.
+    fn touch_stored(&mut self, scope: u32, p: &str, t: u64) {
+        let found = self
+            .lookup_surrogate(scope, p)
+            .or_else(|| self.find_tag_by_pseudonym(scope, p));
+        if let Some(i) = found {
+            let e = &mut self.entries[i as usize];
+            e.last_used = e.last_used.max(t);
+            e.stored_used = e.stored_used.max(t);
+        }
     }
 
     /// Whether other processes changed the storage since we last looked.
@@ -1402,59 +1633,78 @@ impl Inner {
         self.read_new()
     }
 
-    fn nonce(&mut self) -> [u8; 24] {
+    fn nonce(&self) -> [u8; 24] {
         let mut n = [0u8; 24];
+        let c = self.nonce_counter.get();
         n[..16].copy_from_slice(&self.nonce_prefix);
-        n[16..].copy_from_slice(&self.nonce_counter.to_le_bytes());
-        self.nonce_counter += 1;
+        n[16..].copy_from_slice(&c.to_le_bytes());
+        self.nonce_counter.set(c + 1);
         n
     }
 
-    fn seal(&mut self, rec: &Record) -> Vec<u8> {
-        let plain = Zeroizing::new(
-            postcard::to_allocvec(rec).expect("record encodes"),
-        );
-        let nonce = self.nonce();
-        let ct = self
-            .aead
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload { msg: &plain, aad: &self.header.vault_id },
-            )
-            .expect("XChaCha20-Poly1305 encryption does not fail");
-        let mut out = Vec::with_capacity(24 + ct.len());
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(&ct);
-        out
+    fn seal(&self, rec: &Record<'_>) -> Vec<u8> {
+        record::seal(&self.aead, &self.header.vault_id, self.nonce(), rec)
     }
 
-    fn unseal(
+    /// Seals entries as batch records of at most about
+    /// [`record::BATCH_BYTES`] of plaintext each.
+    fn seal_entries<'e>(
         &self,
-        sealed: &[u8],
-        loc: &Path,
-        n: u64,
-    ) -> Result<Record, Error> {
-        let _ = n;
-        if sealed.len() < 24 + 16 {
-            return Err(Error::corrupt(loc, self.cursor, "record too short"));
+        entries: impl IntoIterator<Item = &'e Entry>,
+    ) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut scopes: Vec<&str> = Vec::new();
+        let mut scope_ids: Vec<u32> = Vec::new();
+        let mut kinds: Vec<&str> = Vec::new();
+        let mut batch: Vec<BatchEntry<'_>> = Vec::new();
+        let mut bytes = 0;
+        for e in entries {
+            let scope = match scope_ids.iter().position(|&s| s == e.scope) {
+                Some(i) => i,
+                None => {
+                    scope_ids.push(e.scope);
+                    scopes.push(&self.scopes[e.scope as usize].name);
+                    scope_ids.len() - 1
+                }
+            };
+            let name = Kind::ALL[e.kind as usize].as_str();
+            let kind = match kinds.iter().position(|&k| k == name) {
+                Some(i) => i,
+                None => {
+                    kinds.push(name);
+                    kinds.len() - 1
+                }
+            };
+            bytes += e.text.len() + 24;
+            batch.push(BatchEntry {
+                scope: scope as u32,
+                kind: kind as u32,
+                op: e.op,
+                pseudonym: e.pseudonym(),
+                value: e.value(),
+                norm: e.norm_only(),
+                created: e.created,
+                used: e.last_used.wrapping_sub(e.created) as i64,
+            });
+            if bytes >= record::BATCH_BYTES {
+                let rec = Record::Batch {
+                    scopes: std::mem::take(&mut scopes),
+                    kinds: std::mem::take(&mut kinds),
+                    entries: std::mem::take(&mut batch),
+                };
+                out.push(self.seal(&rec));
+                scope_ids.clear();
+                bytes = 0;
+            }
         }
-        let plain = Zeroizing::new(
-            self.aead
-                .decrypt(
-                    XNonce::from_slice(&sealed[..24]),
-                    Payload { msg: &sealed[24..], aad: &self.header.vault_id },
-                )
-                .map_err(|_| {
-                    Error::corrupt(
-                        loc,
-                        self.cursor,
-                        "record fails authentication",
-                    )
-                })?,
-        );
-        postcard::from_bytes(&plain).map_err(|_| {
-            Error::corrupt(loc, self.cursor, "undecodable record")
-        })
+        if !batch.is_empty() {
+            out.push(self.seal(&Record::Batch {
+                scopes,
+                kinds,
+                entries: batch,
+            }));
+        }
+        out
     }
 
     fn scope_id(&mut self, name: &str) -> u32 {
@@ -1477,43 +1727,30 @@ impl Inner {
     }
 
     fn hash_value(&self, scope: u32, kind: u8, op: u8, norm: &str) -> u64 {
-        let mut h = self.hasher.build_hasher();
-        (scope, kind, op).hash(&mut h);
-        norm.hash(&mut h);
-        h.finish()
+        hash_value(&self.hasher, scope, kind, op, norm)
     }
 
     fn hash_tag(&self, scope: u32, kind: u8, code: &str) -> u64 {
-        let mut h = self.hasher.build_hasher();
-        (scope, kind, OP_TAG).hash(&mut h);
-        code.hash(&mut h);
-        h.finish()
+        hash_tag(&self.hasher, scope, kind, code)
     }
 
     fn hash_surrogate(&self, scope: u32, text: &str) -> u64 {
-        let mut h = self.hasher.build_hasher();
-        (scope, u8::MAX, OP_SURROGATE).hash(&mut h);
-        text.hash(&mut h);
-        h.finish()
+        hash_surrogate(&self.hasher, scope, text)
     }
 
     fn pseudonym_hash(&self, e: &Entry) -> u64 {
-        if e.op == OP_TAG {
-            self.hash_tag(e.scope, e.kind, e.code())
-        } else {
-            self.hash_surrogate(e.scope, &e.pseudonym)
-        }
+        pseudonym_hash(&self.hasher, e)
     }
 
-    /// The entry of a normalised value (already in `self.scratch`).
-    fn find_norm(
+    /// The entry of a normalised value, given its hash.
+    fn find_norm_hashed(
         &self,
+        h: u64,
         scope: u32,
         kind: u8,
         op: u8,
         norm: &str,
     ) -> Option<u32> {
-        let h = self.hash_value(scope, kind, op, norm);
         let entries = &self.entries;
         self.by_value
             .find(h, |&i| {
@@ -1526,6 +1763,18 @@ impl Inner {
             .copied()
     }
 
+    /// The entry of a normalised value.
+    fn find_norm(
+        &self,
+        scope: u32,
+        kind: u8,
+        op: u8,
+        norm: &str,
+    ) -> Option<u32> {
+        let h = self.hash_value(scope, kind, op, norm);
+        self.find_norm_hashed(h, scope, kind, op, norm)
+    }
+
     fn find_value(
         &mut self,
         scope: u32,
@@ -1533,10 +1782,10 @@ impl Inner {
         op: u8,
         value: &str,
     ) -> Option<u32> {
-        let mut norm = std::mem::take(&mut *self.scratch);
-        normalise(kind, value, &mut norm);
-        let r = self.find_norm(scope, kind_index(kind) as u8, op, &norm);
-        *self.scratch = norm;
+        let mut scratch = std::mem::take(&mut *self.scratch);
+        let norm = normal_form(kind, value, &mut scratch);
+        let r = self.find_norm(scope, kind_index(kind) as u8, op, norm);
+        *self.scratch = scratch;
         r
     }
 
@@ -1550,7 +1799,7 @@ impl Inner {
     ) -> Option<String> {
         let i = self.find_value(scope, kind, op, value)?;
         self.touch(i, t);
-        Some(self.entries[i as usize].pseudonym.to_string())
+        Some(String::from(self.entries[i as usize].pseudonym()))
     }
 
     fn lookup_tag(
@@ -1566,13 +1815,22 @@ impl Inner {
 
     fn lookup_surrogate(&self, scope: u32, text: &str) -> Option<u32> {
         let h = self.hash_surrogate(scope, text);
+        self.find_surrogate_hashed(h, scope, text)
+    }
+
+    fn find_surrogate_hashed(
+        &self,
+        h: u64,
+        scope: u32,
+        text: &str,
+    ) -> Option<u32> {
         let entries = &self.entries;
         self.by_pseudonym
             .find(h, |&i| {
                 let e = &entries[i as usize];
                 e.scope == scope
                     && e.op == OP_SURROGATE
-                    && &*e.pseudonym == text
+                    && e.pseudonym() == text
             })
             .copied()
     }
@@ -1644,9 +1902,20 @@ impl Inner {
         t: u64,
     ) -> Result<(), Error> {
         self.catch_up(true)?;
-        let r = self.insert_locked(policy, scope, items, missing, out, t);
+        let r = self.upgrade_locked().and_then(|()| {
+            self.insert_locked(policy, scope, items, missing, out, t)
+        });
         self.storage.unlock();
         r
+    }
+
+    /// Rewrites a store of an older format version in the current one
+    /// before anything is appended to it (under the exclusive lock).
+    fn upgrade_locked(&mut self) -> Result<(), Error> {
+        if self.storage.format_version() < FORMAT_VERSION {
+            self.rewrite_locked(|_| true, None)?;
+        }
+        Ok(())
     }
 
     fn insert_locked(
@@ -1659,7 +1928,6 @@ impl Inner {
         t: u64,
     ) -> Result<(), Error> {
         let first_new = self.entries.len();
-        let mut records = Vec::new();
         for &i in missing {
             let (kind, value) = items[i];
             let op = if policy.operator(kind) == Operator::Tag {
@@ -1671,31 +1939,27 @@ impl Inner {
                 out[i] = p;
                 continue;
             }
-            let mut norm = String::new();
+            let mut norm = Zeroizing::new(String::new());
             normalise(kind, value, &mut norm);
             let k = kind_index(kind) as u8;
             let pseudonym =
                 self.derive_pseudonym(policy, scope, kind, op, value, &norm);
-            let entry = Entry {
+            let entry = Entry::new(
                 scope,
-                kind: k,
+                k,
                 op,
-                dirty: false,
-                norm: (norm != value).then(|| norm.clone().into_boxed_str()),
-                value: value.into(),
-                pseudonym: pseudonym.clone().into_boxed_str(),
-                created: t,
-                last_used: t,
-                stored_used: t,
-            };
-            norm.zeroize();
-            records.push(self.seal(&self.entry_record(&entry)));
+                &pseudonym,
+                value,
+                (*norm != value).then_some(norm.as_str()),
+                t,
+            );
             self.index(entry);
             out[i] = pseudonym;
         }
-        if records.is_empty() {
+        if self.entries.len() == first_new {
             return Ok(());
         }
+        let records = self.seal_entries(&self.entries[first_new..]);
         match self.storage.append(self.cursor, &records) {
             Ok(end) => {
                 self.cursor = end;
@@ -1710,19 +1974,6 @@ impl Inner {
                 }
                 Err(e)
             }
-        }
-    }
-
-    fn entry_record(&self, e: &Entry) -> Record {
-        Record::Entry {
-            scope: self.scopes[e.scope as usize].name.clone(),
-            kind: Kind::ALL[e.kind as usize].as_str().to_string(),
-            op: e.op,
-            pseudonym: e.pseudonym.to_string(),
-            value: e.value.to_string(),
-            norm: e.norm.as_deref().map(str::to_string),
-            created: e.created,
-            last_used: e.last_used,
         }
     }
 
@@ -1792,6 +2043,16 @@ impl Inner {
         code: &str,
     ) -> Option<u32> {
         let h = self.hash_tag(scope, kind, code);
+        self.find_tag_hashed(h, scope, kind, code)
+    }
+
+    fn find_tag_hashed(
+        &self,
+        h: u64,
+        scope: u32,
+        kind: u8,
+        code: &str,
+    ) -> Option<u32> {
         let entries = &self.entries;
         self.by_pseudonym
             .find(h, |&i| {
@@ -1805,17 +2066,21 @@ impl Inner {
     }
 
     /// Adds an entry to memory; a duplicate (same value, or a pseudonym
-    /// already taken) from a racing writer is ignored, first wins.
+    /// already taken) from a racing writer is ignored, first wins. Each
+    /// key is hashed once.
     fn index(&mut self, e: Entry) -> bool {
         let vh = self.hash_value(e.scope, e.kind, e.op, e.norm());
         let ph = self.pseudonym_hash(&e);
-        let dup_value = self.find_norm(e.scope, e.kind, e.op, e.norm());
-        let dup_pseudo = if e.op == OP_TAG {
-            self.lookup_tag_kind(e.scope, e.kind, e.code())
-        } else {
-            self.lookup_surrogate(e.scope, &e.pseudonym)
-        };
-        if let Some(i) = dup_value.or(dup_pseudo) {
+        let dup = self
+            .find_norm_hashed(vh, e.scope, e.kind, e.op, e.norm())
+            .or_else(|| {
+                if e.op == OP_TAG {
+                    self.find_tag_hashed(ph, e.scope, e.kind, e.code())
+                } else {
+                    self.find_surrogate_hashed(ph, e.scope, e.pseudonym())
+                }
+            });
+        if let Some(i) = dup {
             let old = &mut self.entries[i as usize];
             old.last_used = old.last_used.max(e.last_used);
             old.stored_used = old.stored_used.max(e.last_used);
@@ -1831,32 +2096,14 @@ impl Inner {
         }
         let i = self.entries.len() as u32;
         self.entries.push(e);
-        let Inner { by_value, entries, hasher, .. } = self;
+        let Inner { by_value, by_pseudonym, entries, hasher, .. } = self;
         by_value.insert_unique(vh, i, |&j| {
-            let e = &entries[j as usize];
-            let mut h = hasher.build_hasher();
-            (e.scope, e.kind, e.op).hash(&mut h);
-            e.norm().hash(&mut h);
-            h.finish()
+            value_hash(hasher, &entries[j as usize])
         });
-        self.insert_pseudonym(ph, i);
-        true
-    }
-
-    fn insert_pseudonym(&mut self, ph: u64, i: u32) {
-        let Inner { by_pseudonym, entries, hasher, .. } = self;
         by_pseudonym.insert_unique(ph, i, |&j| {
-            let e = &entries[j as usize];
-            let mut h = hasher.build_hasher();
-            if e.op == OP_TAG {
-                (e.scope, e.kind, OP_TAG).hash(&mut h);
-                e.code().hash(&mut h);
-            } else {
-                (e.scope, u8::MAX, OP_SURROGATE).hash(&mut h);
-                e.pseudonym.hash(&mut h);
-            }
-            h.finish()
+            pseudonym_hash(hasher, &entries[j as usize])
         });
+        true
     }
 
     fn unindex(&mut self, i: u32) {
@@ -1871,53 +2118,48 @@ impl Inner {
         }
     }
 
-    fn apply(&mut self, rec: Record) {
-        match &rec {
-            Record::Entry {
-                scope,
-                kind,
-                op,
-                pseudonym,
-                value,
-                norm,
-                created,
-                last_used,
-            } => {
-                let Ok(kind) = kind.parse::<Kind>() else { return };
-                let scope = self.scope_id(scope);
-                self.index(Entry {
-                    scope,
-                    kind: kind_index(kind) as u8,
-                    op: *op,
-                    dirty: false,
-                    pseudonym: pseudonym.as_str().into(),
-                    value: value.as_str().into(),
-                    norm: norm.as_deref().map(Into::into),
-                    created: *created,
-                    last_used: *last_used,
-                    stored_used: *last_used,
-                });
-            }
-            Record::Touch { scope, items } => {
-                let scope = self.scope_id(scope);
-                for (p, t) in items {
-                    let found =
-                        self.lookup_surrogate(scope, p).or_else(|| {
-                            self.entries
-                                .iter()
-                                .position(|e| {
-                                    e.scope == scope && &*e.pseudonym == p
-                                })
-                                .map(|i| i as u32)
-                        });
-                    if let Some(i) = found {
-                        let e = &mut self.entries[i as usize];
-                        e.last_used = e.last_used.max(*t);
-                        e.stored_used = e.stored_used.max(*t);
+    /// Indexes one decoded chunk of records, in order.
+    fn apply(&mut self, d: Decoded) -> Result<(), Error> {
+        let ids: Vec<u32> =
+            d.scopes.iter().map(|n| self.scope_id(n)).collect();
+        for item in d.items {
+            match item {
+                Item::Entry(mut e) => {
+                    e.scope = ids[e.scope as usize];
+                    self.index(e);
+                }
+                Item::Touch { scope, items } => {
+                    let scope = ids[scope as usize];
+                    for (p, t) in items {
+                        self.touch_stored(scope, &p, t);
                     }
                 }
             }
         }
+        d.error.map_or(Ok(()), Err)
+    }
+
+    /// The first tag entry of a scope with exactly this pseudonym, found
+    /// by its code under each kind the scope issued tags for.
+    fn find_tag_by_pseudonym(&self, scope: u32, p: &str) -> Option<u32> {
+        let code = code_of(p);
+        let kinds = self.scopes[scope as usize].tag_kinds;
+        let entries = &self.entries;
+        (0..64u8)
+            .filter(|k| kinds & (1 << k) != 0)
+            .filter_map(|k| {
+                let h = self.hash_tag(scope, k, code);
+                self.by_pseudonym
+                    .find(h, |&i| {
+                        let e = &entries[i as usize];
+                        e.scope == scope
+                            && e.op == OP_TAG
+                            && e.kind == k
+                            && e.pseudonym() == p
+                    })
+                    .copied()
+            })
+            .min()
     }
 
     fn flush_touches(&mut self) -> Result<(), Error> {
@@ -1925,30 +2167,38 @@ impl Inner {
             return Ok(());
         }
         let dirty = std::mem::take(&mut self.dirty);
-        let mut per_scope: HashMap<u32, Vec<(String, u64)>> = HashMap::new();
+        let mut per_scope: HashMap<u32, Vec<u32>> = HashMap::new();
         for &i in &dirty {
             let e = &mut self.entries[i as usize];
             e.dirty = false;
             e.stored_used = e.last_used;
-            per_scope
-                .entry(e.scope)
-                .or_default()
-                .push((e.pseudonym.to_string(), e.last_used));
+            per_scope.entry(e.scope).or_default().push(i);
         }
         let recs: Vec<Vec<u8>> = per_scope
             .into_iter()
-            .map(|(s, items)| {
-                let scope = self.scopes[s as usize].name.clone();
+            .map(|(s, ids)| {
+                let items = ids
+                    .iter()
+                    .map(|&i| {
+                        let e = &self.entries[i as usize];
+                        (e.pseudonym(), e.last_used)
+                    })
+                    .collect();
+                let scope = self.scopes[s as usize].name.as_str();
                 self.seal(&Record::Touch { scope, items })
             })
             .collect();
         self.storage.lock(true)?;
-        let r = self
-            .catch_up_locked()
-            .and_then(|()| self.storage.append(self.cursor, &recs));
+        let r = self.catch_up_locked().and_then(|()| {
+            if self.storage.format_version() < FORMAT_VERSION {
+                // The rewrite stores every last-used time.
+                return self.rewrite_locked(|_| true, None).map(|_| ());
+            }
+            self.cursor = self.storage.append(self.cursor, &recs)?;
+            Ok(())
+        });
         self.storage.unlock();
-        self.cursor = r?;
-        Ok(())
+        r
     }
 
     /// The surrogate automaton of a scope, built on first use after a
@@ -1969,7 +2219,7 @@ impl Inner {
             }
             let pats: Vec<&str> = ids
                 .iter()
-                .map(|&i| &*self.entries[i as usize].pseudonym)
+                .map(|&i| self.entries[i as usize].pseudonym())
                 .collect();
             let ac = AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostLongest)
@@ -2075,13 +2325,7 @@ impl Inner {
         self.header = self.new_header(self.header.vault_id)?;
         let blob =
             postcard::to_allocvec(&self.header).expect("header encodes");
-        let records: Vec<Vec<u8>> = kept
-            .iter()
-            .map(|e| {
-                let r = self.entry_record(e);
-                self.seal(&r)
-            })
-            .collect();
+        let records = self.seal_entries(&kept);
         self.cursor = self.storage.replace(&blob, &records)?;
         self.by_value.clear();
         self.by_pseudonym.clear();

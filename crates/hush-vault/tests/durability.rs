@@ -40,7 +40,7 @@ fn wrong_key_newer_version_not_a_vault() {
     assert!(err.to_string().contains("v.hushvault"), "{err}");
 
     let mut bytes = fs::read(&path).unwrap();
-    bytes[8] = 2; // format version 2
+    bytes[8] = hush_vault::FORMAT_VERSION as u8 + 1; // a newer format
     fs::write(&path, &bytes).unwrap();
     let err = Vault::open(&path, key(), Policy::default()).unwrap_err();
     assert!(err.is_newer_format(), "{err}");

@@ -24,12 +24,24 @@ pub fn corpora_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("corpora")
 }
 
+/// Labels of the name kinds. Their detectors are measured by `cargo xtask
+/// eval` (recall and precision below 1.0 by nature); the benchmarks'
+/// "findings == gold" workload check counts the structured kinds only.
+pub const NAME_LABELS: &[&str] =
+    &["PERSON", "LOCATION", "ORGANIZATION", "ADDRESS"];
+
+/// How many findings are of a structured kind (not in [`NAME_LABELS`]).
+pub fn structured(findings: &[hush_detect::Finding]) -> usize {
+    findings.iter().filter(|f| !NAME_LABELS.contains(&f.kind.as_str())).count()
+}
+
 /// A parsed corpus: its texts and how many gold entity spans they hold.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Corpus {
     /// The `text` field of every record, in file order.
     pub texts: Vec<String>,
-    /// The total length of the records' `spans` arrays (0 if absent).
+    /// The number of spans of structured kinds in the records' `spans`
+    /// arrays (name kinds, [`NAME_LABELS`], are not counted).
     pub gold_spans: usize,
 }
 
@@ -50,7 +62,15 @@ pub fn parse_corpus(jsonl: &str) -> Result<Corpus, String> {
             None => return Err(format!("line {}: no string `text`", n + 1)),
         }
         out.gold_spans +=
-            v.get("spans").and_then(|s| s.as_array()).map_or(0, Vec::len);
+            v.get("spans").and_then(|s| s.as_array()).map_or(0, |spans| {
+                spans
+                    .iter()
+                    .filter(|s| {
+                        let label = s.get("label").and_then(|l| l.as_str());
+                        !label.is_some_and(|l| NAME_LABELS.contains(&l))
+                    })
+                    .count()
+            });
     }
     Ok(out)
 }
@@ -194,7 +214,7 @@ mod gold_counts {
         let scanner = Scanner::new().unwrap();
         for name in CORPORA {
             let Some((hay, gold)) = load_haystack(name) else { continue };
-            assert_eq!(scanner.scan(&hay).len(), gold, "{name}");
+            assert_eq!(structured(&scanner.scan(&hay)), gold, "{name}");
         }
     }
 }

@@ -43,7 +43,8 @@
 //!
 //! Every decision reads only the segment (at most [`SEG_MAX`] bytes),
 //! [`CUE_WINDOW`] bytes before it and a few bytes after it, so findings
-//! depend only on the bytes within [`REACH`] of them; the scanner holds
+//! depend only on the bytes from [`LEFT`] before them to [`HOLD`] after
+//! their start; the scanner holds
 //! back that much at the end of a streamed buffer, like a rule's
 //! `max_len`. Nothing allocates per byte: the items of a segment live in
 //! a fixed array.
@@ -60,14 +61,20 @@ const COMMON_WORDS: &str = include_str!("../data/common_words.tsv");
 
 /// The longest segment (bytes between two boundaries) that can yield a
 /// finding.
-pub(crate) const SEG_MAX: usize = 160;
+pub(crate) const SEG_MAX: usize = 128;
 /// Bytes before a segment read for cue words.
 pub(crate) const CUE_WINDOW: usize = 40;
-/// How far (bytes) a decision about a span reads from its start, either
-/// way: what a stream must keep before and after a candidate.
-pub(crate) const REACH: usize = SEG_MAX + CUE_WINDOW + 96;
 /// The longest token considered a word.
 const MAX_TOKEN: usize = 40;
+/// How far (bytes) past the start of a finding a decision about it reads:
+/// the rest of its segment, the token at the segment's limit (whose
+/// length and case decide where the segment ends), and the word after the
+/// segment. Fields (a value of at most 64 bytes), handles (32) and CJK
+/// names (18 plus 24 of context) read less. A stream holds this back.
+pub(crate) const HOLD: usize = SEG_MAX + MAX_TOKEN + 24;
+/// How far before the start of a finding a decision reads: the segment
+/// start, the token before it and the cue words before that.
+pub(crate) const LEFT: usize = SEG_MAX + MAX_TOKEN + CUE_WINDOW + 48;
 /// The most items (words, commas, ...) in a segment.
 const MAX_ITEMS: usize = 40;
 

@@ -1005,10 +1005,11 @@ impl Scanner {
                 .collect::<Vec<_>>(),
         );
         if names.is_some() {
-            // A name finding depends on the bytes within `REACH` of it.
+            // A name finding depends on the bytes from `LEFT` before its
+            // start to `HOLD` after it.
             crate::names::lexicon();
-            settle.raise_floor(2 * crate::names::REACH + 1);
-            settle.raise_left(2 * crate::names::REACH);
+            settle.raise_floor(crate::names::HOLD + 1);
+            settle.raise_left(crate::names::LEFT);
         }
         let caches = {
             let dfas: Vec<hybrid::dfa::DFA> = digit_group

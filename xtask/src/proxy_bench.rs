@@ -24,9 +24,19 @@ pub struct Args {
     /// Seconds of load per target (after one second of warm-up).
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// The corpus the prompt comes from: chat (about one value per 100
+    /// bytes) or prose (one per 2 KB).
+    #[arg(long, default_value = "chat")]
+    set: String,
     /// Prompt size in bytes.
     #[arg(long, default_value_t = 10_000)]
     prompt_bytes: usize,
+    /// Total request rate for the paced run (requests per second over all
+    /// clients); 0 skips it. The closed-loop run (each client sends as
+    /// fast as answers come) saturates the machine and measures requests
+    /// per second; the paced run measures latency below saturation.
+    #[arg(long, default_value_t = 500)]
+    rate: u64,
     /// Streamed requests for the time-to-first-byte figure.
     #[arg(long, default_value_t = 300)]
     ttfb_requests: usize,
@@ -56,11 +66,10 @@ fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-/// A prompt of about `bytes` bytes from the chat corpus (which carries
-/// e-mails, phones, cards, IPs, ... at about one per 250-300 bytes).
-fn prompt(root: &Path, bytes: usize) -> anyhow::Result<String> {
+/// A prompt of about `bytes` bytes from a corpus.
+fn prompt(root: &Path, set: &str, bytes: usize) -> anyhow::Result<String> {
     let mut out = String::new();
-    for t in crate::cli_bench::corpus_texts(root, "chat")? {
+    for t in crate::cli_bench::corpus_texts(root, set)? {
         if out.len() >= bytes {
             break;
         }
@@ -89,7 +98,12 @@ async fn load(
     body: Arc<Vec<u8>>,
     conc: usize,
     secs: u64,
+    rate: u64,
 ) -> Load {
+    // With a rate, each client sends every `conc / rate` seconds, on a
+    // fixed schedule.
+    let period =
+        (rate > 0).then(|| Duration::from_secs_f64(conc as f64 / rate as f64));
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(conc * 2)
         .tcp_nodelay(true)
@@ -100,10 +114,17 @@ async fn load(
         for _ in 0..conc {
             let (client, url, body) =
                 (client.clone(), url.clone(), body.clone());
+            let offset =
+                period.map(|p| p.mul_f64(tasks.len() as f64 / conc as f64));
             tasks.push(tokio::spawn(async move {
                 let mut lat = Vec::new();
                 let mut errors = 0u64;
+                let mut next = Instant::now() + offset.unwrap_or_default();
                 while Instant::now() < until {
+                    if let Some(p) = period {
+                        tokio::time::sleep_until(next.into()).await;
+                        next += p;
+                    }
                     let t = Instant::now();
                     let r = client
                         .post(&url)
@@ -210,7 +231,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     wait_ready(mock_url.trim_start_matches("http://"))?;
     wait_ready(&listen)?;
 
-    let text = prompt(&root, args.prompt_bytes)?;
+    let text = prompt(&root, &args.set, args.prompt_bytes)?;
     let body = serde_json::json!({"model": "claude-bench", "max_tokens": 64, "messages": [{"role": "user", "content": text}]});
     let body = Arc::new(serde_json::to_vec(&body)?);
     let mut sbody: serde_json::Value = serde_json::from_slice(&body)?;
@@ -222,40 +243,55 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     println!(
-        "prompt {} bytes, {} concurrent clients, {} s per target (after 1 s warm-up); mock {mock_url}, proxy http://{listen}",
+        "prompt {} bytes, {} concurrent clients, {} s per target (after 1 s warm-up), prompt from {}; mock {mock_url}, proxy http://{listen}",
         text.len(),
         args.concurrency,
-        args.seconds
+        args.seconds,
+        args.set
     );
-    let mut rows = Vec::new();
-    for (name, base) in
-        [("direct", mock_url.clone()), ("proxy", format!("http://{listen}"))]
-    {
-        let l = rt.block_on(load(
-            format!("{base}/v1/messages"),
-            body.clone(),
-            args.concurrency,
-            args.seconds,
-        ));
-        let rps = l.lat_us.len() as f64 / l.secs;
+    let runs: Vec<(&str, u64)> = if args.rate > 0 {
+        vec![("closed loop", 0), ("paced", args.rate)]
+    } else {
+        vec![("closed loop", 0)]
+    };
+    for (mode, rate) in runs {
+        if rate > 0 {
+            println!("{mode}: {rate} req/s in total");
+        } else {
+            println!("{mode}: every client sends as soon as its answer is in");
+        }
+        let mut rows = Vec::new();
+        for (name, base) in [
+            ("direct", mock_url.clone()),
+            ("proxy", format!("http://{listen}")),
+        ] {
+            let l = rt.block_on(load(
+                format!("{base}/v1/messages"),
+                body.clone(),
+                args.concurrency,
+                args.seconds,
+                rate,
+            ));
+            let rps = l.lat_us.len() as f64 / l.secs;
+            println!(
+                "{name:>7}: {:>7} ok, {} errors, {:.0} req/s, latency ms p50 {:.3} p90 {:.3} p99 {:.3} max {:.3}",
+                l.lat_us.len(),
+                l.errors,
+                rps,
+                percentile(&l.lat_us, 0.5),
+                percentile(&l.lat_us, 0.9),
+                percentile(&l.lat_us, 0.99),
+                percentile(&l.lat_us, 1.0)
+            );
+            rows.push(l);
+        }
+        let (d, p) = (&rows[0].lat_us, &rows[1].lat_us);
         println!(
-            "{name:>7}: {:>7} ok, {} errors, {:.0} req/s, latency ms p50 {:.3} p90 {:.3} p99 {:.3} max {:.3}",
-            l.lat_us.len(),
-            l.errors,
-            rps,
-            percentile(&l.lat_us, 0.5),
-            percentile(&l.lat_us, 0.9),
-            percentile(&l.lat_us, 0.99),
-            percentile(&l.lat_us, 1.0)
+            "  added: p50 {:.3} ms, p99 {:.3} ms",
+            percentile(p, 0.5) - percentile(d, 0.5),
+            percentile(p, 0.99) - percentile(d, 0.99)
         );
-        rows.push(l);
     }
-    let (d, p) = (&rows[0].lat_us, &rows[1].lat_us);
-    println!(
-        "  added: p50 {:.3} ms, p99 {:.3} ms",
-        percentile(p, 0.5) - percentile(d, 0.5),
-        percentile(p, 0.99) - percentile(d, 0.99)
-    );
     let td = rt.block_on(ttfb(
         format!("{mock_url}/v1/messages"),
         sbody.clone(),

@@ -90,11 +90,26 @@
 //!
 //! # Storage, keys and concurrency
 //!
-//! See [`FileStorage`] for the on-disk format, crash safety and the
-//! locking model, and [`Key`] for where keys come from. Values are
-//! encrypted with XChaCha20-Poly1305 under a subkey derived with
-//! HKDF-SHA256; no plaintext value is written to disk, to a log or to an
-//! error message, and keys and values are zeroised on drop.
+//! See [`FileStorage`] for the on-disk format (version
+//! [`FORMAT_VERSION`]; older files are read and upgraded on the first
+//! write), crash safety and the locking model, and [`Key`] for where
+//! keys come from. Values are encrypted with XChaCha20-Poly1305 under a
+//! subkey derived with HKDF-SHA256; no plaintext value is written to
+//! disk, to a log or to an error message, and keys and values are
+//! zeroised on drop. Opening decrypts and decodes records on all cores
+//! (up to four threads) and builds the index once.
+//!
+//! # Last-used times
+//!
+//! Every entry records when it was created and last used, in whole
+//! seconds, for [`Vault::purge_older_than`]. A lookup does not read the
+//! system clock: it reads a coarse clock that a background thread
+//! (`hush-clock`, started on first use, gone after ten idle seconds)
+//! refreshes just after each second boundary. A recorded time is never
+//! ahead of the system clock and normally behind it by well under a
+//! millisecond (up to about a second after a suspend, or while the
+//! thread waits for a CPU), and last-used times are persisted when they
+//! moved by at least a minute: ample for retention counted in days.
 
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]

@@ -200,3 +200,32 @@ fn large_vault_reopens_intact() {
         }
     }
 }
+
+/// Records written twice (not something hush writes, but a file may
+/// hold them): the first copy of each mapping wins, nothing is doubled.
+#[test]
+fn repeated_records_keep_the_first_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v.hushvault");
+    let key = Key::from_bytes([4; 32]);
+    let (a, c) = {
+        let v = Vault::open(&path, key.clone(), Policy::default()).unwrap();
+        let s = v.scope("s");
+        (
+            s.pseudonymise(Kind::Email, "a@b.io").unwrap(),
+            s.pseudonymise(Kind::Email, "c@d.io").unwrap(),
+        )
+    };
+    let mut b = fs::read(&path).unwrap();
+    let n = u32::from_le_bytes(b[12..16].try_into().unwrap()) as usize;
+    let records = b[16 + n + 4..].to_vec();
+    b.extend_from_slice(&records);
+    fs::write(&path, &b).unwrap();
+    let v = Vault::open(&path, key, Policy::default()).unwrap();
+    assert_eq!(v.stats().unwrap().entries, 2);
+    let s = v.scope("s");
+    assert_eq!(s.lookup(Kind::Email, "a@b.io"), Some(a));
+    assert_eq!(s.restore(&c).unwrap().text(), "c@d.io");
+    assert_eq!(s.pseudonymise(Kind::Email, "e@f.io").unwrap().len(), c.len());
+    assert_eq!(v.stats().unwrap().entries, 3);
+}

@@ -30,6 +30,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let mb = hay.len() as f64 / 1e6;
         println!("{n} findings, {:.1} MB/s", mb / best);
+        println!(
+            "name lexicon loaded in {:?}",
+            hush_detect::lexicon_load_time()
+        );
         return Ok(());
     }
     for line in std::io::stdin().lock().lines() {

@@ -125,14 +125,15 @@ const REGION: u8 = 4;
 const COUNTRY: u8 = 5;
 
 /// Flags of hand-listed words.
-const STOP: u8 = 1; // capitalised but never a name (months, brands, ...)
-const TITLE: u8 = 2; // Mr, Dr, Prof ...
-const SUFFIX: u8 = 4; // Inc, LLC, GmbH ...
-const PLACE_PREFIX: u8 = 8; // Lake, Port, North ...
-const PARTICLE: u8 = 16; // van, de, von ...
-const STREET: u8 = 32; // Street, Avenue ... (part of an address)
-const PCUE: u8 = 64; // Dear, Hi, Patient ... (a person follows)
-const SCUE: u8 = 128; // a strong cue: even an ambiguous name follows
+const STOP: u16 = 1; // capitalised but never a name (months, brands, ...)
+const TITLE: u16 = 2; // Mr, Dr, Prof ...
+const SUFFIX: u16 = 4; // Inc, LLC, GmbH ...
+const PLACE_PREFIX: u16 = 8; // Lake, Port, North ...
+const PARTICLE: u16 = 16; // van, de, von ...
+const STREET: u16 = 32; // Street, Avenue ... (part of an address)
+const PCUE: u16 = 64; // Dear, Hi, Patient ... (a person follows)
+const SCUE: u16 = 128; // a strong cue: even an ambiguous name follows
+const PLACE_HEAD: u16 = 256; // first word of a multi-word place (United)
 
 /// What the lexicon knows about one lower-case word or phrase.
 #[derive(Clone, Copy, Debug, Default)]
@@ -146,7 +147,7 @@ struct Info {
     /// SCOWL level if a common English word (0: not one).
     word: u8,
     /// Hand-listed flags.
-    flags: u8,
+    flags: u16,
 }
 
 impl Info {
@@ -165,7 +166,7 @@ impl Info {
     fn common(&self) -> bool {
         self.word != 0
     }
-    fn flag(&self, f: u8) -> bool {
+    fn flag(&self, f: u16) -> bool {
         self.flags & f != 0
     }
     /// Not in any list.
@@ -1045,6 +1046,17 @@ impl Lexicon {
             // against a name.
             map.entry(&key(f[0])).word = level.max(1);
         }
+        // "United States": its first word must start a segment, unless it
+        // is one of the most common words ("The Hague"; "The" is then
+        // found from "Hague").
+        for f in rows(LOCATIONS) {
+            if let Some((head, _)) = f[0].split_once(' ') {
+                let e = map.entry(&key(head));
+                if !(1..=10).contains(&e.word) {
+                    e.flags |= PLACE_HEAD;
+                }
+            }
+        }
         // The census lists hold many everyday words as rare names
         // ("you", "to", "section", "work" as surnames): a very common
         // word (SCOWL 10 or 20) counts as a name only when the name is
@@ -1761,7 +1773,7 @@ fn lone_common_word(lex: &Lexicon, h: &[u8], u: usize) -> bool {
     let caps = h[u..te].iter().all(u8::is_ascii_uppercase);
     !i.is_name()
         && i.place == 0
-        && !i.flag(SUFFIX)
+        && !i.flag(SUFFIX | PLACE_HEAD)
         && (i.common() || i.flags != 0 || (caps && i.unknown()))
 }
 
@@ -1972,7 +1984,11 @@ fn judge(
             }
             a -= 1;
         }
-        while a < k && items[a].kind != ItemKind::Word {
+        while a < k
+            && (items[a].kind != ItemKind::Word
+                || items[a].particle
+                || items[a].info.flag(STOP))
+        {
             a += 1;
         }
         if a == k {
@@ -2296,9 +2312,17 @@ fn judge_chain(
         let mut a = 0;
         while a + 1 < n {
             let w = &words[a];
+            // An ambiguous given name that starts a sentence ("Will",
+            // "May") starts a name only before a frequent surname.
+            let next_surname = words
+                .get(a + 1)
+                .is_some_and(|x| x.info.surname_ppm() >= 100 && !x.caps);
             let can_start = w.initial
                 || givenish(w, false)
-                    && !(w.sentence_start && !givenish(w, true) && !titled)
+                    && !(w.sentence_start
+                        && !givenish(w, true)
+                        && !titled
+                        && !next_surname)
                 || (titled && surnameish(w))
                 || (w.info.unknown() && !w.caps)
                 || (w.info.is_surname() && !w.info.common());
@@ -2425,8 +2449,11 @@ fn judge_single(
         push(NameKind::Location, w.s, w.e, 0.7);
         return;
     }
+    // A surname alone inside a sentence; a surname that is also a word
+    // (Smith, Baker) only if it is very frequent.
+    let frequent = !i.common() || i.surname_ppm() >= 500;
     if i.is_surname()
-        && !i.common()
+        && frequent
         && i.place == 0
         && !i.is_given()
         && (i.surname_ppm() >= 30 || w.poss)

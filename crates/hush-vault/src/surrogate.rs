@@ -37,15 +37,15 @@ pub(crate) fn surrogate(kind: Kind, original: &str, seed: [u8; 32]) -> String {
                 .to_ascii_lowercase();
             format!("{local}@{domain}")
         }
+        // Always a full name, even for a one-word original: restore
+        // replaces exact matches of a surrogate, and a lone given name
+        // from the fake lists can be an everyday word ("August", "May",
+        // "Will") that also occurs in the text unredacted.
         Kind::Person => {
-            let words = original.split_whitespace().count();
+            let _ = original;
             let first: String = FirstName().fake_with_rng(&mut rng);
-            if words <= 1 {
-                first
-            } else {
-                let last: String = LastName().fake_with_rng(&mut rng);
-                format!("{first} {last}")
-            }
+            let last: String = LastName().fake_with_rng(&mut rng);
+            format!("{first} {last}")
         }
         Kind::Location => CityName().fake_with_rng(&mut rng),
         Kind::Organization => CompanyName().fake_with_rng(&mut rng),

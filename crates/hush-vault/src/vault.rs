@@ -1215,12 +1215,19 @@ impl Scope<'_> {
             .zip(&resolved)
             .map(|(m, r)| (m.start, m.end, *r))
             .collect();
-        // Surrogates: exact matches only, not overlapping a tag.
+        // Surrogates: exact matches only, not overlapping a tag this
+        // scope issued. A tag-shaped string the scope did not issue
+        // ("Address - 9974" reads like a lenient ADDRESS tag) yields to
+        // a surrogate it overlaps: the surrogate is certain, the tag is
+        // only a look-alike.
         for (s, e, idx) in surrogates {
             if s >= from
                 && e <= to
-                && !spans.iter().any(|&(a, b, _)| s < b && a < e)
+                && !spans
+                    .iter()
+                    .any(|&(a, b, r)| r.is_some() && s < b && a < e)
             {
+                spans.retain(|&(a, b, _)| !(s < b && a < e));
                 spans.push((s, e, Some(idx)));
             }
         }

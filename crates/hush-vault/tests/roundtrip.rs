@@ -174,3 +174,18 @@ proptest! {
         round_trip(&v, &text, &spans);
     }
 }
+
+/// A surrogate right after a kind's name ("Address - 9974 ...") reads
+/// like a lenient tag the scope never issued; the surrogate wins.
+#[test]
+fn a_surrogate_after_a_kind_name_is_restored() {
+    let v = vault(Operator::Surrogate);
+    let s = v.scope("s");
+    let value = "5550 Hane Drive, Madison, WI 69574";
+    let sur = s.pseudonymise(Kind::Address, value).unwrap();
+    let text = format!("Address - {sur} | Email - x");
+    assert_eq!(
+        s.restore(&text).unwrap().text(),
+        format!("Address - {value} | Email - x")
+    );
+}

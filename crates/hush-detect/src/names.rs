@@ -1683,7 +1683,11 @@ pub(crate) fn find(h: &[u8], from: usize, out: &mut Vec<NameHit>) {
         while mask != 0 {
             let u = block + mask.trailing_zeros() as usize;
             mask &= mask - 1;
-            if u > 0 && word_byte(h[u - 1]) {
+            // A capital inside a token (after a letter, a digit, `_` or
+            // any non-ASCII byte, as `token_end` reads tokens) starts no
+            // word: a segment is then always found from its own first
+            // capital, whatever offset a stream starts at.
+            if u > 0 && tok_byte(h[u - 1]) {
                 continue;
             }
             if u < done {
@@ -1807,12 +1811,6 @@ fn upper_starts(h: &[u8], block: usize) -> u64 {
         out |= (m.wrapping_mul(GATHER) >> 56) << (8 * k);
     }
     out
-}
-
-/// Whether `b` continues a word (so a capital after it starts none).
-#[inline]
-fn word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || (0x80..0xc0).contains(&b)
 }
 
 /// Splits the segment `h[s..e]` into items; returns how many (0 if it
@@ -2875,6 +2873,16 @@ mod tests {
         find(text.as_bytes(), 0, &mut out);
         out.sort_by_key(|h| h.start);
         out.iter().map(|h| (h.kind, &text[h.start..h.end])).collect()
+    }
+
+    /// From `hush`'s stream property test: a capital after an invalid
+    /// lead byte inside a token started a second, overlapping segment.
+    #[test]
+    fn regression_capital_after_non_ascii_byte_in_a_token() {
+        let h = b"A A\xc0AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-AbCdEfGhIj";
+        let mut whole = Vec::new();
+        find(h, 0, &mut whole);
+        assert!(whole.is_empty(), "{whole:?}");
     }
 
     #[test]

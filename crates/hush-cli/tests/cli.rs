@@ -61,7 +61,8 @@ fn human_output_is_masked_with_line_and_column() {
     assert_eq!(out.code, 1, "{}", out.stderr);
     let expect = [
         format!("{path}:2:10: EMAIL email j***@a***.io"),
-        // Line 3 has non-ASCII text (ü, ß, ö, —) before the entity.
+        // Line 3 has non-ASCII text (ü, ß, ö, —) before the entity (and
+        // no place name: Köln would be a LOCATION finding).
         format!("{path}:3:23: EMAIL email b***@w***.de"),
         format!("{path}:4:6: CREDIT_CARD credit_card **** **** **** **67"),
     ];

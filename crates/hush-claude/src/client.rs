@@ -101,6 +101,10 @@ impl Client {
         self
     }
 
+    fn redact(&self, params: &mut Value) -> Result<Redaction, ApiError> {
+        redact_request(&self.red, Endpoint::Messages, params, self.media)
+    }
+
     async fn send(
         &self,
         params: &Value,
@@ -148,12 +152,7 @@ impl Client {
         &self,
         mut params: Value,
     ) -> Result<(Value, Redaction), ApiError> {
-        let done = redact_request(
-            &self.red,
-            Endpoint::Messages,
-            &mut params,
-            self.media,
-        )?;
+        let done = self.redact(&mut params)?;
         if let Some(o) = params.as_object_mut() {
             o.remove("stream");
         }
@@ -177,12 +176,7 @@ impl Client {
         mut params: Value,
         mut on_text: impl FnMut(&str),
     ) -> Result<Redaction, ApiError> {
-        let done = redact_request(
-            &self.red,
-            Endpoint::Messages,
-            &mut params,
-            self.media,
-        )?;
+        let done = self.redact(&mut params)?;
         params["stream"] = Value::Bool(true);
         let resp = self.send(&params).await?;
         let mut up = resp.bytes_stream();

@@ -166,6 +166,17 @@ fn admit(
     }
 }
 
+/// [`admit`], then the body as JSON.
+fn admit_json(
+    state: &MockState,
+    headers: &HeaderMap,
+    body: &Bytes,
+    versioned: bool,
+) -> Result<Value, Response> {
+    admit(state, headers, body, versioned)?;
+    parse(body)
+}
+
 fn parse(body: &Bytes) -> Result<Value, Response> {
     serde_json::from_slice(body).map_err(|_| {
         error(400, "invalid_request_error", "body is not valid JSON")
@@ -415,10 +426,7 @@ async fn messages(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = admit(&state, &headers, &body, true) {
-        return r;
-    }
-    let params = match parse(&body) {
+    let params = match admit_json(&state, &headers, &body, true) {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -446,10 +454,7 @@ async fn count_tokens(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = admit(&state, &headers, &body, true) {
-        return r;
-    }
-    match parse(&body) {
+    match admit_json(&state, &headers, &body, true) {
         Ok(v) => json_response(
             &json!({"input_tokens": v["messages"].to_string().len() / 4 + 1}),
         ),
@@ -457,7 +462,9 @@ async fn count_tokens(
     }
 }
 
-fn batch_object(state: &MockState, id: &str, n: usize) -> Value {
+/// The batch object of a stored batch create body.
+fn batch_object(state: &MockState, id: &str, body: &Value) -> Value {
+    let n = body["requests"].as_array().map_or(0, Vec::len);
     let base = state.base.lock().map(|b| b.clone()).unwrap_or_default();
     json!({
         "id": id, "type": "message_batch", "processing_status": "ended",
@@ -473,10 +480,7 @@ async fn batch_create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = admit(&state, &headers, &body, true) {
-        return r;
-    }
-    let v = match parse(&body) {
+    let v = match admit_json(&state, &headers, &body, true) {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -484,47 +488,36 @@ async fn batch_create(
         "msgbatch_mock{:04}",
         state.counter.fetch_add(1, Ordering::Relaxed)
     );
-    let n = v["requests"].as_array().map_or(0, Vec::len);
+    let batch = batch_object(&state, &id, &v);
     if let Ok(mut b) = state.batches.lock() {
-        b.push((id.clone(), v));
+        b.push((id, v));
     }
-    json_response(&batch_object(&state, &id, n))
+    json_response(&batch)
 }
 
 async fn batch_list(State(state): State<Arc<MockState>>) -> Response {
     let data: Vec<Value> = state
         .batches
         .lock()
-        .map(|b| {
-            b.iter()
-                .map(|(id, v)| {
-                    batch_object(
-                        &state,
-                        id,
-                        v["requests"].as_array().map_or(0, Vec::len),
-                    )
-                })
-                .collect()
-        })
+        .map(|b| b.iter().map(|(id, v)| batch_object(&state, id, v)).collect())
         .unwrap_or_default();
     json_response(
         &json!({"data": data, "has_more": false, "first_id": null, "last_id": null}),
     )
 }
 
+/// A stored batch create body by id.
+fn find_batch(state: &MockState, id: &str) -> Option<Value> {
+    let batches = state.batches.lock().ok()?;
+    batches.iter().find(|(i, _)| i == id).map(|(_, v)| v.clone())
+}
+
 async fn batch_get(
     State(state): State<Arc<MockState>>,
     Path(id): Path<String>,
 ) -> Response {
-    let found = state.batches.lock().ok().and_then(|b| {
-        b.iter().find(|(i, _)| *i == id).map(|(_, v)| v.clone())
-    });
-    match found {
-        Some(v) => json_response(&batch_object(
-            &state,
-            &id,
-            v["requests"].as_array().map_or(0, Vec::len),
-        )),
+    match find_batch(&state, &id) {
+        Some(v) => json_response(&batch_object(&state, &id, &v)),
         None => error(404, "not_found_error", "batch not found"),
     }
 }
@@ -533,10 +526,7 @@ async fn batch_results(
     State(state): State<Arc<MockState>>,
     Path(id): Path<String>,
 ) -> Response {
-    let found = state.batches.lock().ok().and_then(|b| {
-        b.iter().find(|(i, _)| *i == id).map(|(_, v)| v.clone())
-    });
-    let Some(v) = found else {
+    let Some(v) = find_batch(&state, &id) else {
         return error(404, "not_found_error", "batch not found");
     };
     let mut out = String::new();
@@ -573,10 +563,7 @@ async fn chat(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = admit(&state, &headers, &body, false) {
-        return r;
-    }
-    let params = match parse(&body) {
+    let params = match admit_json(&state, &headers, &body, false) {
         Ok(v) => v,
         Err(r) => return r,
     };

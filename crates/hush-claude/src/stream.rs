@@ -96,6 +96,22 @@ enum Block<'r> {
     Json(RestoreStream<'r>, EscapeGuard),
 }
 
+impl<'r> Block<'r> {
+    /// Text deltas: restored, and masked first when there is a masker.
+    fn text(red: &'r Redactor, masker: Option<&'r Redactor>) -> Block<'r> {
+        Block::Text(red.restore_stream(), masker.map(|m| m.redact_stream()))
+    }
+
+    /// Tool input JSON: restored values JSON-escaped.
+    fn json(red: &'r Redactor) -> Block<'r> {
+        Block::Json(red.restore_stream().json_string(), EscapeGuard::default())
+    }
+}
+
+fn stream_error(e: crate::sse::SseError) -> ApiError {
+    ApiError::new(502, "api_error", format!("upstream stream: {e}"))
+}
+
 /// Restores an Anthropic Messages SSE stream.
 ///
 /// # Example
@@ -132,7 +148,6 @@ pub struct MessageStreamRestorer<'r> {
     masker: Option<&'r Redactor>,
     parser: SseParser,
     blocks: BTreeMap<u64, Block<'r>>,
-    frames: Vec<Frame>,
     restored: u64,
     frames_seen: u64,
 }
@@ -145,7 +160,6 @@ impl<'r> MessageStreamRestorer<'r> {
             masker: None,
             parser: SseParser::new(),
             blocks: BTreeMap::new(),
-            frames: Vec::new(),
             restored: 0,
             frames_seen: 0,
         }
@@ -181,23 +195,9 @@ impl<'r> MessageStreamRestorer<'r> {
         bytes: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<(), ApiError> {
-        let mut frames = std::mem::take(&mut self.frames);
-        let r = self
-            .parser
-            .push(bytes, &mut frames)
-            .map_err(|e| {
-                ApiError::new(
-                    502,
-                    "api_error",
-                    format!("upstream stream: {e}"),
-                )
-            })
-            .and_then(|()| {
-                frames.drain(..).try_for_each(|f| self.frame(f, out))
-            });
-        frames.clear();
-        self.frames = frames;
-        r
+        let mut frames = Vec::new();
+        self.parser.push(bytes, &mut frames).map_err(stream_error)?;
+        frames.into_iter().try_for_each(|f| self.frame(f, out))
     }
 
     /// The upstream stream ended: flushes everything held.
@@ -207,9 +207,7 @@ impl<'r> MessageStreamRestorer<'r> {
     /// As [`MessageStreamRestorer::push`].
     pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), ApiError> {
         let mut frames = Vec::new();
-        self.parser.finish(&mut frames).map_err(|e| {
-            ApiError::new(502, "api_error", format!("upstream stream: {e}"))
-        })?;
+        self.parser.finish(&mut frames).map_err(stream_error)?;
         for f in frames {
             self.frame(f, out)?;
         }
@@ -330,15 +328,9 @@ impl<'r> MessageStreamRestorer<'r> {
         let (red, masker) = (self.red, self.masker);
         let block = self.blocks.entry(index).or_insert_with(|| {
             if json {
-                Block::Json(
-                    red.restore_stream().json_string(),
-                    EscapeGuard::default(),
-                )
+                Block::json(red)
             } else {
-                Block::Text(
-                    red.restore_stream(),
-                    masker.map(|m| m.redact_stream()),
-                )
+                Block::text(red, masker)
             }
         });
         let text = push_block(block, &piece, &mut self.restored)?;
@@ -490,9 +482,7 @@ impl<'r> ChatStreamRestorer<'r> {
         out: &mut Vec<u8>,
     ) -> Result<(), ApiError> {
         let mut frames = Vec::new();
-        self.parser.push(bytes, &mut frames).map_err(|e| {
-            ApiError::new(502, "api_error", format!("upstream stream: {e}"))
-        })?;
+        self.parser.push(bytes, &mut frames).map_err(stream_error)?;
         frames.into_iter().try_for_each(|f| self.frame(f, out))
     }
 
@@ -503,9 +493,7 @@ impl<'r> ChatStreamRestorer<'r> {
     /// As [`MessageStreamRestorer::push`].
     pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), ApiError> {
         let mut frames = Vec::new();
-        self.parser.finish(&mut frames).map_err(|e| {
-            ApiError::new(502, "api_error", format!("upstream stream: {e}"))
-        })?;
+        self.parser.finish(&mut frames).map_err(stream_error)?;
         for f in frames {
             self.frame(f, out)?;
         }
@@ -547,12 +535,7 @@ impl<'r> ChatStreamRestorer<'r> {
                     let b = self
                         .open
                         .entry((ci, ChatField::Content))
-                        .or_insert_with(|| {
-                            Block::Text(
-                                red.restore_stream(),
-                                masker.map(|m| m.redact_stream()),
-                            )
-                        });
+                        .or_insert_with(|| Block::text(red, masker));
                     *s = push_block(b, s, &mut self.restored)?;
                 }
                 if let Some(Value::Array(calls)) =
@@ -569,12 +552,7 @@ impl<'r> ChatStreamRestorer<'r> {
                             let b = self
                                 .open
                                 .entry((ci, ChatField::Tool(ti)))
-                                .or_insert_with(|| {
-                                    Block::Json(
-                                        red.restore_stream().json_string(),
-                                        EscapeGuard::default(),
-                                    )
-                                });
+                                .or_insert_with(|| Block::json(red));
                             *s = push_block(b, s, &mut self.restored)?;
                         }
                     }

@@ -154,19 +154,7 @@ impl Walker<'_> {
 
     /// Every string under `v` except opaque keys.
     fn strings(&mut self, v: &mut Value) -> Result<(), ApiError> {
-        match v {
-            Value::String(s) => self.text(s),
-            Value::Array(a) => a.iter_mut().try_for_each(|x| self.strings(x)),
-            Value::Object(o) => {
-                for (k, x) in o.iter_mut() {
-                    if !OPAQUE_KEYS.contains(&k.as_str()) {
-                        self.strings(x)?;
-                    }
-                }
-                Ok(())
-            }
-            _ => Ok(()),
-        }
+        each_string(v, &mut |s| self.text(s))
     }
 
     /// A JSON schema: descriptions, titles, examples, defaults, enums.
@@ -417,6 +405,99 @@ impl Walker<'_> {
     }
 }
 
+impl AnswerText for Walker<'_> {
+    fn text(&mut self, s: &mut String) -> Result<(), ApiError> {
+        Walker::text(self, s)
+    }
+
+    fn json_text(&mut self, s: &mut String) -> Result<(), ApiError> {
+        Walker::json_text(self, s)
+    }
+}
+
+/// Every string under `v` (array items, object values) except under
+/// opaque keys.
+fn each_string(
+    v: &mut Value,
+    f: &mut dyn FnMut(&mut String) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    match v {
+        Value::String(s) => f(s),
+        Value::Array(a) => a.iter_mut().try_for_each(|x| each_string(x, f)),
+        Value::Object(o) => {
+            for (k, x) in o.iter_mut() {
+                if !OPAQUE_KEYS.contains(&k.as_str()) {
+                    each_string(x, f)?;
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// What a walk over an answer does to its text: restore or mask.
+trait AnswerText {
+    /// Plain text.
+    fn text(&mut self, s: &mut String) -> Result<(), ApiError>;
+    /// Text that holds JSON (tool call arguments).
+    fn json_text(&mut self, s: &mut String) -> Result<(), ApiError>;
+}
+
+/// One content block of an answer. Thinking and server-tool result
+/// blocks are left alone: they are signature-checked or encrypted when
+/// sent back, so they keep the pseudonyms the model saw.
+fn answer_block(
+    t: &mut impl AnswerText,
+    b: &mut Value,
+) -> Result<(), ApiError> {
+    let ty = b.get("type").and_then(Value::as_str).unwrap_or("");
+    if SERVER_RESULT_BLOCKS.contains(&ty) {
+        return Ok(());
+    }
+    each_string(b, &mut |s| t.text(s))
+}
+
+/// The fields of an answer that carry the model's text, in each shape.
+fn walk_answer(
+    t: &mut impl AnswerText,
+    shape: ResponseShape,
+    body: &mut Value,
+) -> Result<(), ApiError> {
+    let message = match shape {
+        ResponseShape::Message => Some(body),
+        ResponseShape::BatchResult => body.pointer_mut("/result/message"),
+        ResponseShape::ChatCompletion => {
+            let Some(Value::Array(choices)) = body.get_mut("choices") else {
+                return Ok(());
+            };
+            for m in choices.iter_mut().filter_map(|c| c.get_mut("message")) {
+                if let Some(Value::String(s)) = m.get_mut("content") {
+                    t.text(s)?;
+                }
+                if let Some(Value::Array(calls)) = m.get_mut("tool_calls") {
+                    for call in calls {
+                        if let Some(Value::String(args)) =
+                            call.pointer_mut("/function/arguments")
+                        {
+                            t.json_text(args)?;
+                        }
+                    }
+                }
+            }
+            return Ok(());
+        }
+    };
+    if let Some(Value::Array(blocks)) =
+        message.and_then(|m| m.get_mut("content"))
+    {
+        for b in blocks {
+            answer_block(t, b)?;
+        }
+    }
+    Ok(())
+}
+
 /// Redacts a request body in place.
 ///
 /// # Errors
@@ -462,7 +543,7 @@ struct Restorer<'a> {
     report: Report,
 }
 
-impl Restorer<'_> {
+impl AnswerText for Restorer<'_> {
     fn text(&mut self, s: &mut String) -> Result<(), ApiError> {
         if s.is_empty() {
             return Ok(());
@@ -471,64 +552,6 @@ impl Restorer<'_> {
         if r.restored() > 0 {
             self.report.findings += r.restored() as u64;
             *s = r.into_text();
-        }
-        Ok(())
-    }
-
-    fn strings(&mut self, v: &mut Value) -> Result<(), ApiError> {
-        match v {
-            Value::String(s) => self.text(s),
-            Value::Array(a) => a.iter_mut().try_for_each(|x| self.strings(x)),
-            Value::Object(o) => {
-                for (k, x) in o.iter_mut() {
-                    if !OPAQUE_KEYS.contains(&k.as_str()) {
-                        self.strings(x)?;
-                    }
-                }
-                Ok(())
-            }
-            _ => Ok(()),
-        }
-    }
-
-    fn block(&mut self, b: &mut Value) -> Result<(), ApiError> {
-        let ty =
-            b.get("type").and_then(Value::as_str).unwrap_or("").to_string();
-        match ty.as_str() {
-            // The model's thinking is signature-checked when sent back:
-            // it keeps the pseudonyms the model saw.
-            "thinking" | "redacted_thinking" => Ok(()),
-            t if SERVER_RESULT_BLOCKS.contains(&t) => Ok(()),
-            _ => self.strings(b),
-        }
-    }
-
-    fn message(&mut self, m: &mut Value) -> Result<(), ApiError> {
-        if let Some(Value::Array(blocks)) = m.get_mut("content") {
-            for b in blocks {
-                self.block(b)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn chat_completion(&mut self, v: &mut Value) -> Result<(), ApiError> {
-        if let Some(Value::Array(choices)) = v.get_mut("choices") {
-            for c in choices {
-                let Some(m) = c.get_mut("message") else { continue };
-                if let Some(Value::String(s)) = m.get_mut("content") {
-                    self.text(s)?;
-                }
-                if let Some(Value::Array(calls)) = m.get_mut("tool_calls") {
-                    for call in calls {
-                        if let Some(Value::String(args)) =
-                            call.pointer_mut("/function/arguments")
-                        {
-                            self.json_text(args)?;
-                        }
-                    }
-                }
-            }
         }
         Ok(())
     }
@@ -602,15 +625,7 @@ pub fn restore_response(
     body: &mut Value,
 ) -> Result<u64, ApiError> {
     let mut r = Restorer { red, report: Report::default() };
-    match shape {
-        ResponseShape::Message => r.message(body)?,
-        ResponseShape::BatchResult => {
-            if let Some(m) = body.pointer_mut("/result/message") {
-                r.message(m)?;
-            }
-        }
-        ResponseShape::ChatCompletion => r.chat_completion(body)?,
-    }
+    walk_answer(&mut r, shape, body)?;
     Ok(r.report.findings)
 }
 
@@ -620,7 +635,7 @@ pub(crate) fn restore_block(
     b: &mut Value,
 ) -> Result<u64, ApiError> {
     let mut r = Restorer { red, report: Report::default() };
-    r.block(b)?;
+    answer_block(&mut r, b)?;
     Ok(r.report.findings)
 }
 
@@ -630,7 +645,7 @@ pub(crate) fn restore_strings(
     v: &mut Value,
 ) -> Result<u64, ApiError> {
     let mut r = Restorer { red, report: Report::default() };
-    r.strings(v)?;
+    each_string(v, &mut |s| r.text(s))?;
     Ok(r.report.findings)
 }
 
@@ -724,46 +739,6 @@ pub fn mask_response(
         media: MediaPolicy::Allow,
         out: Redaction::default(),
     };
-    let message = |w: &mut Walker<'_>,
-                   m: &mut Value|
-     -> Result<(), ApiError> {
-        if let Some(Value::Array(blocks)) = m.get_mut("content") {
-            for b in blocks {
-                let ty = b.get("type").and_then(Value::as_str).unwrap_or("");
-                if !SERVER_RESULT_BLOCKS.contains(&ty) {
-                    w.strings(b)?;
-                }
-            }
-        }
-        Ok(())
-    };
-    match shape {
-        ResponseShape::Message => message(&mut w, body)?,
-        ResponseShape::BatchResult => {
-            if let Some(m) = body.pointer_mut("/result/message") {
-                message(&mut w, m)?;
-            }
-        }
-        ResponseShape::ChatCompletion => {
-            if let Some(Value::Array(choices)) = body.get_mut("choices") {
-                for c in choices {
-                    let Some(m) = c.get_mut("message") else { continue };
-                    if let Some(Value::String(s)) = m.get_mut("content") {
-                        w.text(s)?;
-                    }
-                    if let Some(Value::Array(calls)) = m.get_mut("tool_calls")
-                    {
-                        for call in calls {
-                            if let Some(Value::String(a)) =
-                                call.pointer_mut("/function/arguments")
-                            {
-                                w.json_text(a)?;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
+    walk_answer(&mut w, shape, body)?;
     Ok(w.out.report.findings)
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use hush::{Key, Policy, Redactor, Scanner, Vault};
 use hush_claude::mock::MockState;
 use hush_claude::proxy::{Proxy, ProxyConfig};
-use hush_claude::sse::SseParser;
+use hush_claude::sse::{Frame, SseParser};
 use serde_json::{json, Value};
 
 const EMAIL: &str = "jane.roe@acme-mail.io";
@@ -21,19 +21,28 @@ struct Rig {
     http: reqwest::Client,
 }
 
-async fn rig_with(cfg: impl FnOnce(&mut ProxyConfig)) -> Rig {
-    let ml = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let mock_url = format!("http://{}", ml.local_addr().unwrap());
-    let (router, mock) = hush_claude::mock::router(&mock_url);
-    let mock_url2 = mock_url.clone();
-    tokio::spawn(async move { axum::serve(ml, router).await });
-    let red = Redactor::new(
+fn redactor() -> Redactor {
+    Redactor::new(
         Arc::new(Scanner::new().unwrap()),
         Arc::new(
             Vault::in_memory(Key::generate().unwrap(), Policy::default())
                 .unwrap(),
         ),
-    );
+    )
+}
+
+/// Serves the mock upstream on a free loopback port.
+async fn spawn_mock() -> (String, Arc<MockState>) {
+    let ml = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", ml.local_addr().unwrap());
+    let (router, mock) = hush_claude::mock::router(&url);
+    tokio::spawn(async move { axum::serve(ml, router).await });
+    (url, mock)
+}
+
+async fn rig_with(cfg: impl FnOnce(&mut ProxyConfig)) -> Rig {
+    let (mock_url, mock) = spawn_mock().await;
+    let red = redactor();
     let mut c = ProxyConfig::new(&mock_url).unwrap();
     c.max_body = 1 << 20;
     cfg(&mut c);
@@ -41,12 +50,7 @@ async fn rig_with(cfg: impl FnOnce(&mut ProxyConfig)) -> Rig {
     let pl = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let proxy_url = format!("http://{}", pl.local_addr().unwrap());
     tokio::spawn(proxy.serve(pl));
-    Rig {
-        proxy: proxy_url,
-        mock_url: mock_url2,
-        mock,
-        http: reqwest::Client::new(),
-    }
+    Rig { proxy: proxy_url, mock_url, mock, http: reqwest::Client::new() }
 }
 
 async fn rig() -> Rig {
@@ -80,12 +84,18 @@ impl Rig {
     }
 }
 
-/// Concatenates the text (and tool JSON) deltas of an SSE body per block.
-fn accumulate(wire: &[u8]) -> (Vec<String>, Vec<String>) {
+/// The frames of a whole SSE body.
+fn sse_frames(wire: &[u8]) -> Vec<Frame> {
     let mut p = SseParser::new();
     let mut frames = Vec::new();
     p.push(wire, &mut frames).unwrap();
     p.finish(&mut frames).unwrap();
+    frames
+}
+
+/// Concatenates the text (and tool JSON) deltas of an SSE body per block.
+fn accumulate(wire: &[u8]) -> (Vec<String>, Vec<String>) {
+    let frames = sse_frames(wire);
     let mut texts = vec![String::new(); 4];
     let mut events = Vec::new();
     for f in frames {
@@ -463,9 +473,7 @@ async fn chat_completions_streamed_and_not_with_tool_calls() {
         let resp = r.post("/v1/chat/completions", &body).send().await.unwrap();
         let args = if stream {
             let wire = resp.bytes().await.unwrap();
-            let mut p = SseParser::new();
-            let mut frames = Vec::new();
-            p.push(&wire, &mut frames).unwrap();
+            let frames = sse_frames(&wire);
             assert_eq!(frames.last().unwrap().data, "[DONE]");
             let mut args = String::new();
             for f in &frames[..frames.len() - 1] {
@@ -500,9 +508,7 @@ async fn chat_completions_streamed_and_not_with_tool_calls() {
         .bytes()
         .await
         .unwrap();
-    let mut p = SseParser::new();
-    let mut frames = Vec::new();
-    p.push(&wire, &mut frames).unwrap();
+    let frames = sse_frames(&wire);
     let mut text = String::new();
     for f in &frames {
         if let Ok(v) = serde_json::from_str::<Value>(&f.data) {
@@ -547,13 +553,7 @@ async fn bearer_auth_and_new_api_version_are_forwarded() {
 #[tokio::test]
 async fn the_rust_client_redacts_and_restores_in_process() {
     let r = rig().await;
-    let red = Redactor::new(
-        Arc::new(Scanner::new().unwrap()),
-        Arc::new(
-            Vault::in_memory(Key::generate().unwrap(), Policy::default())
-                .unwrap(),
-        ),
-    );
+    let red = redactor();
     // Straight to the mock, no proxy.
     let base = r.mock_url.clone();
     let client = hush_claude::Client::new(&base, "sk-ant-test", red)
@@ -598,13 +598,7 @@ async fn new_pii_in_answers_is_masked_by_policy_and_issued_pseudonyms_restored(
 
 #[test]
 fn mask_response_masks_values_the_request_did_not_carry() {
-    let red = Redactor::new(
-        Arc::new(Scanner::new().unwrap()),
-        Arc::new(
-            Vault::in_memory(Key::generate().unwrap(), Policy::default())
-                .unwrap(),
-        ),
-    );
+    let red = redactor();
     let tag = red.redact(EMAIL).unwrap().into_text();
     let masker = hush_claude::masking_redactor(&red).unwrap();
     let mut msg = json!({"content": [{"type": "text", "text": format!("{tag} and new bob.smith@corp-mail.io")}]});
@@ -639,17 +633,8 @@ async fn serves_https_when_given_a_certificate() {
         cert.signing_key.serialize_pem().as_bytes(),
     )
     .unwrap();
-    let ml = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let mock_url = format!("http://{}", ml.local_addr().unwrap());
-    let (router, mock) = hush_claude::mock::router(&mock_url);
-    tokio::spawn(async move { axum::serve(ml, router).await });
-    let red = Redactor::new(
-        Arc::new(Scanner::new().unwrap()),
-        Arc::new(
-            Vault::in_memory(Key::generate().unwrap(), Policy::default())
-                .unwrap(),
-        ),
-    );
+    let (mock_url, mock) = spawn_mock().await;
+    let red = redactor();
     let proxy = Proxy::new(ProxyConfig::new(&mock_url).unwrap(), red).unwrap();
     let pl = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = pl.local_addr().unwrap().port();

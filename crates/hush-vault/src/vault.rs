@@ -263,6 +263,30 @@ fn pseudonym_hash(h: &HashBuilder, e: &Entry) -> u64 {
 }
 
 /// Whether two entries have the same `by_value` key.
+/// Inserts every entry's index into an empty, pre-sized table; `false`
+/// as soon as one repeats an earlier entry (by `same`).
+fn fill_unique(
+    table: &mut HashTable<u32>,
+    entries: &[Entry],
+    hasher: &HashBuilder,
+    hash: fn(&HashBuilder, &Entry) -> u64,
+    same: fn(&Entry, &Entry) -> bool,
+) -> bool {
+    entries.iter().enumerate().all(|(i, e)| {
+        match table.entry(
+            hash(hasher, e),
+            |&j| same(&entries[j as usize], e),
+            |&j| hash(hasher, &entries[j as usize]),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(_) => false,
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert(i as u32);
+                true
+            }
+        }
+    })
+}
+
 fn same_value(a: &Entry, b: &Entry) -> bool {
     a.scope == b.scope
         && a.kind == b.kind
@@ -1529,38 +1553,16 @@ impl Inner {
         by_pseudonym
             .reserve(n, |&j| pseudonym_hash(hasher, &entries[j as usize]));
         let mut fill_values = move || {
-            (0..n).all(|i| {
-                let e = &entries[i];
-                let h = value_hash(hasher, e);
-                match by_value.entry(
-                    h,
-                    |&j| same_value(&entries[j as usize], e),
-                    |&j| value_hash(hasher, &entries[j as usize]),
-                ) {
-                    hashbrown::hash_table::Entry::Occupied(_) => false,
-                    hashbrown::hash_table::Entry::Vacant(v) => {
-                        v.insert(i as u32);
-                        true
-                    }
-                }
-            })
+            fill_unique(by_value, entries, hasher, value_hash, same_value)
         };
         let mut fill_pseudonyms = move || {
-            (0..n).all(|i| {
-                let e = &entries[i];
-                let h = pseudonym_hash(hasher, e);
-                match by_pseudonym.entry(
-                    h,
-                    |&j| same_pseudonym(&entries[j as usize], e),
-                    |&j| pseudonym_hash(hasher, &entries[j as usize]),
-                ) {
-                    hashbrown::hash_table::Entry::Occupied(_) => false,
-                    hashbrown::hash_table::Entry::Vacant(v) => {
-                        v.insert(i as u32);
-                        true
-                    }
-                }
-            })
+            fill_unique(
+                by_pseudonym,
+                entries,
+                hasher,
+                pseudonym_hash,
+                same_pseudonym,
+            )
         };
         let unique = if n < 1 << 14 {
             fill_values() && fill_pseudonyms()

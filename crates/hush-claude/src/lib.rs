@@ -33,8 +33,10 @@ pub use crate::transform::{
     Endpoint, MediaPolicy, Redaction, ResponsePii, ResponseShape,
 };
 mod client;
+pub mod metrics;
 pub mod mock;
 pub mod proxy;
+pub mod validate;
 
 /// The README's examples run as doctests (here, where every library crate
 /// of the workspace is in reach).

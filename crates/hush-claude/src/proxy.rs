@@ -19,10 +19,11 @@
 //! credential. Upstream errors come back unchanged in status, headers and
 //! wording.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -35,11 +36,13 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 use crate::stream::{ChatStreamRestorer, MessageStreamRestorer};
 use crate::transform::{
     mask_response, masking_redactor, redact_request, restore_response,
     Endpoint, MediaPolicy, ResponsePii, ResponseShape,
 };
+use crate::validate::{validate_request, RequestShape};
 
 /// Messages and count_tokens body limit (the API's own is 32 MB).
 pub const DEFAULT_MAX_BODY: usize = 32 << 20;
@@ -172,6 +175,8 @@ struct Shared {
     masker: Option<Redactor>,
     http: reqwest::Client,
     stats: ProxyStats,
+    metrics: Metrics,
+    ids: RequestIds,
 }
 
 /// A proxy, ready to serve.
@@ -249,6 +254,8 @@ impl Proxy {
                 masker,
                 http,
                 stats: ProxyStats::default(),
+                metrics: Metrics::default(),
+                ids: RequestIds::new(),
             }),
         })
     }
@@ -256,6 +263,11 @@ impl Proxy {
     /// The proxy's counters.
     pub fn stats(&self) -> &ProxyStats {
         &self.shared.stats
+    }
+
+    /// The proxy's metrics (what `/metrics` serves).
+    pub fn metrics(&self) -> &Metrics {
+        &self.shared.metrics
     }
 
     /// The axum router (to embed the proxy in a larger server).
@@ -391,6 +403,32 @@ enum Route {
     Chat,
 }
 
+impl Route {
+    /// The endpoint as metrics and the audit log name it (ids left out).
+    fn endpoint(self) -> &'static str {
+        match self {
+            Route::Messages => "/v1/messages",
+            Route::CountTokens => "/v1/messages/count_tokens",
+            Route::BatchCreate => "/v1/messages/batches",
+            Route::BatchRead => "/v1/messages/batches/{id}",
+            Route::BatchResults => "/v1/messages/batches/{id}/results",
+            Route::BatchOther => "/v1/messages/batches/{id} (delete)",
+            Route::Models => "/v1/models",
+            Route::Chat => "/v1/chat/completions",
+        }
+    }
+
+    /// The request shape validated before anything is sent.
+    fn shape(self) -> RequestShape {
+        match self {
+            Route::CountTokens => RequestShape::CountTokens,
+            Route::BatchCreate => RequestShape::BatchCreate,
+            Route::Chat => RequestShape::ChatCompletions,
+            _ => RequestShape::Messages,
+        }
+    }
+}
+
 fn route(method: &Method, path: &str) -> Option<Route> {
     let p = path.trim_end_matches('/');
     let segs: Vec<&str> = p.split('/').skip(1).collect();
@@ -519,37 +557,211 @@ fn copy_response_headers(
     }
 }
 
+/// Request ids: `hush_` then the start time in milliseconds and a
+/// counter, in hex, so ids sort by time and never repeat in a process.
+struct RequestIds {
+    base: u64,
+    next: AtomicU64,
+}
+
+impl RequestIds {
+    fn new() -> RequestIds {
+        let ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        RequestIds { base: ms, next: AtomicU64::new(0) }
+    }
+
+    fn next(&self) -> String {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        format!("hush_{:012x}{:08x}", self.base, n)
+    }
+}
+
+/// How much of a streamed answer a call record keeps.
+const MAX_RECORDED_RESPONSE: usize = 4 << 20;
+
+/// What the proxy learns of one call, from the request to the end of
+/// the answer: what the audit log records and the metrics count. Only
+/// what crossed the boundary is kept (bodies with pseudonyms in them),
+/// never an original value.
+#[derive(Debug, Default)]
+struct Call {
+    id: String,
+    started: Option<Instant>,
+    method: String,
+    endpoint: &'static str,
+    key_id: Option<String>,
+    user_id: Option<String>,
+    model: Option<String>,
+    /// The sanitised request body as sent upstream.
+    request: Option<Bytes>,
+    /// The answer as it came from upstream (before restoration).
+    response: Vec<u8>,
+    response_truncated: bool,
+    response_is_sse: bool,
+    entities: BTreeMap<&'static str, u64>,
+    restored: u64,
+    decisions: Vec<String>,
+    status: u16,
+    retries: u32,
+    error: Option<&'static str>,
+    upstream_request_id: Option<String>,
+}
+
+impl Call {
+    fn keep_response(&mut self, bytes: &[u8]) {
+        let room = MAX_RECORDED_RESPONSE.saturating_sub(self.response.len());
+        if bytes.len() > room {
+            self.response_truncated = true;
+        }
+        self.response.extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
+
+    fn latency(&self) -> Duration {
+        self.started.map_or(Duration::ZERO, |t| t.elapsed())
+    }
+}
+
+/// Ends a call: counts it, and (with an audit log) records it. An error
+/// means the record could not be kept, and the caller fails the request.
+async fn finish_call(shared: &Shared, call: Call) -> Result<(), ApiError> {
+    let latency = call.latency();
+    shared.metrics.request(call.endpoint, call.status, latency);
+    for (kind, n) in &call.entities {
+        shared.metrics.entities(kind, *n);
+    }
+    shared.metrics.restored(call.restored);
+    if let Some(kind) = call.error {
+        if call.status >= 500 && call.request.is_some() {
+            shared.metrics.upstream_error(kind);
+        } else {
+            shared.metrics.refused(kind);
+        }
+    } else if call.status >= 400 {
+        shared.metrics.upstream_error(&call.status.to_string());
+    }
+    tracing::debug!(
+        id = %call.id,
+        method = %call.method,
+        endpoint = call.endpoint,
+        status = call.status,
+        retries = call.retries,
+        latency_ms = latency.as_secs_f64() * 1e3,
+        "call finished"
+    );
+    Ok(())
+}
+
 async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    if let Some(r) = own_endpoint(&shared, &req) {
+        return r;
+    }
     shared.stats.requests.fetch_add(1, Ordering::Relaxed);
-    match handle_inner(&shared, req).await {
+    shared.metrics.start();
+    let mut call = Call {
+        id: shared.ids.next(),
+        started: Some(Instant::now()),
+        method: req.method().to_string(),
+        ..Call::default()
+    };
+    let id = call.id.clone();
+    let result = handle_inner(&shared, req, &mut call).await;
+    let mut response = match result {
         Ok(r) => r,
         Err(e) => {
             shared.stats.refused.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(
+                id = %call.id,
                 status = e.status(),
                 kind = e.kind(),
                 "request refused: {}",
                 e.message()
             );
+            call.status = e.status();
+            call.error = Some(e.kind());
             error_response(&e)
         }
+    };
+    // A streamed answer finishes its call when the stream ends.
+    if call.started.is_some() {
+        if let Err(e) = finish_call(&shared, call).await {
+            response = error_response(&e);
+        }
+        shared.metrics.end();
+    }
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-hush-request-id", v);
+    }
+    response
+}
+
+/// hush's own endpoints: `/healthz` (the process serves), `/readyz` (the
+/// vault takes writes) and `/metrics` (Prometheus text). They are
+/// answered here and never forwarded.
+fn own_endpoint(shared: &Arc<Shared>, req: &Request) -> Option<Response> {
+    if req.method() != Method::GET {
+        return None;
+    }
+    let json = |status: StatusCode, v: Value| {
+        let mut r = (status, v.to_string()).into_response();
+        r.headers_mut().insert(
+            "content-type",
+            HeaderValue::from_static("application/json"),
+        );
+        r
+    };
+    match req.uri().path() {
+        "/healthz" => {
+            Some(json(StatusCode::OK, serde_json::json!({"status": "ok"})))
+        }
+        "/readyz" => {
+            let vault = shared.red.vault().flush().is_ok();
+            let status = if vault {
+                StatusCode::OK
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            Some(json(
+                status,
+                serde_json::json!({
+                    "status": if vault { "ready" } else { "not ready" },
+                    "checks": {"vault": vault},
+                }),
+            ))
+        }
+        "/metrics" => {
+            let mut r =
+                (StatusCode::OK, shared.metrics.render()).into_response();
+            r.headers_mut().insert(
+                "content-type",
+                HeaderValue::from_static("text/plain; version=0.0.4"),
+            );
+            Some(r)
+        }
+        _ => None,
     }
 }
 
 async fn handle_inner(
     shared: &Arc<Shared>,
     req: Request,
+    call: &mut Call,
 ) -> Result<Response, ApiError> {
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
     let Some(route) = route(&parts.method, &path) else {
+        call.endpoint = "unknown";
         return Err(ApiError::new(
             404,
             "not_found_error",
             format!("hush proxy does not serve {} {path}", parts.method),
         ));
     };
+    call.endpoint = route.endpoint();
     let scope = scope_name(shared, &parts.headers)?;
+    call.key_id =
+        Some(scope.split('/').next().unwrap_or_default().to_string());
     let red = shared.red.clone().with_scope(&scope);
     let masker = shared.masker.clone().map(|m| m.with_scope(&scope));
     let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
@@ -566,7 +778,7 @@ async fn handle_inner(
         Route::Chat => (Some(Endpoint::ChatCompletions), shared.cfg.max_body),
         _ => (None, shared.cfg.max_body),
     };
-    let upstream_body: Option<Vec<u8>> = match endpoint {
+    let upstream_body: Option<Bytes> = match endpoint {
         Some(ep) => {
             let bytes = axum::body::to_bytes(body, limit)
                 .await
@@ -577,25 +789,40 @@ async fn handle_inner(
                         "request body is not valid JSON: {e}"
                     ))
                 })?;
+            validate_request(route.shape(), &v)?;
+            call.model =
+                v.get("model").and_then(Value::as_str).map(str::to_string);
             let done = redact_request(&red, ep, &mut v, shared.cfg.media)?;
+            // metadata.user_id is redacted like any text: what is kept is
+            // what went upstream.
+            call.user_id = v
+                .pointer("/metadata/user_id")
+                .and_then(Value::as_str)
+                .map(str::to_string);
             shared
                 .stats
                 .redacted
                 .fetch_add(done.report.findings, Ordering::Relaxed);
             shared.stats.media.fetch_add(done.media, Ordering::Relaxed);
+            if done.media > 0 {
+                call.decisions.push(format!("media_allowed:{}", done.media));
+            }
+            call.entities = done.report.kinds;
             tracing::debug!(
+                id = %call.id,
                 method = %parts.method,
                 path = %path,
                 redacted = done.report.findings,
                 media = done.media,
                 "request redacted"
             );
-            Some(serde_json::to_vec(&v).map_err(|e| {
+            Some(Bytes::from(serde_json::to_vec(&v).map_err(|e| {
                 ApiError::redaction_failed(format!("re-encoding: {e}"))
-            })?)
+            })?))
         }
         None => None,
     };
+    call.request = upstream_body.clone();
 
     let method = reqwest::Method::from_bytes(parts.method.as_str().as_bytes())
         .map_err(|_| ApiError::invalid_request("unsupported method"))?;
@@ -603,14 +830,23 @@ async fn handle_inner(
     if let Some(b) = upstream_body {
         up = up.header("content-type", "application/json").body(b);
     }
-    let resp =
-        up.send().await.map_err(|e| ApiError::upstream(without_url(&e)))?;
+    let resp = up.send().await.map_err(|e| {
+        call.request.get_or_insert_with(Bytes::new);
+        ApiError::upstream(without_url(&e))
+    })?;
     let status = resp.status();
+    call.status = status.as_u16();
+    call.upstream_request_id = resp
+        .headers()
+        .get("request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let is_sse = resp
         .headers()
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/event-stream"));
+    call.response_is_sse = is_sse;
 
     // Errors, models and deletions pass through untouched.
     let restores = status.is_success()
@@ -622,69 +858,56 @@ async fn handle_inner(
     if let Some(h) = out.headers_mut() {
         copy_response_headers(resp.headers(), h, restores);
     }
-    if !restores {
-        let body = Body::from_stream(resp.bytes_stream());
+    if is_sse || route == Route::BatchResults {
+        let ended = std::mem::take(call);
+        let restore = restores.then_some((red, masker));
+        let body = if route == Route::BatchResults {
+            restore_jsonl(shared.clone(), restore, resp, ended)
+        } else {
+            restore_sse(
+                shared.clone(),
+                restore,
+                resp,
+                route == Route::Chat,
+                ended,
+            )
+        };
         return out.body(body).map_err(|e| ApiError::upstream(e.to_string()));
     }
-    match route {
-        Route::Messages | Route::Chat if is_sse => {
-            let chat = route == Route::Chat;
-            Ok(out
-                .body(restore_sse(shared.clone(), red, masker, resp, chat))
-                .map_err(|e| ApiError::upstream(e.to_string()))?)
-        }
-        Route::BatchResults => Ok(out
-            .body(restore_jsonl(shared.clone(), red, masker, resp))
-            .map_err(|e| ApiError::upstream(e.to_string()))?),
-        _ => {
-            let bytes = resp
-                .bytes()
-                .await
-                .map_err(|e| ApiError::upstream(without_url(&e)))?;
-            let Ok(mut v) = serde_json::from_slice::<Value>(&bytes) else {
-                // Not JSON: nothing hush can restore; pass it on.
-                return out
-                    .body(Body::from(bytes))
-                    .map_err(|e| ApiError::upstream(e.to_string()));
-            };
-            match route {
-                Route::Messages => {
-                    if let Some(m) = &masker {
-                        mask_response(m, ResponseShape::Message, &mut v)?;
-                    }
-                    let n = restore_response(
-                        &red,
-                        ResponseShape::Message,
-                        &mut v,
-                    )?;
-                    shared.stats.restored.fetch_add(n, Ordering::Relaxed);
-                }
-                Route::Chat => {
-                    if let Some(m) = &masker {
-                        mask_response(
-                            m,
-                            ResponseShape::ChatCompletion,
-                            &mut v,
-                        )?;
-                    }
-                    let n = restore_response(
-                        &red,
-                        ResponseShape::ChatCompletion,
-                        &mut v,
-                    )?;
-                    shared.stats.restored.fetch_add(n, Ordering::Relaxed);
-                }
-                Route::BatchCreate | Route::BatchRead => {
-                    rewrite_results_urls(shared, &parts.headers, &mut v)
-                }
-                _ => {}
-            }
-            let body = serde_json::to_vec(&v)
-                .map_err(|e| ApiError::upstream(e.to_string()))?;
-            out.body(Body::from(body))
-                .map_err(|e| ApiError::upstream(e.to_string()))
-        }
+    let bytes =
+        resp.bytes().await.map_err(|e| ApiError::upstream(without_url(&e)))?;
+    call.keep_response(&bytes);
+    if !restores {
+        return out
+            .body(Body::from(bytes))
+            .map_err(|e| ApiError::upstream(e.to_string()));
     }
+    let Ok(mut v) = serde_json::from_slice::<Value>(&bytes) else {
+        // Not JSON: nothing hush can restore; pass it on.
+        return out
+            .body(Body::from(bytes))
+            .map_err(|e| ApiError::upstream(e.to_string()));
+    };
+    let shape = match route {
+        Route::Messages => Some(ResponseShape::Message),
+        Route::Chat => Some(ResponseShape::ChatCompletion),
+        Route::BatchCreate | Route::BatchRead => {
+            rewrite_results_urls(shared, &parts.headers, &mut v);
+            None
+        }
+        _ => None,
+    };
+    if let Some(shape) = shape {
+        if let Some(m) = &masker {
+            mask_response(m, shape, &mut v)?;
+        }
+        let n = restore_response(&red, shape, &mut v)?;
+        shared.stats.restored.fetch_add(n, Ordering::Relaxed);
+        call.restored = n;
+    }
+    let body = serde_json::to_vec(&v)
+        .map_err(|e| ApiError::upstream(e.to_string()))?;
+    out.body(Body::from(body)).map_err(|e| ApiError::upstream(e.to_string()))
 }
 
 /// A reqwest error without its URL (which could carry a query string).
@@ -739,32 +962,50 @@ fn rewrite_results_urls(shared: &Shared, h: &HeaderMap, v: &mut Value) {
     }
 }
 
+/// Streams an SSE answer: restored (and masked) when `restore` is given,
+/// passed through as it came otherwise; the call ends with the stream.
 fn restore_sse(
     shared: Arc<Shared>,
-    red: Redactor,
-    masker: Option<Redactor>,
+    restore: Option<(Redactor, Option<Redactor>)>,
     resp: reqwest::Response,
     chat: bool,
+    mut call: Call,
 ) -> Body {
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(32);
     tokio::spawn(async move {
         let mut up = resp.bytes_stream();
-        let mut msg = MessageStreamRestorer::new(&red);
-        let mut oai = ChatStreamRestorer::new(&red);
+        let (red, masker) = match restore {
+            Some((r, m)) => (Some(r), m),
+            None => (None, None),
+        };
+        let mut msg = red.as_ref().map(MessageStreamRestorer::new);
+        let mut oai = red.as_ref().map(ChatStreamRestorer::new);
         if let Some(m) = &masker {
-            msg = msg.with_masker(m);
-            oai = oai.with_masker(m);
+            msg = msg.map(|r| r.with_masker(m));
+            oai = oai.map(|r| r.with_masker(m));
         }
         let mut out = Vec::new();
         let mut failed = None;
         while let Some(chunk) = up.next().await {
             let r = match chunk {
-                Ok(c) if chat => oai.push(&c, &mut out),
-                Ok(c) => msg.push(&c, &mut out),
-                Err(e) => Err(ApiError::upstream(format!(
-                    "stream interrupted: {}",
-                    without_url(&e)
-                ))),
+                Ok(c) => {
+                    call.keep_response(&c);
+                    match (&mut msg, &mut oai) {
+                        (Some(_), Some(o)) if chat => o.push(&c, &mut out),
+                        (Some(m), Some(_)) => m.push(&c, &mut out),
+                        _ => {
+                            out.extend_from_slice(&c);
+                            Ok(())
+                        }
+                    }
+                }
+                Err(e) => {
+                    call.error = Some("stream");
+                    Err(ApiError::upstream(format!(
+                        "stream interrupted: {}",
+                        without_url(&e)
+                    )))
+                }
             };
             if let Err(e) = r {
                 failed = Some(e);
@@ -776,13 +1017,34 @@ fn restore_sse(
                     .await
                     .is_err()
             {
-                return; // the client went away
+                // The client went away.
+                call.error = Some("client_closed");
+                break;
             }
         }
-        let r = if chat { oai.finish(&mut out) } else { msg.finish(&mut out) };
+        let r = match (&mut msg, &mut oai) {
+            (Some(_), Some(o)) if chat => o.finish(&mut out),
+            (Some(m), Some(_)) => m.finish(&mut out),
+            _ => Ok(()),
+        };
         if let (Err(e), None) = (r, &failed) {
             failed = Some(e);
         }
+        call.restored = if chat {
+            oai.as_ref().map_or(0, ChatStreamRestorer::restored)
+        } else {
+            msg.as_ref().map_or(0, MessageStreamRestorer::restored)
+        };
+        shared.stats.restored.fetch_add(call.restored, Ordering::Relaxed);
+        if let Some(e) = &failed {
+            call.error.get_or_insert(e.kind());
+        }
+        // The record is kept before the end of the answer reaches the
+        // client: a call the log cannot keep ends with an error event.
+        if let Err(e) = finish_call(&shared, call).await {
+            failed.get_or_insert(e);
+        }
+        shared.metrics.end();
         if let Some(e) = failed {
             tracing::warn!(
                 kind = e.kind(),
@@ -791,10 +1053,6 @@ fn restore_sse(
             );
             e.sse_frame().write_to(&mut out);
         }
-        shared.stats.restored.fetch_add(
-            if chat { oai.restored() } else { msg.restored() },
-            Ordering::Relaxed,
-        );
         if !out.is_empty() {
             let _ = tx.send(Ok(Bytes::from(out))).await;
         }
@@ -808,21 +1066,27 @@ fn tokio_stream_from(
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
-/// Batch results: JSON lines, each restored as it completes.
+/// Batch results: JSON lines, each restored as it completes (passed
+/// through when `restore` is `None`); the call ends with the stream.
 fn restore_jsonl(
     shared: Arc<Shared>,
-    red: Redactor,
-    masker: Option<Redactor>,
+    restore: Option<(Redactor, Option<Redactor>)>,
     resp: reqwest::Response,
+    mut call: Call,
 ) -> Body {
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(32);
     tokio::spawn(async move {
         let mut up = resp.bytes_stream();
         let mut buf: Vec<u8> = Vec::new();
         let mut restored = 0;
-        let mut fail = |line: &[u8],
-                        out: &mut Vec<u8>|
+        let mut line_out = |line: &[u8],
+                            out: &mut Vec<u8>|
          -> Result<(), ApiError> {
+            let Some((red, masker)) = &restore else {
+                out.extend_from_slice(line);
+                out.push(b'\n');
+                return Ok(());
+            };
             if line.iter().all(u8::is_ascii_whitespace) {
                 out.extend_from_slice(line);
                 return Ok(());
@@ -832,63 +1096,70 @@ fn restore_jsonl(
                     "batch results line is not JSON: {e}"
                 ))
             })?;
-            if let Some(m) = &masker {
+            if let Some(m) = masker {
                 mask_response(m, ResponseShape::BatchResult, &mut v)?;
             }
             restored +=
-                restore_response(&red, ResponseShape::BatchResult, &mut v)?;
+                restore_response(red, ResponseShape::BatchResult, &mut v)?;
             out.extend_from_slice(&serde_json::to_vec(&v).unwrap_or_default());
             out.push(b'\n');
             Ok(())
         };
         let mut ended = false;
-        while !ended {
+        let mut failed: Option<ApiError> = None;
+        while !ended && failed.is_none() {
             let chunk = match up.next().await {
                 Some(Ok(c)) => c,
                 Some(Err(e)) => {
-                    let _ = tx
-                        .send(Err(std::io::Error::other(without_url(&e))))
-                        .await;
-                    return;
+                    failed = Some(ApiError::upstream(without_url(&e)));
+                    break;
                 }
                 None => {
                     ended = true;
                     Bytes::new()
                 }
             };
+            call.keep_response(&chunk);
             buf.extend_from_slice(&chunk);
             let mut out = Vec::new();
             let mut start = 0;
             while let Some(i) = memchr::memchr(b'\n', &buf[start..]) {
                 let line = &buf[start..start + i];
-                if let Err(e) = fail(line, &mut out) {
-                    let _ = tx
-                        .send(Err(std::io::Error::other(
-                            e.message().to_string(),
-                        )))
-                        .await;
-                    return;
+                if let Err(e) = line_out(line, &mut out) {
+                    failed = Some(e);
+                    break;
                 }
                 start += i + 1;
             }
             buf.drain(..start);
-            if ended && !buf.is_empty() {
+            if failed.is_none() && ended && !buf.is_empty() {
                 let rest = std::mem::take(&mut buf);
-                if let Err(e) = fail(&rest, &mut out) {
-                    let _ = tx
-                        .send(Err(std::io::Error::other(
-                            e.message().to_string(),
-                        )))
-                        .await;
-                    return;
+                if restore.is_none() {
+                    out.extend_from_slice(&rest);
+                } else if let Err(e) = line_out(&rest, &mut out) {
+                    failed = Some(e);
                 }
             }
             if !out.is_empty() && tx.send(Ok(Bytes::from(out))).await.is_err()
             {
-                return;
+                call.error = Some("client_closed");
+                break;
             }
         }
+        call.restored = restored;
         shared.stats.restored.fetch_add(restored, Ordering::Relaxed);
+        if let Some(e) = &failed {
+            call.error.get_or_insert(e.kind());
+        }
+        if let Err(e) = finish_call(&shared, call).await {
+            failed.get_or_insert(e);
+        }
+        shared.metrics.end();
+        if let Some(e) = failed {
+            let _ = tx
+                .send(Err(std::io::Error::other(e.message().to_string())))
+                .await;
+        }
     });
     Body::from_stream(tokio_stream_from(rx))
 }

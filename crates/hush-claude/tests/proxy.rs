@@ -664,3 +664,86 @@ async fn serves_https_when_given_a_certificate() {
         .await
         .is_err());
 }
+
+#[tokio::test]
+async fn malformed_messages_are_refused_by_field_before_upstream() {
+    let r = rig().await;
+    for (body, want) in [
+        (json!({"model": "m", "messages": []}), "max_tokens: Field required"),
+        (
+            json!({"model": "m", "max_tokens": 8, "messages": [{"role": "user", "content": 5}]}),
+            "messages.0.content: Input should be a valid string or list of content blocks",
+        ),
+        (
+            json!({"model": "m", "max_tokens": 8, "messages": [{"role": EMAIL, "content": "x"}]}),
+            "messages.0.role: Input should be 'user' or 'assistant'",
+        ),
+    ] {
+        let resp = r.post("/v1/messages", &body).send().await.unwrap();
+        assert_eq!(resp.status(), 400);
+        assert!(resp.headers().contains_key("x-hush-request-id"));
+        let v: Value = resp.json().await.unwrap();
+        assert_eq!(v["error"]["type"], "invalid_request_error");
+        assert_eq!(v["error"]["message"], want);
+        assert!(!v.to_string().contains(EMAIL), "an error echoed a value");
+    }
+    assert!(r.mock.requests().is_empty(), "nothing may reach the upstream");
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics_are_served_and_never_forwarded() {
+    let r = rig().await;
+    let get = |p: &str| r.http.get(format!("{}{p}", r.proxy)).send();
+    let h = get("/healthz").await.unwrap();
+    assert_eq!(h.status(), 200);
+    assert_eq!(h.json::<Value>().await.unwrap()["status"], "ok");
+    let ready = get("/readyz").await.unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.json::<Value>().await.unwrap()["checks"]["vault"], true);
+
+    let body = json!({"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": [{"role": "user", "content": prompt()}]});
+    let resp = r.post("/v1/messages", &body).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let id = resp.headers()["x-hush-request-id"].to_str().unwrap().to_string();
+    assert!(id.starts_with("hush_") && id.len() == 25, "{id}");
+    resp.bytes().await.unwrap();
+    let mut streamed = body.clone();
+    streamed["stream"] = json!(true);
+    let resp = r.post("/v1/messages", &streamed).send().await.unwrap();
+    let id2 =
+        resp.headers()["x-hush-request-id"].to_str().unwrap().to_string();
+    assert_ne!(id, id2);
+    resp.bytes().await.unwrap();
+    r.post("/v1/messages", &json!({"model": "m"})).send().await.unwrap();
+
+    let m = get("/metrics").await.unwrap();
+    assert_eq!(m.status(), 200);
+    assert!(m.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = m.text().await.unwrap();
+    assert!(
+        text.contains(
+            "hush_requests_total{endpoint=\"/v1/messages\",status=\"200\"} 2"
+        ),
+        "{text}"
+    );
+    assert!(text.contains(
+        "hush_requests_total{endpoint=\"/v1/messages\",status=\"400\"} 1"
+    ));
+    assert!(
+        text.contains("hush_entities_pseudonymised_total{kind=\"EMAIL\"} 2")
+    );
+    assert!(
+        text.contains("hush_refused_total{type=\"invalid_request_error\"} 1")
+    );
+    assert!(text.contains("hush_request_duration_seconds_count 3"));
+    assert!(text.contains("hush_in_flight 0"));
+    assert!(!text.contains(EMAIL) && !text.contains("jane"));
+    assert_eq!(
+        r.mock.requests().len(),
+        2,
+        "health and metrics are not forwarded"
+    );
+}

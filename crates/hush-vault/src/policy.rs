@@ -491,10 +491,20 @@ impl Policy {
 
     /// The kind whose label this is, compared without case or separators.
     pub(crate) fn kind_of_label(&self, label: &str) -> Option<Kind> {
-        let f = fold_label(label);
+        // Called once per tag restored: compare the folded forms (see
+        // `fold_label`) without building them.
+        if let Some(i) = self.labels.iter().position(|l| l == label) {
+            return Some(Kind::ALL[i]);
+        }
+        let key = label.bytes().filter(u8::is_ascii_alphanumeric);
         self.labels
             .iter()
-            .position(|l| fold_label(l) == f)
+            .position(|l| {
+                l.bytes()
+                    .filter(u8::is_ascii_alphanumeric)
+                    .map(|b| b.to_ascii_uppercase())
+                    .eq(key.clone().map(|b| b.to_ascii_uppercase()))
+            })
             .map(|i| Kind::ALL[i])
     }
 

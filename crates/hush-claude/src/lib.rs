@@ -33,6 +33,8 @@ pub use crate::transform::{
     Endpoint, MediaPolicy, Redaction, ResponsePii, ResponseShape,
 };
 mod client;
+pub mod fallback;
+pub mod message;
 pub mod metrics;
 pub mod mock;
 pub mod proxy;

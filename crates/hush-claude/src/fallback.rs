@@ -126,7 +126,7 @@ impl Fallback {
 /// ```
 /// use hush_claude::fallback::{Route, Fallback};
 ///
-/// let r = Route { models: "claude-sonnet-*".into(), fallback: vec![Fallback::Cache] };
+/// let r = Route::new("claude-sonnet-*", vec![Fallback::Cache]);
 /// assert!(r.matches("claude-sonnet-4-5"));
 /// assert!(!r.matches("claude-opus-4-1"));
 /// ```
@@ -139,6 +139,50 @@ pub struct Route {
     /// The plan, in order.
     #[serde(default)]
     pub fallback: Vec<Fallback>,
+    /// High risk: answers are held until a reviewer approves them
+    /// (`hush review`).
+    #[serde(default)]
+    pub hold_for_review: bool,
+    /// A JSON Schema file that answers (their text, when it is JSON)
+    /// must satisfy.
+    pub answer_schema: Option<std::path::PathBuf>,
+    /// What a schema failure gets: `flag` (header and audit) or `block`
+    /// (a 502 instead of the answer) [default: flag].
+    #[serde(default)]
+    pub on_schema_error: SchemaAction,
+}
+
+/// What an answer that fails its route's JSON Schema gets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SchemaAction {
+    /// Passed on, with `x-hush-answer-schema: invalid` and an audit note.
+    #[default]
+    Flag,
+    /// Replaced by a 502 error.
+    Block,
+}
+
+impl Route {
+    /// A route for `models` with a fallback plan and no output checks.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_claude::fallback::{Fallback, Route};
+    ///
+    /// let r = Route::new("*", vec![Fallback::Cache]);
+    /// assert!(!r.hold_for_review);
+    /// ```
+    pub fn new(models: &str, fallback: Vec<Fallback>) -> Route {
+        Route {
+            models: models.to_string(),
+            fallback,
+            hold_for_review: false,
+            answer_schema: None,
+            on_schema_error: SchemaAction::Flag,
+        }
+    }
 }
 
 fn any_model() -> String {
@@ -160,8 +204,8 @@ impl Route {
 /// use hush_claude::fallback::{plan_for, Route, Fallback};
 ///
 /// let routes = vec![
-///     Route { models: "claude-opus-*".into(), fallback: vec![Fallback::Model { model: "claude-sonnet-4-5".into() }] },
-///     Route { models: "*".into(), fallback: vec![Fallback::Cache] },
+///     Route::new("claude-opus-*", vec![Fallback::Model { model: "claude-sonnet-4-5".into() }]),
+///     Route::new("*", vec![Fallback::Cache]),
 /// ];
 /// assert_eq!(plan_for(&routes, Some("claude-opus-4-1"))[0].kind(), "model");
 /// assert_eq!(plan_for(&routes, Some("claude-haiku-4-5"))[0].kind(), "cache");

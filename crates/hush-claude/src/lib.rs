@@ -38,6 +38,7 @@ pub mod message;
 pub mod metrics;
 pub mod mock;
 pub mod proxy;
+pub mod review;
 pub mod validate;
 
 /// The README's examples run as doctests (here, where every library crate

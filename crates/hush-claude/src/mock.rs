@@ -4,7 +4,8 @@
 //! value reached it.
 //!
 //! The model is an echo: it answers with the text of the last user turn
-//! (so pseudonyms come back in the answer), or, when tools are offered
+//! (so pseudonyms come back in the answer; a turn starting `ECHO:` is
+//! answered with the rest of it exactly), or, when tools are offered
 //! and the last turn is not a tool result, with a `tool_use` whose input
 //! carries that text. Streams are cut into byte chunks at random (inside
 //! frames, lines and UTF-8 sequences), text and tool input are split into
@@ -236,7 +237,10 @@ pub fn answer(params: &Value, id: u64) -> Value {
         )
     } else {
         (
-            json!([{"type": "text", "text": format!("You said: {text}")}]),
+            json!([{"type": "text", "text": match text.strip_prefix("ECHO:") {
+                Some(exact) => exact.to_string(),
+                None => format!("You said: {text}"),
+            }}]),
             "end_turn",
         )
     };

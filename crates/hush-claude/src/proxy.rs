@@ -36,7 +36,10 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::error::ApiError;
+use crate::fallback::{Route as RoutePolicy, SchemaAction};
+use crate::message::message_from_sse;
 use crate::metrics::Metrics;
+use crate::review::{ReviewStatus, ReviewStore};
 use crate::stream::{ChatStreamRestorer, MessageStreamRestorer};
 use crate::transform::{
     mask_response, masking_redactor, redact_request, restore_response,
@@ -81,6 +84,11 @@ pub struct ProxyConfig {
     pub connect_timeout: Duration,
     /// Personal data in answers that the request did not carry.
     pub response_pii: ResponsePii,
+    /// Routes by model: fallback plans and output checks (the first
+    /// matching route applies).
+    pub routes: Vec<RoutePolicy>,
+    /// Where answers of `hold_for_review` routes wait for a reviewer.
+    pub review_dir: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for ProxyConfig {
@@ -144,6 +152,8 @@ impl ProxyConfig {
             public_url: None,
             connect_timeout: Duration::from_secs(10),
             response_pii: ResponsePii::Leave,
+            routes: Vec::new(),
+            review_dir: None,
         })
     }
 
@@ -177,6 +187,9 @@ struct Shared {
     stats: ProxyStats,
     metrics: Metrics,
     ids: RequestIds,
+    /// Compiled answer schemas, by route index.
+    schemas: Vec<Option<jsonschema::Validator>>,
+    reviews: Option<ReviewStore>,
 }
 
 /// A proxy, ready to serve.
@@ -247,6 +260,26 @@ impl Proxy {
             ResponsePii::Leave => None,
             ResponsePii::Mask => Some(masking_redactor(&red)?),
         };
+        let mut schemas = Vec::with_capacity(cfg.routes.len());
+        for r in &cfg.routes {
+            schemas.push(match &r.answer_schema {
+                Some(path) => Some(load_schema(path)?),
+                None => None,
+            });
+        }
+        if cfg.routes.iter().any(|r| r.hold_for_review)
+            && cfg.review_dir.is_none()
+        {
+            return Err(ApiError::invalid_request(
+                "a route holds answers for review but no review directory is set",
+            ));
+        }
+        let reviews = match &cfg.review_dir {
+            Some(d) => Some(ReviewStore::open(d).map_err(|e| {
+                ApiError::invalid_request(format!("review directory: {e}"))
+            })?),
+            None => None,
+        };
         Ok(Proxy {
             shared: Arc::new(Shared {
                 cfg,
@@ -256,6 +289,8 @@ impl Proxy {
                 stats: ProxyStats::default(),
                 metrics: Metrics::default(),
                 ids: RequestIds::new(),
+                schemas,
+                reviews,
             }),
         })
     }
@@ -401,6 +436,8 @@ enum Route {
     BatchOther,
     Models,
     Chat,
+    /// `GET /hush/reviews/{id}`: a held answer, once approved.
+    Review,
 }
 
 impl Route {
@@ -415,6 +452,7 @@ impl Route {
             Route::BatchOther => "/v1/messages/batches/{id} (delete)",
             Route::Models => "/v1/models",
             Route::Chat => "/v1/chat/completions",
+            Route::Review => "/hush/reviews/{id}",
         }
     }
 
@@ -449,6 +487,7 @@ fn route(method: &Method, path: &str) -> Option<Route> {
             Route::Models
         }
         ("POST", ["v1", "chat", "completions"]) => Route::Chat,
+        ("GET", ["hush", "reviews", _]) => Route::Review,
         _ => return None,
     })
 }
@@ -653,6 +692,123 @@ async fn finish_call(shared: &Shared, call: Call) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A held answer for its client: pending (202), withheld (403) or
+/// restored in the client's scope (200).
+fn held_answer(
+    shared: &Shared,
+    red: &Redactor,
+    scope: &str,
+    id: &str,
+) -> Result<Response, ApiError> {
+    let not_found = || {
+        ApiError::new(404, "not_found_error", "no held answer with that id")
+    };
+    let store = shared.reviews.as_ref().ok_or_else(not_found)?;
+    let item = match store.get(id) {
+        Ok(i) => i,
+        Err(
+            crate::review::ReviewError::NotFound(_)
+            | crate::review::ReviewError::BadId,
+        ) => return Err(not_found()),
+        Err(e) => {
+            tracing::error!("reading a held answer: {e}");
+            return Err(ApiError::new(
+                500,
+                "api_error",
+                "hush could not read the held answer",
+            ));
+        }
+    };
+    // Another client's answer does not exist, as far as this one knows.
+    if item.scope != scope {
+        return Err(not_found());
+    }
+    let json = |status: StatusCode, v: &Value| {
+        let mut r = (status, v.to_string()).into_response();
+        r.headers_mut().insert(
+            "content-type",
+            HeaderValue::from_static("application/json"),
+        );
+        r
+    };
+    match item.status {
+        ReviewStatus::Pending => Ok(json(
+            StatusCode::ACCEPTED,
+            &serde_json::json!({"type": "review_pending", "id": item.id, "status": "pending"}),
+        )),
+        ReviewStatus::Rejected => Err(ApiError::new(
+            403,
+            "permission_error",
+            "a reviewer withheld this answer",
+        )),
+        ReviewStatus::Approved => {
+            let mut v = item.answer;
+            let shape = if item.endpoint == "/v1/chat/completions" {
+                ResponseShape::ChatCompletion
+            } else {
+                ResponseShape::Message
+            };
+            if let Some(m) = &shared.masker {
+                mask_response(&m.clone().with_scope(scope), shape, &mut v)?;
+            }
+            let n = restore_response(red, shape, &mut v)?;
+            shared.stats.restored.fetch_add(n, Ordering::Relaxed);
+            Ok(json(StatusCode::OK, &v))
+        }
+    }
+}
+
+/// Reads and compiles a route's JSON Schema.
+fn load_schema(
+    path: &std::path::Path,
+) -> Result<jsonschema::Validator, ApiError> {
+    let text = std::fs::read(path).map_err(|e| {
+        ApiError::invalid_request(format!("{}: {e}", path.display()))
+    })?;
+    let schema: Value = serde_json::from_slice(&text).map_err(|e| {
+        ApiError::invalid_request(format!("{}: not JSON: {e}", path.display()))
+    })?;
+    jsonschema::validator_for(&schema).map_err(|e| {
+        ApiError::invalid_request(format!(
+            "{}: not a JSON Schema: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// The JSON an answer carries: its text blocks joined (a Messages
+/// answer) or its first choice's content (chat completions), without a
+/// Markdown code fence around it.
+fn answer_json(v: &Value) -> Option<Value> {
+    let mut text = String::new();
+    if let Some(blocks) = v.get("content").and_then(Value::as_array) {
+        for b in blocks {
+            if b.get("type").and_then(Value::as_str) == Some("text") {
+                text.push_str(
+                    b.get("text").and_then(Value::as_str).unwrap_or(""),
+                );
+            }
+        }
+    } else if let Some(c) =
+        v.pointer("/choices/0/message/content").and_then(Value::as_str)
+    {
+        text.push_str(c);
+    }
+    let t = text.trim();
+    let t = t
+        .strip_prefix("```json")
+        .or_else(|| t.strip_prefix("```"))
+        .and_then(|r| r.trim_end().strip_suffix("```"))
+        .unwrap_or(t);
+    serde_json::from_str(t.trim()).ok()
+}
+
+/// Whether an answer satisfies a schema (an answer that is not JSON does
+/// not).
+fn answer_fits(schema: &jsonschema::Validator, v: &Value) -> bool {
+    answer_json(v).is_some_and(|j| schema.is_valid(&j))
+}
+
 async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     if let Some(r) = own_endpoint(&shared, &req) {
         return r;
@@ -763,6 +919,10 @@ async fn handle_inner(
     call.key_id =
         Some(scope.split('/').next().unwrap_or_default().to_string());
     let red = shared.red.clone().with_scope(&scope);
+    if route == Route::Review {
+        let id = path.rsplit('/').next().unwrap_or_default();
+        return held_answer(shared, &red, &scope, id);
+    }
     let masker = shared.masker.clone().map(|m| m.with_scope(&scope));
     let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
     let url = format!("{}{}{}", shared.cfg.upstream, path, query);
@@ -778,6 +938,7 @@ async fn handle_inner(
         Route::Chat => (Some(Endpoint::ChatCompletions), shared.cfg.max_body),
         _ => (None, shared.cfg.max_body),
     };
+    let mut policy: Option<usize> = None;
     let upstream_body: Option<Bytes> = match endpoint {
         Some(ep) => {
             let bytes = axum::body::to_bytes(body, limit)
@@ -792,6 +953,10 @@ async fn handle_inner(
             validate_request(route.shape(), &v)?;
             call.model =
                 v.get("model").and_then(Value::as_str).map(str::to_string);
+            policy =
+                shared.cfg.routes.iter().position(|r| {
+                    r.matches(call.model.as_deref().unwrap_or(""))
+                });
             let done = redact_request(&red, ep, &mut v, shared.cfg.media)?;
             // metadata.user_id is redacted like any text: what is kept is
             // what went upstream.
@@ -858,6 +1023,65 @@ async fn handle_inner(
     if let Some(h) = out.headers_mut() {
         copy_response_headers(resp.headers(), h, restores);
     }
+    let hold = policy.is_some_and(|i| shared.cfg.routes[i].hold_for_review)
+        && matches!(route, Route::Messages | Route::Chat)
+        && status.is_success();
+    if hold {
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| ApiError::upstream(without_url(&e)))?;
+        call.keep_response(&bytes);
+        let answer = if is_sse {
+            message_from_sse(&bytes)
+        } else {
+            serde_json::from_slice::<Value>(&bytes).ok()
+        }
+        .ok_or_else(|| {
+            ApiError::upstream(
+                "the answer to hold for review is not a message",
+            )
+        })?;
+        let request: Value = call
+            .request
+            .as_ref()
+            .and_then(|b| serde_json::from_slice(b).ok())
+            .unwrap_or(Value::Null);
+        let store = shared.reviews.as_ref().ok_or_else(|| {
+            ApiError::redaction_failed("no review directory")
+        })?;
+        let item = store
+            .hold(
+                &call.id,
+                &scope,
+                call.model.as_deref(),
+                call.endpoint,
+                request,
+                answer,
+            )
+            .map_err(|e| {
+                tracing::error!("holding an answer for review: {e}");
+                ApiError::new(
+                    500,
+                    "api_error",
+                    "hush could not hold the answer for review",
+                )
+            })?;
+        call.decisions.push(format!("held_for_review:{}", item.id));
+        call.status = 202;
+        let body = serde_json::json!({
+            "type": "review_pending",
+            "id": item.id,
+            "status": "pending",
+            "poll_url": format!("/hush/reviews/{}", item.id),
+        });
+        let mut r = (StatusCode::ACCEPTED, body.to_string()).into_response();
+        r.headers_mut().insert(
+            "content-type",
+            HeaderValue::from_static("application/json"),
+        );
+        return Ok(r);
+    }
     if is_sse || route == Route::BatchResults {
         let ended = std::mem::take(call);
         let restore = restores.then_some((red, masker));
@@ -904,6 +1128,25 @@ async fn handle_inner(
         let n = restore_response(&red, shape, &mut v)?;
         shared.stats.restored.fetch_add(n, Ordering::Relaxed);
         call.restored = n;
+        if let Some(i) = policy {
+            if let Some(schema) = &shared.schemas[i] {
+                if !answer_fits(schema, &v) {
+                    call.decisions.push("answer_schema:invalid".into());
+                    if shared.cfg.routes[i].on_schema_error
+                        == SchemaAction::Block
+                    {
+                        return Err(ApiError::new(
+                            502,
+                            "api_error",
+                            "the answer did not satisfy this route's JSON Schema, so hush withheld it",
+                        ));
+                    }
+                    out = out.header("x-hush-answer-schema", "invalid");
+                } else {
+                    out = out.header("x-hush-answer-schema", "valid");
+                }
+            }
+        }
     }
     let body = serde_json::to_vec(&v)
         .map_err(|e| ApiError::upstream(e.to_string()))?;

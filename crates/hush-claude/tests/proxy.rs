@@ -747,3 +747,125 @@ async fn health_readiness_and_metrics_are_served_and_never_forwarded() {
         "health and metrics are not forwarded"
     );
 }
+
+#[tokio::test]
+async fn answers_on_high_risk_routes_are_held_until_a_reviewer_decides() {
+    use hush_claude::fallback::Route;
+    use hush_claude::review::{ReviewStatus, ReviewStore};
+    let dir = tempfile::tempdir().unwrap();
+    let review_dir = dir.path().to_path_buf();
+    let r = rig_with(|c| {
+        let mut route = Route::new("claude-opus-*", vec![]);
+        route.hold_for_review = true;
+        c.routes = vec![route];
+        c.review_dir = Some(review_dir);
+    })
+    .await;
+    // A low-risk model passes straight through.
+    let low = json!({"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": [{"role": "user", "content": prompt()}]});
+    assert_eq!(
+        r.post("/v1/messages", &low).send().await.unwrap().status(),
+        200
+    );
+
+    let mut ids = Vec::new();
+    for stream in [false, true] {
+        let high = json!({"model": "claude-opus-4-1", "max_tokens": 64, "stream": stream,
+            "messages": [{"role": "user", "content": prompt()}]});
+        let resp = r.post("/v1/messages", &high).send().await.unwrap();
+        assert_eq!(resp.status(), 202);
+        let v: Value = resp.json().await.unwrap();
+        assert_eq!(v["status"], "pending");
+        assert!(!v.to_string().contains(EMAIL));
+        ids.push(v["id"].as_str().unwrap().to_string());
+    }
+    let store = ReviewStore::open(dir.path()).unwrap();
+    let held = store.list().unwrap();
+    assert_eq!(held.len(), 2);
+    for item in &held {
+        let text = serde_json::to_string(&item.answer).unwrap();
+        assert!(!text.contains(EMAIL), "a held answer kept an original value");
+        assert!(text.contains("You said:"));
+    }
+    let poll = |id: &str, key: &str| {
+        r.http
+            .get(format!("{}/hush/reviews/{id}", r.proxy))
+            .header("x-api-key", key)
+            .send()
+    };
+    assert_eq!(
+        poll(&ids[0], "sk-ant-test-key-1").await.unwrap().status(),
+        202
+    );
+    store.decide(&ids[0], ReviewStatus::Approved, None).unwrap();
+    store.decide(&ids[1], ReviewStatus::Rejected, Some("no".into())).unwrap();
+    // Another client cannot see the answer at all.
+    assert_eq!(poll(&ids[0], "sk-ant-other").await.unwrap().status(), 404);
+    let ok = poll(&ids[0], "sk-ant-test-key-1").await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let v: Value = ok.json().await.unwrap();
+    assert_eq!(v["content"][0]["text"], format!("You said: {}", prompt()));
+    let no = poll(&ids[1], "sk-ant-test-key-1").await.unwrap();
+    assert_eq!(no.status(), 403);
+    assert_eq!(
+        no.json::<Value>().await.unwrap()["error"]["type"],
+        "permission_error"
+    );
+    assert_eq!(
+        poll("rev_nothing", "sk-ant-test-key-1").await.unwrap().status(),
+        404
+    );
+    assert_eq!(
+        poll("..%2Fx", "sk-ant-test-key-1").await.unwrap().status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn json_answers_are_checked_against_the_route_schema() {
+    use hush_claude::fallback::{Route, SchemaAction};
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("schema.json");
+    std::fs::write(
+        &schema,
+        r#"{"type":"object","required":["contact","score"],"properties":{"score":{"type":"integer"}}}"#,
+    )
+    .unwrap();
+    for action in [SchemaAction::Flag, SchemaAction::Block] {
+        let schema = schema.clone();
+        let r = rig_with(|c| {
+            let mut route = Route::new("*", vec![]);
+            route.answer_schema = Some(schema);
+            route.on_schema_error = action;
+            c.routes = vec![route];
+        })
+        .await;
+        let ask = |text: String| json!({"model": "m", "max_tokens": 64, "messages": [{"role": "user", "content": text}]});
+        // Valid JSON with personal data in it: restored, and valid.
+        let good = format!(
+            "ECHO:```json\n{{\"contact\": \"{EMAIL}\", \"score\": 3}}\n```"
+        );
+        let resp = r.post("/v1/messages", &ask(good)).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["x-hush-answer-schema"], "valid");
+        let v: Value = resp.json().await.unwrap();
+        assert!(v["content"][0]["text"].as_str().unwrap().contains(EMAIL));
+        let bad = "ECHO:{\"contact\": \"x\", \"score\": \"high\"}".to_string();
+        let resp = r.post("/v1/messages", &ask(bad)).send().await.unwrap();
+        match action {
+            SchemaAction::Flag => {
+                assert_eq!(resp.status(), 200);
+                assert_eq!(resp.headers()["x-hush-answer-schema"], "invalid");
+            }
+            SchemaAction::Block => {
+                assert_eq!(resp.status(), 502);
+                let v: Value = resp.json().await.unwrap();
+                assert!(v["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("JSON Schema"));
+            }
+        }
+        r.assert_clean_upstream();
+    }
+}

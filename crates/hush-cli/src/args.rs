@@ -77,6 +77,9 @@ pub enum Command {
     /// --key-file (default: the key file in the data directory, created
     /// with mode 0600 on first use).
     Vault(VaultArgs),
+    /// Review answers held on high-risk proxy routes: list, show,
+    /// approve, reject.
+    Review(ReviewArgs),
     /// Serve an Anthropic-compatible proxy: requests to the Claude API
     /// leave with personal data pseudonymised, answers (streamed ones
     /// included) come back with the real values restored.
@@ -144,11 +147,69 @@ pub struct ProxyArgs {
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
 
+    /// Where answers of hold_for_review routes wait [default: config
+    /// proxy.review_dir, else <data dir>/hush/reviews].
+    #[arg(long, value_name = "DIR")]
+    pub review_dir: Option<PathBuf>,
+
+    /// Print the plan as configured (upstream, routes, fallbacks, checks)
+    /// and exit without serving.
+    #[arg(long)]
+    pub check: bool,
+
     #[command(flatten)]
     pub opts: VaultOpts,
 
     #[command(flatten)]
     pub filter: FilterArgs,
+}
+
+/// `hush review`.
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// The review directory [default: config proxy.review_dir, else
+    /// <data dir>/hush/reviews].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: ReviewCommand,
+}
+
+/// `hush review` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ReviewCommand {
+    /// Held answers, oldest first (pending ones unless --all).
+    List {
+        /// Decided ones too.
+        #[arg(long)]
+        all: bool,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One held answer, request and answer as sent and received
+    /// (pseudonymised).
+    Show {
+        /// The rev_... id.
+        id: String,
+    },
+    /// Release a held answer to the client.
+    Approve {
+        /// The rev_... id.
+        id: String,
+        /// Why (kept with the item).
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Withhold a held answer for good.
+    Reject {
+        /// The rev_... id.
+        id: String,
+        /// Why (kept with the item).
+        #[arg(long)]
+        note: Option<String>,
+    },
 }
 
 /// `hush ask`.

@@ -81,6 +81,14 @@ pub fn run_proxy(
             m.parse::<ResponsePii>().map_err(anyhow::Error::msg)?;
     }
     pc.public_url = args.public_url.clone().or_else(|| p.public_url.clone());
+    pc.routes = p.route.clone();
+    pc.review_dir = match args.review_dir.as_ref().or(p.review_dir.as_ref()) {
+        Some(d) => Some(d.clone()),
+        None if pc.routes.iter().any(|r| r.hold_for_review) => {
+            Some(crate::cmd_review::review_dir(None, cfg)?)
+        }
+        None => None,
+    };
     let tls = match (
         args.tls_cert.as_ref().or(p.tls_cert.as_ref()),
         args.tls_key.as_ref().or(p.tls_key.as_ref()),
@@ -100,9 +108,15 @@ pub fn run_proxy(
         (None, None) => None,
         _ => bail!("proxy TLS needs both a certificate and a key"),
     };
+    let plan = plan_text(&pc, &listen, tls.is_some(), args, cfg);
     let red = configured_redactor(&args.opts, Some(&args.filter), cfg, quiet)?;
     let proxy =
         Proxy::new(pc, red).map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    if args.check {
+        print!("{plan}");
+        println!("configuration: ok");
+        return Ok(ExitCode::SUCCESS);
+    }
     let rt = runtime()?;
     rt.block_on(async move {
         let listener =
@@ -126,6 +140,73 @@ pub fn run_proxy(
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The plan as configured, for `hush proxy --check`: what is served,
+/// where requests go, and what happens when the upstream fails. Names
+/// where secrets come from, never the secrets.
+fn plan_text(
+    pc: &ProxyConfig,
+    listen: &str,
+    tls: bool,
+    args: &ProxyArgs,
+    cfg: &Config,
+) -> String {
+    use std::fmt::Write as _;
+    let p = &cfg.proxy;
+    let mut s = String::new();
+    let scheme = if tls { "https" } else { "http" };
+    let _ = writeln!(s, "listen: {scheme}://{listen}");
+    let _ = writeln!(s, "upstream: {}", pc.upstream());
+    let key = match (
+        args.upstream_key_file.as_ref().or(p.upstream_key_file.as_ref()),
+        args.upstream_key_env.as_ref().or(p.upstream_key_env.as_ref()),
+    ) {
+        (Some(f), _) => format!("from the file {}", f.display()),
+        (None, Some(n)) => format!("from the environment variable {n}"),
+        (None, None) => "the client's own key is forwarded".into(),
+    };
+    let _ = writeln!(s, "upstream key: {key}");
+    let _ = writeln!(
+        s,
+        "media: {:?}; new personal data in answers: {:?}",
+        pc.media, pc.response_pii
+    );
+    let _ = writeln!(
+        s,
+        "body limits: {} bytes (batches {})",
+        pc.max_body, pc.max_batch_body
+    );
+    if pc.routes.is_empty() {
+        let _ = writeln!(
+            s,
+            "routes: none (upstream errors go back to the client unchanged)"
+        );
+    }
+    for (i, r) in pc.routes.iter().enumerate() {
+        let _ = writeln!(s, "route {} (models {}):", i + 1, r.models);
+        if r.fallback.is_empty() {
+            let _ = writeln!(s, "  fallback: none");
+        }
+        for (j, f) in r.fallback.iter().enumerate() {
+            let _ = writeln!(s, "  fallback {}: {}", j + 1, f.describe());
+        }
+        if r.hold_for_review {
+            let _ = writeln!(s, "  answers held for review");
+        }
+        if let Some(schema) = &r.answer_schema {
+            let _ = writeln!(
+                s,
+                "  answers checked against {} ({:?} on failure)",
+                schema.display(),
+                r.on_schema_error
+            );
+        }
+    }
+    if let Some(d) = &pc.review_dir {
+        let _ = writeln!(s, "review directory: {}", d.display());
+    }
+    s
 }
 
 pub fn run_ask(

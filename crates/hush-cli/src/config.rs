@@ -68,6 +68,11 @@ pub struct ProxySection {
     pub response_pii: Option<String>,
     /// Public base URL.
     pub public_url: Option<String>,
+    /// Directory of answers held for review.
+    pub review_dir: Option<PathBuf>,
+    /// Routes: fallback plans and output checks by model.
+    #[serde(default)]
+    pub route: Vec<hush_claude::fallback::Route>,
 }
 
 impl Config {
@@ -104,6 +109,7 @@ impl Config {
         cfg.proxy.ca_file.as_mut().map(rebase);
         cfg.proxy.tls_cert.as_mut().map(rebase);
         cfg.proxy.tls_key.as_mut().map(rebase);
+        cfg.proxy.review_dir.as_mut().map(rebase);
         if let Some(s) = cfg.min_score {
             if !(0.0..=1.0).contains(&s) {
                 anyhow::bail!(

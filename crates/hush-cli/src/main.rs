@@ -11,6 +11,7 @@ mod args;
 mod cmd_batch;
 mod cmd_proxy;
 mod cmd_redact;
+mod cmd_review;
 mod cmd_rules;
 mod cmd_scan;
 mod cmd_vault;
@@ -50,6 +51,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Scan(args) => cmd_scan::run(args, cli.quiet, cli.color),
         Command::Rules(cmd) => cmd_rules::run(cmd, cli.quiet),
         Command::Vault(args) => cmd_vault::run(args, &cfg, cli.quiet),
+        Command::Review(args) => cmd_review::run(args, &cfg),
         Command::Proxy(args) => cmd_proxy::run_proxy(args, &cfg, cli.quiet),
         Command::Ask(args) => cmd_proxy::run_ask(args, &cfg, cli.quiet),
         Command::MockUpstream(args) => cmd_proxy::run_mock(args),

@@ -561,13 +561,8 @@ impl RateLimiter {
     /// Bucket specs for the limited dimensions; `take` keeps every limited
     /// bucket (zero amounts still matter for a zero limit), `give` only
     /// those with something to add.
-    fn specs(
-        &self,
-        key: &Limits,
-        amounts: [f64; 3],
-        take: bool,
-    ) -> Vec<BucketSpec> {
-        let mut out = Vec::with_capacity(6);
+    fn specs(&self, key: &Limits, amounts: [f64; 3], take: bool) -> Specs {
+        let mut out = Specs::default();
         for (scope, limits) in
             [(LimitScope::Key, key), (LimitScope::Global, &self.global)]
         {
@@ -587,6 +582,42 @@ impl RateLimiter {
             }
         }
         out
+    }
+}
+
+/// At most six bucket specs (two scopes × three dimensions), kept on the
+/// stack: admission is on every request's path.
+struct Specs {
+    buf: [BucketSpec; 6],
+    len: usize,
+}
+
+impl Default for Specs {
+    fn default() -> Self {
+        let blank = BucketSpec {
+            scope: LimitScope::Key,
+            dimension: Dimension::Requests,
+            capacity: 0.0,
+            per_sec: 0.0,
+            amount: 0.0,
+        };
+        Specs { buf: [blank; 6], len: 0 }
+    }
+}
+
+impl Specs {
+    fn push(&mut self, s: BucketSpec) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = s;
+            self.len += 1;
+        }
+    }
+}
+
+impl std::ops::Deref for Specs {
+    type Target = [BucketSpec];
+    fn deref(&self) -> &[BucketSpec] {
+        &self.buf[..self.len]
     }
 }
 

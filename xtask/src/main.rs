@@ -5,6 +5,7 @@ mod cli_bench;
 mod corpus;
 mod eval;
 mod gazetteers;
+mod limiter_accuracy;
 mod proxy_bench;
 mod rules_check;
 mod throughput;
@@ -41,6 +42,9 @@ enum Cmd {
     /// Latency and requests per second the redacting proxy adds over
     /// calling the mock upstream directly, and streamed time to first byte.
     ProxyBench(proxy_bench::Args),
+    /// Admitted rate against the configured rate limit under overload,
+    /// in process and shared through Redis.
+    LimiterAccuracy(limiter_accuracy::Args),
 }
 
 /// The repository root (the parent of `xtask/`).
@@ -59,5 +63,6 @@ fn main() -> anyhow::Result<()> {
         Cmd::CliBench(args) => cli_bench::run(args),
         Cmd::BatchBench(args) => cli_bench::run_batch(args),
         Cmd::ProxyBench(args) => proxy_bench::run(args),
+        Cmd::LimiterAccuracy(args) => limiter_accuracy::run(args),
     }
 }

@@ -23,6 +23,7 @@ pub struct ApiError {
     status: u16,
     kind: &'static str,
     message: String,
+    retry_after: Option<std::time::Duration>,
 }
 
 impl ApiError {
@@ -32,7 +33,38 @@ impl ApiError {
         kind: &'static str,
         message: impl Into<String>,
     ) -> ApiError {
-        ApiError { status, kind, message: message.into() }
+        ApiError { status, kind, message: message.into(), retry_after: None }
+    }
+
+    /// 429 `rate_limit_error` with the wait the client should honour.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let e = hush_claude::ApiError::rate_limited("over 600 requests per minute", Duration::from_millis(1500));
+    /// assert_eq!((e.status(), e.kind()), (429, "rate_limit_error"));
+    /// assert_eq!(e.retry_after(), Some(Duration::from_millis(1500)));
+    /// ```
+    pub fn rate_limited(
+        message: impl Into<String>,
+        retry_after: std::time::Duration,
+    ) -> ApiError {
+        let mut e = ApiError::new(429, "rate_limit_error", message);
+        e.retry_after = Some(retry_after);
+        e
+    }
+
+    /// The same error with a wait for the client (`retry-after`).
+    pub fn with_retry_after(mut self, wait: std::time::Duration) -> ApiError {
+        self.retry_after = Some(wait);
+        self
+    }
+
+    /// How long the client should wait before trying again, if hush
+    /// knows.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        self.retry_after
     }
 
     /// 400 `invalid_request_error`.

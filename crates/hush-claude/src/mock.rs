@@ -41,9 +41,62 @@ pub struct MockState {
     counter: AtomicU64,
     /// The base URL the mock puts in `results_url`.
     base: Mutex<String>,
+    outage: Mutex<Option<Outage>>,
+    draws: AtomicU64,
+}
+
+/// A simulated outage: calls (to one model, or all) fail with `status`
+/// at `rate` (0..=1), drawn from a fixed pseudo-random sequence so runs
+/// repeat.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outage {
+    /// The failure status (429, 500, 529, ...).
+    pub status: u16,
+    /// The fraction of calls that fail.
+    pub rate: f64,
+    /// Only calls for this model fail, if given.
+    pub model: Option<String>,
 }
 
 impl MockState {
+    /// Starts (or with `None` ends) a simulated outage.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_claude::mock::{router, Outage};
+    ///
+    /// let (_, state) = router("http://127.0.0.1:9");
+    /// state.set_outage(Some(Outage { status: 529, rate: 0.3, model: None }));
+    /// ```
+    pub fn set_outage(&self, outage: Option<Outage>) {
+        if let Ok(mut o) = self.outage.lock() {
+            *o = outage;
+        }
+    }
+
+    /// Whether this call falls in the outage.
+    fn in_outage(&self, body: &Bytes) -> Option<u16> {
+        let o = self.outage.lock().ok()?.clone()?;
+        if let Some(m) = &o.model {
+            let v: Value = serde_json::from_slice(body).ok()?;
+            if v.get("model").and_then(Value::as_str) != Some(m) {
+                return None;
+            }
+        }
+        // splitmix64 over a counter: a fixed, well-spread sequence.
+        let mut z = self
+            .draws
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_add(1)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        let u = (z >> 11) as f64 / (1u64 << 53) as f64;
+        (u < o.rate).then_some(o.status)
+    }
+
     /// Every request body received so far, as text.
     pub fn requests(&self) -> Vec<String> {
         self.requests.lock().map(|r| r.clone()).unwrap_or_default()
@@ -83,8 +136,21 @@ pub fn router(base: &str) -> (Router, Arc<MockState>) {
 ///
 /// When the listener fails.
 pub async fn serve(listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    serve_with(listener, None).await
+}
+
+/// [`serve`] with a simulated outage from the start.
+///
+/// # Errors
+///
+/// When the listener fails.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    outage: Option<Outage>,
+) -> std::io::Result<()> {
     let base = format!("http://{}", listener.local_addr()?);
-    let (r, _) = router(&base);
+    let (r, state) = router(&base);
+    state.set_outage(outage);
     axum::serve(listener, r).await
 }
 
@@ -136,7 +202,11 @@ fn admit(
     if let Ok(mut r) = state.requests.lock() {
         r.push(String::from_utf8_lossy(body).into_owned());
     }
-    match headers.get("x-mock-fail").and_then(|v| v.to_str().ok()) {
+    let outage = state.in_outage(body).map(|s| s.to_string());
+    let fail = outage
+        .as_deref()
+        .or_else(|| headers.get("x-mock-fail").and_then(|v| v.to_str().ok()));
+    match fail {
         Some("429") => {
             let mut r = error(429, "rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit");
             let h = r.headers_mut();

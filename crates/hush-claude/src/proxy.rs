@@ -36,8 +36,12 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::error::ApiError;
-use crate::fallback::{Route as RoutePolicy, SchemaAction};
+use crate::fallback::{
+    cache_key, static_message, AnswerCache, Fallback, Route as RoutePolicy,
+    SchemaAction,
+};
 use crate::message::message_from_sse;
+use crate::message::sse_from_message;
 use crate::metrics::Metrics;
 use crate::review::{ReviewStatus, ReviewStore};
 use crate::stream::{ChatStreamRestorer, MessageStreamRestorer};
@@ -46,6 +50,10 @@ use crate::transform::{
     Endpoint, MediaPolicy, ResponsePii, ResponseShape,
 };
 use crate::validate::{validate_request, RequestShape};
+use hush_guard::{
+    estimate_input_tokens, Admission, BreakerConfig, CircuitBreaker, Limits,
+    Outcome, RateLimiter, Reservation, RetryDecision, RetryPolicy,
+};
 
 /// Messages and count_tokens body limit (the API's own is 32 MB).
 pub const DEFAULT_MAX_BODY: usize = 32 << 20;
@@ -89,6 +97,21 @@ pub struct ProxyConfig {
     pub routes: Vec<RoutePolicy>,
     /// Where answers of `hold_for_review` routes wait for a reviewer.
     pub review_dir: Option<std::path::PathBuf>,
+    /// Rate limits (global ones inside; per-client ones below), if any.
+    pub limiter: Option<Arc<RateLimiter>>,
+    /// Limits for each client (its key id, or its credential's scope).
+    pub client_limits: Limits,
+    /// Upstream retries.
+    pub retry: RetryPolicy,
+    /// When the upstream counts as down.
+    pub breaker: BreakerConfig,
+    /// Longest wait for the upstream's response headers.
+    pub header_timeout: Duration,
+    /// Size of the answer cache (bytes of JSON) used by `cache`
+    /// fallbacks.
+    pub cache_bytes: usize,
+    /// How long a cached answer may be served.
+    pub cache_ttl: Duration,
 }
 
 impl std::fmt::Debug for ProxyConfig {
@@ -154,6 +177,13 @@ impl ProxyConfig {
             response_pii: ResponsePii::Leave,
             routes: Vec::new(),
             review_dir: None,
+            limiter: None,
+            client_limits: Limits::default(),
+            retry: RetryPolicy::default(),
+            breaker: BreakerConfig::default(),
+            header_timeout: Duration::from_secs(600),
+            cache_bytes: 64 << 20,
+            cache_ttl: Duration::from_secs(24 * 3600),
         })
     }
 
@@ -190,6 +220,13 @@ struct Shared {
     /// Compiled answer schemas, by route index.
     schemas: Vec<Option<jsonschema::Validator>>,
     reviews: Option<ReviewStore>,
+    /// One breaker per upstream base URL (the primary and each
+    /// `upstream` fallback).
+    breakers: std::sync::Mutex<
+        std::collections::HashMap<String, Arc<CircuitBreaker>>,
+    >,
+    cache: Option<AnswerCache>,
+    jitter: AtomicU64,
 }
 
 /// A proxy, ready to serve.
@@ -274,6 +311,11 @@ impl Proxy {
                 "a route holds answers for review but no review directory is set",
             ));
         }
+        let cache = cfg
+            .routes
+            .iter()
+            .any(|r| r.fallback.contains(&Fallback::Cache))
+            .then(|| AnswerCache::new(cfg.cache_bytes, cfg.cache_ttl));
         let reviews = match &cfg.review_dir {
             Some(d) => Some(ReviewStore::open(d).map_err(|e| {
                 ApiError::invalid_request(format!("review directory: {e}"))
@@ -291,6 +333,14 @@ impl Proxy {
                 ids: RequestIds::new(),
                 schemas,
                 reviews,
+                breakers: Default::default(),
+                cache,
+                jitter: AtomicU64::new(
+                    SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .map_or(1, |d| d.as_nanos() as u64)
+                        | 1,
+                ),
             }),
         })
     }
@@ -422,6 +472,17 @@ fn error_response(e: &ApiError) -> Response {
     r.headers_mut()
         .insert("content-type", HeaderValue::from_static("application/json"));
     r.headers_mut().insert("x-hush-error", HeaderValue::from_static("1"));
+    if let Some(d) = e.retry_after() {
+        // Whole seconds, rounded up, as the API sends them; and the
+        // precise wait in milliseconds, which the SDKs read first.
+        let secs = d.as_millis().div_ceil(1000).max(1);
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            r.headers_mut().insert("retry-after", v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&d.as_millis().to_string()) {
+            r.headers_mut().insert("retry-after-ms", v);
+        }
+    }
     r
 }
 
@@ -646,6 +707,10 @@ struct Call {
     retries: u32,
     error: Option<&'static str>,
     upstream_request_id: Option<String>,
+    /// Tokens reserved by the rate limiter, settled from `usage`.
+    reservation: Option<Reservation>,
+    /// The answer-cache key, when answers to this request are cached.
+    cache_key: Option<[u8; 32]>,
 }
 
 impl Call {
@@ -664,7 +729,56 @@ impl Call {
 
 /// Ends a call: counts it, and (with an audit log) records it. An error
 /// means the record could not be kept, and the caller fails the request.
-async fn finish_call(shared: &Shared, call: Call) -> Result<(), ApiError> {
+async fn finish_call(shared: &Shared, mut call: Call) -> Result<(), ApiError> {
+    let fresh = call.status == 200
+        && !call.decisions.iter().any(|d| d.starts_with("fallback:"));
+    // The answer, folded, when something needs it: its usage settles the
+    // rate-limit reservation; a fresh complete answer fills the cache.
+    let needs_answer =
+        call.reservation.is_some() || (fresh && call.cache_key.is_some());
+    let answer =
+        if needs_answer && !call.response_truncated && call.status < 300 {
+            if call.response_is_sse {
+                message_from_sse(&call.response)
+            } else {
+                serde_json::from_slice::<Value>(&call.response).ok()
+            }
+        } else {
+            None
+        };
+    let usage = answer.as_ref().and_then(|a| a.get("usage").cloned());
+    if let (Some(r), Some(limiter)) =
+        (call.reservation.take(), &shared.cfg.limiter)
+    {
+        let settled = match &usage {
+            Some(u) => {
+                let n =
+                    |k: &str| u.get(k).and_then(Value::as_u64).unwrap_or(0);
+                Some((
+                    n("input_tokens")
+                        + n("cache_creation_input_tokens")
+                        + n("cache_read_input_tokens"),
+                    n("output_tokens"),
+                ))
+            }
+            // Refused or failed upstream: nothing was generated.
+            None if call.status >= 400 => Some((0, 0)),
+            // Unknown (a cut stream): the reservation stays charged.
+            None => None,
+        };
+        if let Some((i, o)) = settled {
+            if let Err(e) = limiter.settle(r, i, o).await {
+                tracing::warn!("settling a rate-limit reservation: {e}");
+            }
+        }
+    }
+    if let (true, Some(key), Some(cache), Some(a)) =
+        (fresh, call.cache_key, &shared.cache, &answer)
+    {
+        if a.get("stop_reason").is_some_and(|s| !s.is_null()) {
+            cache.put(key, a.clone());
+        }
+    }
     let latency = call.latency();
     shared.metrics.request(call.endpoint, call.status, latency);
     for (kind, n) in &call.entities {
@@ -690,6 +804,375 @@ async fn finish_call(shared: &Shared, call: Call) -> Result<(), ApiError> {
         "call finished"
     );
     Ok(())
+}
+
+/// What a request may cost, for the rate limiter: estimated input
+/// tokens, `max_tokens`, and whether the client asked for a stream.
+#[derive(Debug, Default)]
+struct Tokens {
+    input: u64,
+    max_output: u64,
+    stream: bool,
+}
+
+/// Rate limits, before anything is sent: the client's and the global
+/// buckets for requests, input and output tokens. Over a limit: 429 with
+/// `retry-after`. A limiter that cannot decide (Redis down, failing
+/// closed): 503, nothing sent.
+async fn admit(
+    shared: &Shared,
+    call: &mut Call,
+    route: Route,
+    tokens: &Tokens,
+) -> Result<(), ApiError> {
+    let Some(limiter) = &shared.cfg.limiter else { return Ok(()) };
+    let (input, output) = match route {
+        Route::Messages | Route::Chat => (tokens.input, tokens.max_output),
+        _ => (0, 0),
+    };
+    let key = call.key_id.clone().unwrap_or_default();
+    match limiter.admit(&key, &shared.cfg.client_limits, input, output).await {
+        Ok(Admission::Admitted(r)) => {
+            call.reservation = Some(r);
+            Ok(())
+        }
+        Ok(Admission::Rejected { retry_after, dimension, scope }) => {
+            shared.metrics.rate_limited(dimension.as_str(), scope.as_str());
+            call.decisions.push(format!(
+                "rate_limited:{}:{}",
+                scope.as_str(),
+                dimension.as_str()
+            ));
+            Err(ApiError::rate_limited(
+                format!(
+                    "hush: the {} limit on {} is reached; retry later",
+                    scope.as_str(),
+                    dimension.as_str().replace('_', " ")
+                ),
+                retry_after,
+            ))
+        }
+        Err(e) => {
+            tracing::error!("rate limiter unavailable: {e}");
+            call.decisions.push("rate_limiter_unavailable".into());
+            Err(ApiError::new(
+                503,
+                "api_error",
+                "hush cannot check rate limits right now, so nothing was sent upstream",
+            ))
+        }
+    }
+}
+
+/// Where an upstream call goes, apart from the base URL and body.
+struct Target {
+    method: reqwest::Method,
+    path_query: String,
+    headers: reqwest::header::HeaderMap,
+}
+
+/// The answer to pass on: an upstream response, or a whole `Message`
+/// from a cache or static fallback (sanitised, to be restored).
+enum Answer {
+    Upstream(reqwest::Response),
+    Message(Value),
+}
+
+fn breaker_for(shared: &Shared, base: &str) -> Arc<CircuitBreaker> {
+    let mut m = shared.breakers.lock().unwrap_or_else(|p| p.into_inner());
+    m.entry(base.to_string())
+        .or_insert_with(|| Arc::new(CircuitBreaker::new(shared.cfg.breaker)))
+        .clone()
+}
+
+/// A uniform number in [0, 1) for backoff jitter (splitmix64; jitter
+/// needs spread, not secrecy).
+fn jitter(shared: &Shared) -> f64 {
+    let mut z = shared
+        .jitter
+        .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+        .wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// One upstream, with retries: exponential backoff with full jitter,
+/// honouring `retry-after(-ms)`, bounded by attempts and a deadline, and
+/// never once a stream has started (the decision is taken on the status,
+/// before any of the body goes to the client). The upstream's circuit
+/// breaker is asked before each attempt. Returns the last response (a
+/// failure status included) or the last error.
+async fn with_retries(
+    shared: &Shared,
+    call: &mut Call,
+    base: &str,
+    key: Option<&str>,
+    target: &Target,
+    body: Option<&Bytes>,
+) -> Result<reqwest::Response, ApiError> {
+    let breaker = breaker_for(shared, base);
+    let started = Instant::now();
+    let mut attempt = 0;
+    loop {
+        let permit = match breaker.allow() {
+            Ok(p) => p,
+            Err(open) => {
+                shared.metrics.upstream_error("circuit_open");
+                call.decisions.push(format!("circuit_open:{base}"));
+                return Err(ApiError::new(
+                    529,
+                    "overloaded_error",
+                    format!("hush: {open}"),
+                )
+                .with_retry_after(open.retry_in));
+            }
+        };
+        let mut headers = target.headers.clone();
+        if let Some(k) = key {
+            if let Ok(mut v) = reqwest::header::HeaderValue::from_str(k) {
+                v.set_sensitive(true);
+                headers.remove("authorization");
+                headers.insert("x-api-key", v);
+            }
+        }
+        let url = format!("{base}{}", target.path_query);
+        let mut up =
+            shared.http.request(target.method.clone(), &url).headers(headers);
+        if let Some(b) = body {
+            up = up.header("content-type", "application/json").body(b.clone());
+        }
+        let sent =
+            tokio::time::timeout(shared.cfg.header_timeout, up.send()).await;
+        let (outcome, result) = match sent {
+            Ok(Ok(resp)) => {
+                let code = resp.status().as_u16();
+                let retry_after =
+                    hush_guard::parse_retry_after(resp.headers());
+                (Outcome::Status { code, retry_after }, Ok(resp))
+            }
+            Ok(Err(e)) => {
+                let o = if e.is_timeout() {
+                    Outcome::Timeout
+                } else {
+                    Outcome::ConnectError
+                };
+                (o, Err(ApiError::upstream(without_url(&e))))
+            }
+            Err(_) => (
+                Outcome::Timeout,
+                Err(ApiError::new(
+                    504,
+                    "api_error",
+                    "hush: the upstream did not answer in time",
+                )),
+            ),
+        };
+        breaker.record(permit, !outcome.is_upstream_failure());
+        let failed = match &outcome {
+            Outcome::Status { code, .. } => {
+                RetryPolicy::retryable_status(*code)
+            }
+            _ => true,
+        };
+        if !failed {
+            return result;
+        }
+        shared.metrics.upstream_error(&match &outcome {
+            Outcome::Status { code, .. } => code.to_string(),
+            Outcome::Timeout => "timeout".into(),
+            _ => "connect".into(),
+        });
+        match shared.cfg.retry.decide(
+            attempt,
+            started.elapsed(),
+            &outcome,
+            &mut || jitter(shared),
+        ) {
+            RetryDecision::RetryAfter(wait) => {
+                attempt += 1;
+                call.retries += 1;
+                shared.metrics.retry();
+                tracing::debug!(id = %call.id, attempt, wait_ms = wait.as_millis() as u64, "retrying upstream");
+                tokio::time::sleep(wait).await;
+            }
+            RetryDecision::GiveUp(why) => {
+                tracing::debug!(id = %call.id, why, "upstream failed");
+                return result;
+            }
+        }
+    }
+}
+
+/// Whether an upstream result should make the proxy try its fallbacks:
+/// the upstream is down or overloaded (429, 529, 5xx, no connection,
+/// circuit open), not a refusal of the request itself.
+fn is_down(r: &Result<reqwest::Response, ApiError>) -> bool {
+    match r {
+        Ok(resp) => RetryPolicy::retryable_status(resp.status().as_u16()),
+        Err(_) => true,
+    }
+}
+
+/// The primary upstream with retries, then the route's fallbacks in
+/// order. When every step fails, the primary's own failure goes back to
+/// the client unchanged.
+async fn call_upstream(
+    shared: &Shared,
+    call: &mut Call,
+    target: &Target,
+    body: Option<Bytes>,
+    plan: &[Fallback],
+) -> Result<Answer, ApiError> {
+    let primary_key = shared.cfg.upstream_key.as_deref();
+    let first = with_retries(
+        shared,
+        call,
+        &shared.cfg.upstream,
+        primary_key,
+        target,
+        body.as_ref(),
+    )
+    .await;
+    if plan.is_empty() || !is_down(&first) {
+        return first.map(Answer::Upstream);
+    }
+    let with_model = |model: &str| -> Option<Bytes> {
+        let mut v: Value = serde_json::from_slice(body.as_ref()?).ok()?;
+        v.as_object_mut()?
+            .insert("model".into(), Value::String(model.to_string()));
+        serde_json::to_vec(&v).ok().map(Bytes::from)
+    };
+    for f in plan {
+        let taken = |call: &mut Call| {
+            shared.metrics.fallback(f.kind());
+            call.decisions.push(format!("fallback:{}", f.kind()));
+        };
+        match f {
+            Fallback::Model { model } => {
+                let Some(b) = with_model(model) else { continue };
+                taken(call);
+                let r = with_retries(
+                    shared,
+                    call,
+                    &shared.cfg.upstream,
+                    primary_key,
+                    target,
+                    Some(&b),
+                )
+                .await;
+                if !is_down(&r) {
+                    call.request = Some(b);
+                    return r.map(Answer::Upstream);
+                }
+            }
+            Fallback::Upstream { url, key_env, model } => {
+                let Ok(cfg) = ProxyConfig::new(url) else { continue };
+                let key = key_env.as_ref().and_then(|k| std::env::var(k).ok());
+                let b = match model {
+                    Some(m) => with_model(m),
+                    None => body.clone(),
+                };
+                taken(call);
+                let r = with_retries(
+                    shared,
+                    call,
+                    cfg.upstream(),
+                    key.as_deref().or(primary_key),
+                    target,
+                    b.as_ref(),
+                )
+                .await;
+                if !is_down(&r) {
+                    if let Some(b) = b {
+                        call.request = Some(b);
+                    }
+                    return r.map(Answer::Upstream);
+                }
+            }
+            Fallback::Cache => {
+                let hit = call
+                    .cache_key
+                    .as_ref()
+                    .and_then(|k| shared.cache.as_ref()?.get(k));
+                if let Some(m) = hit {
+                    taken(call);
+                    return Ok(Answer::Message(m));
+                }
+            }
+            Fallback::Static { text } => {
+                if call.endpoint == Route::Messages.endpoint() {
+                    taken(call);
+                    return Ok(Answer::Message(static_message(
+                        text,
+                        call.model.as_deref(),
+                    )));
+                }
+            }
+            Fallback::Disabled { .. } => {
+                taken(call);
+                return Err(ApiError::new(
+                    503,
+                    "api_error",
+                    f.disabled_message().unwrap_or_default(),
+                ));
+            }
+        }
+    }
+    first.map(Answer::Upstream)
+}
+
+/// Serves a whole `Message` (from the cache or a static answer): masked
+/// and restored like an upstream answer, as JSON or, when the client
+/// asked for a stream, as the SSE events of that message.
+fn serve_message(
+    shared: &Shared,
+    call: &mut Call,
+    red: &Redactor,
+    masker: Option<&Redactor>,
+    msg: Value,
+    stream: bool,
+) -> Result<Response, ApiError> {
+    call.status = 200;
+    let (body, content_type) = if stream {
+        let wire = sse_from_message(&msg);
+        call.keep_response(&wire);
+        call.response_is_sse = true;
+        let mut r = MessageStreamRestorer::new(red);
+        if let Some(m) = masker {
+            r = r.with_masker(m);
+        }
+        let mut out = Vec::new();
+        r.push(&wire, &mut out)?;
+        r.finish(&mut out)?;
+        call.restored = r.restored();
+        (out, "text/event-stream")
+    } else {
+        let mut v = msg;
+        call.keep_response(v.to_string().as_bytes());
+        if let Some(m) = masker {
+            mask_response(m, ResponseShape::Message, &mut v)?;
+        }
+        call.restored = restore_response(red, ResponseShape::Message, &mut v)?;
+        (
+            serde_json::to_vec(&v)
+                .map_err(|e| ApiError::upstream(e.to_string()))?,
+            "application/json",
+        )
+    };
+    shared.stats.restored.fetch_add(call.restored, Ordering::Relaxed);
+    let mut r = (StatusCode::OK, body).into_response();
+    r.headers_mut()
+        .insert("content-type", HeaderValue::from_static(content_type));
+    if let Some(d) =
+        call.decisions.iter().rev().find(|d| d.starts_with("fallback:"))
+    {
+        if let Ok(v) = HeaderValue::from_str(&d["fallback:".len()..]) {
+            r.headers_mut().insert("x-hush-fallback", v);
+        }
+    }
+    Ok(r)
 }
 
 /// A held answer for its client: pending (202), withheld (403) or
@@ -925,7 +1408,6 @@ async fn handle_inner(
     }
     let masker = shared.masker.clone().map(|m| m.with_scope(&scope));
     let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
-    let url = format!("{}{}{}", shared.cfg.upstream, path, query);
     let headers = upstream_headers(shared, &parts.headers);
 
     let (endpoint, limit) = match route {
@@ -939,6 +1421,7 @@ async fn handle_inner(
         _ => (None, shared.cfg.max_body),
     };
     let mut policy: Option<usize> = None;
+    let mut tokens = Tokens::default();
     let upstream_body: Option<Bytes> = match endpoint {
         Some(ep) => {
             let bytes = axum::body::to_bytes(body, limit)
@@ -981,6 +1464,20 @@ async fn handle_inner(
                 media = done.media,
                 "request redacted"
             );
+            tokens = Tokens {
+                input: estimate_input_tokens(&v),
+                max_output: v
+                    .get("max_tokens")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0),
+                stream: v
+                    .get("stream")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+            };
+            if shared.cache.is_some() && route == Route::Messages {
+                call.cache_key = Some(cache_key(&scope, call.endpoint, &v));
+            }
             Some(Bytes::from(serde_json::to_vec(&v).map_err(|e| {
                 ApiError::redaction_failed(format!("re-encoding: {e}"))
             })?))
@@ -991,14 +1488,26 @@ async fn handle_inner(
 
     let method = reqwest::Method::from_bytes(parts.method.as_str().as_bytes())
         .map_err(|_| ApiError::invalid_request("unsupported method"))?;
-    let mut up = shared.http.request(method, &url).headers(headers);
-    if let Some(b) = upstream_body {
-        up = up.header("content-type", "application/json").body(b);
-    }
-    let resp = up.send().await.map_err(|e| {
-        call.request.get_or_insert_with(Bytes::new);
-        ApiError::upstream(without_url(&e))
-    })?;
+    admit(shared, call, route, &tokens).await?;
+    let plan =
+        policy.map_or(&[][..], |i| shared.cfg.routes[i].fallback.as_slice());
+    let target =
+        Target { method, path_query: format!("{path}{query}"), headers };
+    let resp = match call_upstream(shared, call, &target, upstream_body, plan)
+        .await?
+    {
+        Answer::Upstream(resp) => resp,
+        Answer::Message(msg) => {
+            return serve_message(
+                shared,
+                call,
+                &red,
+                masker.as_ref(),
+                msg,
+                tokens.stream,
+            )
+        }
+    };
     let status = resp.status();
     call.status = status.as_u16();
     call.upstream_request_id = resp
@@ -1022,6 +1531,13 @@ async fn handle_inner(
     let mut out = Response::builder().status(status.as_u16());
     if let Some(h) = out.headers_mut() {
         copy_response_headers(resp.headers(), h, restores);
+        if let Some(d) =
+            call.decisions.iter().rev().find(|d| d.starts_with("fallback:"))
+        {
+            if let Ok(v) = HeaderValue::from_str(&d["fallback:".len()..]) {
+                h.insert("x-hush-fallback", v);
+            }
+        }
     }
     let hold = policy.is_some_and(|i| shared.cfg.routes[i].hold_for_review)
         && matches!(route, Route::Messages | Route::Chat)

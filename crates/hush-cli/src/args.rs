@@ -257,6 +257,14 @@ pub struct MockArgs {
     /// Address to listen on; the chosen address is printed on standard output.
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: String,
+
+    /// Fail this fraction of calls (0 to 1) with --fail-status.
+    #[arg(long, default_value_t = 0.0)]
+    pub fail_rate: f64,
+
+    /// The status of simulated failures.
+    #[arg(long, default_value_t = 529)]
+    pub fail_status: u16,
 }
 
 /// `hush vault ...`.

@@ -293,7 +293,11 @@ pub fn run_mock(args: &MockArgs) -> anyhow::Result<ExitCode> {
         println!("http://{}", listener.local_addr()?);
         std::io::stdout().flush()?;
         tokio::select! {
-            r = hush_claude::mock::serve(listener) => r.context("mock server failed")?,
+            r = hush_claude::mock::serve_with(listener, (args.fail_rate > 0.0).then_some(hush_claude::mock::Outage {
+                status: args.fail_status,
+                rate: args.fail_rate,
+                model: None,
+            })) => r.context("mock server failed")?,
             _ = tokio::signal::ctrl_c() => {}
         }
         anyhow::Ok(())

@@ -7,6 +7,7 @@ mod eval;
 mod gazetteers;
 mod proxy_bench;
 mod rules_check;
+mod screen_eval;
 mod throughput;
 
 use std::path::PathBuf;
@@ -41,6 +42,10 @@ enum Cmd {
     /// Latency and requests per second the redacting proxy adds over
     /// calling the mock upstream directly, and streamed time to first byte.
     ProxyBench(proxy_bench::Args),
+    /// Prompt-injection screening: detection on the labelled attacks,
+    /// false positives on benign prompts, throughput; a gate with
+    /// --min-detection / --max-fp.
+    ScreenEval(screen_eval::Args),
 }
 
 /// The repository root (the parent of `xtask/`).
@@ -59,5 +64,6 @@ fn main() -> anyhow::Result<()> {
         Cmd::CliBench(args) => cli_bench::run(args),
         Cmd::BatchBench(args) => cli_bench::run_batch(args),
         Cmd::ProxyBench(args) => proxy_bench::run(args),
+        Cmd::ScreenEval(args) => screen_eval::run(args, &project_root()),
     }
 }

@@ -57,6 +57,10 @@ const DECODE_BUDGET: usize = 64 * 1024;
 const SPACED_RUN: usize = 4;
 /// The shortest match accepted on the squashed skeleton.
 const MIN_SQUASHED: usize = 12;
+/// The lazy DFA's cache per search thread: the phrase alternations make
+/// large automata, and a cache that is too small falls back to slower
+/// engines.
+const HYBRID_CACHE: usize = 16 << 20;
 /// Signals kept per rule and per screening (the score counts them all).
 const MAX_PER_RULE: usize = 64;
 const MAX_SIGNALS: usize = 256;
@@ -185,6 +189,9 @@ fn compile(
     let build = |p: &[String]| {
         meta::Regex::builder()
             .syntax(syntax::Config::new().unicode(false).utf8(false))
+            .configure(
+                meta::Config::new().hybrid_cache_capacity(HYBRID_CACHE),
+            )
             .build_many(p)
     };
     match build(pats) {
@@ -329,7 +336,7 @@ impl Screener {
                         }
                     }
                     for p in &r.patterns {
-                        wp.push(format!("(?:^| )(?:{p})(?: |$)"));
+                        wp.push(format!("(?:{p})(?: |$)"));
                         wp_r.push(ri);
                         sq.push(p.replace(' ', ""));
                         sq_r.push(ri);
@@ -805,7 +812,7 @@ fn runs_of(
 }
 
 /// Every word start where a words pattern matches (the patterns carry
-/// their own `(?:^| )…(?: |$)` boundaries), mapped to the source. At
+/// their own `(?: |$)` end boundary; the start is checked here), mapped to the source. At
 /// each start where some pattern matches, every pattern is tried
 /// anchored there, so two rules matching at one start both report.
 fn words_search(
@@ -818,11 +825,13 @@ fn words_search(
     while at < hay.len() {
         let input = Input::new(hay).range(at..);
         let Some(m) = ps.re.search(&input) else { break };
+        if m.start() > 0 && hay[m.start() - 1] != b' ' {
+            // Not a word start: look again from the next byte.
+            at = m.start() + 1;
+            continue;
+        }
         for_each_at(ps, hay, m.start(), |pid, s, e| {
-            let (mut s, mut e) = (s, e);
-            if hay.get(s) == Some(&b' ') {
-                s += 1;
-            }
+            let mut e = e;
             if e > s && hay[e - 1] == b' ' {
                 e -= 1;
             }

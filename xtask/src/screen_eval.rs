@@ -126,7 +126,12 @@ pub fn run(args: Args, root: &Path) -> Result<()> {
     for (k, (n, h)) in &by_split {
         println!("  {k:<24} {n:>5} {:>8.1}%", 100.0 * pct(*h, *n));
     }
-    println!("  {:<24} {:>5} {:>8.1}%", "all", attacks.len(), 100.0 * detection);
+    println!(
+        "  {:<24} {:>5} {:>8.1}%",
+        "all",
+        attacks.len(),
+        100.0 * detection
+    );
     println!("  {:<24} {:>5} {:>9}", "labelled category", "n", "detected");
     for (k, (n, h)) in &by_cat {
         println!("  {k:<24} {n:>5} {:>8.1}%", 100.0 * pct(*h, *n));
@@ -183,7 +188,10 @@ pub fn run(args: Args, root: &Path) -> Result<()> {
     }
 
     if args.show_errors > 0 {
-        println!("\nmissed attacks (dev{}):", if args.show_heldout { " and held-out" } else { "" });
+        println!(
+            "\nmissed attacks (dev{}):",
+            if args.show_heldout { " and held-out" } else { "" }
+        );
         for (a, s) in missed
             .iter()
             .filter(|(a, _)| args.show_heldout || a.split == "dev")
@@ -202,7 +210,10 @@ pub fn run(args: Args, root: &Path) -> Result<()> {
             let rules: Vec<&str> =
                 s.signals.iter().map(|g| g.rule.as_str()).collect();
             let short: String = text.chars().take(110).collect();
-            println!("  {set} {id} score {:.2} {rules:?}\n    {short:?}", s.score);
+            println!(
+                "  {set} {id} score {:.2} {rules:?}\n    {short:?}",
+                s.score
+            );
         }
     }
 

@@ -105,7 +105,10 @@ fn hex_value(b: u8) -> Option<u8> {
 /// space, colon or comma (`69 67 6e`), or escaped (`\x69\x67`, `0x69,
 /// 0x67`). Returns each run with its decoded bytes and pair count, for
 /// runs of at least `min_pairs` pairs.
-pub(crate) fn hex_runs(text: &[u8], min_pairs: usize) -> Vec<(Range<usize>, Vec<u8>)> {
+pub(crate) fn hex_runs(
+    text: &[u8],
+    min_pairs: usize,
+) -> Vec<(Range<usize>, Vec<u8>)> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < text.len() {
@@ -141,7 +144,11 @@ pub(crate) fn hex_runs(text: &[u8], min_pairs: usize) -> Vec<(Range<usize>, Vec<
                 }
                 let pair_follows = |p: usize| {
                     text.get(p).copied().and_then(hex_value).is_some()
-                        && text.get(p + 1).copied().and_then(hex_value).is_some()
+                        && text
+                            .get(p + 1)
+                            .copied()
+                            .and_then(hex_value)
+                            .is_some()
                 };
                 if pair_follows(n) || pair_follows(n + 2) {
                     j = n;
@@ -180,12 +187,15 @@ pub(crate) fn percent_runs(text: &[u8]) -> Vec<(Range<usize>, usize)> {
         let mut j = start;
         let mut unreserved = 0;
         while j + 2 < text.len() && text[j] == b'%' {
-            let (Some(h), Some(l)) = (hex_value(text[j + 1]), hex_value(text[j + 2]))
+            let (Some(h), Some(l)) =
+                (hex_value(text[j + 1]), hex_value(text[j + 2]))
             else {
                 break;
             };
             let b = h << 4 | l;
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            if b.is_ascii_alphanumeric()
+                || matches!(b, b'-' | b'.' | b'_' | b'~')
+            {
                 unreserved += 1;
             }
             j += 3;
@@ -210,7 +220,9 @@ pub(crate) fn percent_decode(text: &str) -> Option<Mapped> {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex_value(b[i + 1]), hex_value(b[i + 2])) {
+            if let (Some(h), Some(l)) =
+                (hex_value(b[i + 1]), hex_value(b[i + 2]))
+            {
                 bytes.push(h << 4 | l);
                 starts.push(i as u32);
                 ends.push((i + 3) as u32);
@@ -280,7 +292,10 @@ pub(crate) fn variation_selector_byte(c: char) -> Option<u8> {
 
 /// Runs of at least `min` consecutive variation selectors, with the
 /// bytes they encode.
-pub(crate) fn variation_runs(text: &str, min: usize) -> Vec<(Range<usize>, Vec<u8>)> {
+pub(crate) fn variation_runs(
+    text: &str,
+    min: usize,
+) -> Vec<(Range<usize>, Vec<u8>)> {
     let mut out = Vec::new();
     // Every variation selector's UTF-8 starts with 0xEF or 0xF3.
     if memchr::memchr2(0xEF, 0xF3, text.as_bytes()).is_none() {
@@ -347,14 +362,20 @@ mod tests {
 
     #[test]
     fn tags_and_selectors() {
-        let smuggled: String =
-            "hi".chars().map(|c| char::from_u32(0xE0000 + c as u32).unwrap()).collect();
+        let smuggled: String = "hi"
+            .chars()
+            .map(|c| char::from_u32(0xE0000 + c as u32).unwrap())
+            .collect();
         assert_eq!(tags_to_ascii(&smuggled), "hi");
         let vs: String = b"hi"
             .iter()
             .map(|&b| {
-                char::from_u32(if b < 16 { 0xFE00 + b as u32 } else { 0xE0100 + b as u32 - 16 })
-                    .unwrap()
+                char::from_u32(if b < 16 {
+                    0xFE00 + b as u32
+                } else {
+                    0xE0100 + b as u32 - 16
+                })
+                .unwrap()
             })
             .collect();
         let runs = variation_runs(&format!("😀{vs}"), 2);

@@ -143,21 +143,22 @@ fn check(origin: &str, spec: RuleSpec) -> Result<Rule, ScreenError> {
     if !id_ok {
         return Err(bad("id must be 1-64 characters of [a-z0-9._-]".into()));
     }
-    let category: Category =
-        spec.category.parse().map_err(|_| {
-            bad(format!(
-                "unknown category {:?} (override, role-play, \
+    let category: Category = spec.category.parse().map_err(|_| {
+        bad(format!(
+            "unknown category {:?} (override, role-play, \
                  hidden-unicode, encoded-payload)",
-                spec.category
-            ))
-        })?;
+            spec.category
+        ))
+    })?;
     if !(spec.score > 0.0 && spec.score <= 1.0) {
         return Err(bad("score must be in (0, 1]".into()));
     }
     let target = match spec.target.as_deref() {
         None | Some("words") => Target::Words,
         Some("raw") => Target::Raw,
-        Some(t) => return Err(bad(format!("unknown target {t:?} (words, raw)"))),
+        Some(t) => {
+            return Err(bad(format!("unknown target {t:?} (words, raw)")))
+        }
     };
     let detector = match spec.detector.as_deref() {
         None => None,
@@ -176,12 +177,16 @@ fn check(origin: &str, spec: RuleSpec) -> Result<Rule, ScreenError> {
         }
         Some(_) => {
             if !spec.phrases.is_empty() || !spec.patterns.is_empty() {
-                return Err(bad("a detector rule has no phrases or patterns".into()));
+                return Err(bad(
+                    "a detector rule has no phrases or patterns".into()
+                ));
             }
         }
         None => {
             if spec.phrases.is_empty() && spec.patterns.is_empty() {
-                return Err(bad("a rule needs phrases, patterns or a detector".into()));
+                return Err(bad(
+                    "a rule needs phrases, patterns or a detector".into(),
+                ));
             }
             if spec.min_len.is_some() {
                 return Err(bad("min_len is for detector rules".into()));
@@ -193,11 +198,8 @@ fn check(origin: &str, spec: RuleSpec) -> Result<Rule, ScreenError> {
     }
     let mut phrases = Vec::with_capacity(spec.phrases.len());
     for p in &spec.phrases {
-        let folded = if target == Target::Words {
-            skeleton(p).text
-        } else {
-            p.clone()
-        };
+        let folded =
+            if target == Target::Words { skeleton(p).text } else { p.clone() };
         if folded.is_empty() {
             return Err(bad(format!("phrase {p:?} has no letters or digits")));
         }

@@ -6,14 +6,14 @@ use core::fmt;
 use core::ops::Range;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcKind};
-use regex_automata::{meta, Anchored, Input, PatternID};
 use regex_automata::util::syntax;
+use regex_automata::{meta, Anchored, Input, PatternID};
 
 use crate::decode;
 use crate::error::{ErrorKind, ScreenError};
 use crate::normalize::{
-    cleaned_from, has_spaced_letters, skeleton, squashed,
-    suspicious_hidden, Hidden, Mapped,
+    cleaned_from, has_spaced_letters, skeleton, squashed, suspicious_hidden,
+    Hidden, Mapped,
 };
 use crate::rule::{parse_rule_file, Detector, Rule, Target};
 use crate::{Screening, Signal};
@@ -189,9 +189,7 @@ fn compile(
     let build = |p: &[String]| {
         meta::Regex::builder()
             .syntax(syntax::Config::new().unicode(false).utf8(false))
-            .configure(
-                meta::Config::new().hybrid_cache_capacity(HYBRID_CACHE),
-            )
+            .configure(meta::Config::new().hybrid_cache_capacity(HYBRID_CACHE))
             .build_many(p)
     };
     match build(pats) {
@@ -343,7 +341,8 @@ impl Screener {
                     }
                 }
                 Target::Raw => {
-                    let flags = if r.case_sensitive { "(?m)" } else { "(?mi)" };
+                    let flags =
+                        if r.case_sensitive { "(?m)" } else { "(?mi)" };
                     for p in &r.phrases {
                         rp.push(format!("{flags}{}", regex_escape(p)));
                         rp_r.push(ri);
@@ -484,8 +483,11 @@ impl Screener {
     fn finish(&self, mut hits: Vec<Hit>) -> Screening {
         hits.retain(|h| h.span.start < h.span.end);
         hits.sort_by(|a, b| {
-            (a.rule, a.span.start, a.span.end)
-                .cmp(&(b.rule, b.span.start, b.span.end))
+            (a.rule, a.span.start, a.span.end).cmp(&(
+                b.rule,
+                b.span.start,
+                b.span.end,
+            ))
         });
         let mut merged: Vec<Hit> = Vec::new();
         let mut score_of = vec![0f32; self.rules.len()];
@@ -521,8 +523,11 @@ impl Screener {
             })
             .collect();
         signals.sort_by(|a, b| {
-            (a.span.start, a.span.end, &a.rule)
-                .cmp(&(b.span.start, b.span.end, &b.rule))
+            (a.span.start, a.span.end, &a.rule).cmp(&(
+                b.span.start,
+                b.span.end,
+                &b.rule,
+            ))
         });
         signals.truncate(MAX_SIGNALS);
         Screening { signals, score: keep.clamp(0.0, 1.0) }
@@ -599,8 +604,15 @@ impl Screener {
                     for run in runs_of(&hidden, Hidden::Tag) {
                         out.push(self.hit(ri, run.clone()));
                         if depth == 0 {
-                            let ascii = decode::tags_to_ascii(&text[run.clone()]);
-                            self.decoded(&ascii, Carrier::Whole(run), None, budget, out);
+                            let ascii =
+                                decode::tags_to_ascii(&text[run.clone()]);
+                            self.decoded(
+                                &ascii,
+                                Carrier::Whole(run),
+                                None,
+                                budget,
+                                out,
+                            );
                         }
                     }
                 }
@@ -629,7 +641,11 @@ impl Screener {
                             _ => depth_now += 1,
                         }
                     }
-                    let s = if strong || depth_now != 0 { score } else { score / 2.0 };
+                    let s = if strong || depth_now != 0 {
+                        score
+                    } else {
+                        score / 2.0
+                    };
                     for run in runs_of(&hidden, Hidden::Bidi) {
                         out.push(Hit { rule: ri, span: run, score: s });
                     }
@@ -639,7 +655,13 @@ impl Screener {
                         out.push(self.hit(ri, run.clone()));
                         if depth == 0 {
                             if let Some(t) = decode::readable(&bytes) {
-                                self.decoded(t, Carrier::Whole(run), None, budget, out);
+                                self.decoded(
+                                    t,
+                                    Carrier::Whole(run),
+                                    None,
+                                    budget,
+                                    out,
+                                );
                             }
                         }
                     }
@@ -652,17 +674,26 @@ impl Screener {
                             out.push(self.hit(ri, src.clone()));
                         }
                         if depth == 0 {
-                            let bytes = decode::base64_decode(&work.as_bytes()[run]);
+                            let bytes =
+                                decode::base64_decode(&work.as_bytes()[run]);
                             if let Some(t) = decode::readable(&bytes) {
                                 let carrier = Some((ri, score));
-                                self.decoded(t, Carrier::Whole(src), carrier, budget, out);
+                                self.decoded(
+                                    t,
+                                    Carrier::Whole(src),
+                                    carrier,
+                                    budget,
+                                    out,
+                                );
                             }
                         }
                     }
                 }
                 Detector::Hex => {
                     let w = work.as_bytes();
-                    for (run, bytes) in decode::hex_runs(w, decode::MIN_HEX_PAIRS) {
+                    for (run, bytes) in
+                        decode::hex_runs(w, decode::MIN_HEX_PAIRS)
+                    {
                         let src = to_src(run.clone());
                         if bytes.len() * 2 >= min_len {
                             out.push(self.hit(ri, src.clone()));
@@ -670,14 +701,21 @@ impl Screener {
                         if depth == 0 {
                             if let Some(t) = decode::readable(&bytes) {
                                 let carrier = Some((ri, score));
-                                self.decoded(t, Carrier::Whole(src), carrier, budget, out);
+                                self.decoded(
+                                    t,
+                                    Carrier::Whole(src),
+                                    carrier,
+                                    budget,
+                                    out,
+                                );
                             }
                         }
                     }
                 }
                 Detector::Percent => {
                     let w = work.as_bytes();
-                    if decode::percent_escapes(w) < decode::MIN_PERCENT_ESCAPES {
+                    if decode::percent_escapes(w) < decode::MIN_PERCENT_ESCAPES
+                    {
                         continue;
                     }
                     for (run, unreserved) in decode::percent_runs(w) {
@@ -690,7 +728,13 @@ impl Screener {
                             let plain = out[..plain_hits].to_vec();
                             let carrier = Some((ri, score));
                             let before = out.len();
-                            self.decoded(&m.text, Carrier::Map(&m), carrier, budget, out);
+                            self.decoded(
+                                &m.text,
+                                Carrier::Map(&m),
+                                carrier,
+                                budget,
+                                out,
+                            );
                             keep_new(out, before, &plain, &to_src);
                         }
                     }
@@ -701,7 +745,13 @@ impl Screener {
                         let plain = out[..plain_hits].to_vec();
                         let before = out.len();
                         let carrier = Some((ri, score));
-                        self.decoded(&r13, Carrier::Same, carrier, budget, out);
+                        self.decoded(
+                            &r13,
+                            Carrier::Same,
+                            carrier,
+                            budget,
+                            out,
+                        );
                         keep_new(out, before, &plain, &to_src);
                     }
                 }
@@ -858,9 +908,8 @@ fn for_each_at(
 ) {
     for pid in 0..ps.rule_of.len() {
         let Ok(pid_t) = PatternID::try_from(pid) else { break };
-        let input = Input::new(hay)
-            .range(start..)
-            .anchored(Anchored::Pattern(pid_t));
+        let input =
+            Input::new(hay).range(start..).anchored(Anchored::Pattern(pid_t));
         if let Some(m) = ps.re.search(&input) {
             f(pid, m.start(), m.end());
         }

@@ -121,9 +121,8 @@ pub(crate) fn hex_runs(
         let mut bytes = Vec::new();
         loop {
             let mut k = j;
-            if text.get(k) == Some(&b'\\') && text.get(k + 1) == Some(&b'x') {
-                k += 2;
-            } else if text.get(k) == Some(&b'0')
+            // An escape prefix: `\x` or `0x`.
+            if matches!(text.get(k), Some(b'\\' | b'0'))
                 && text.get(k + 1) == Some(&b'x')
             {
                 k += 2;

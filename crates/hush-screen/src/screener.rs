@@ -191,6 +191,7 @@ fn compile(
             .syntax(syntax::Config::new().unicode(false).utf8(false))
             .configure(meta::Config::new().hybrid_cache_capacity(HYBRID_CACHE))
             .build_many(p)
+            .map_err(|e| e.to_string())
     };
     match build(pats) {
         Ok(re) => Ok(Some(PatternSet { re, rule_of })),
@@ -206,7 +207,7 @@ fn compile(
                     }));
                 }
             }
-            Err(build_error(e.to_string()))
+            Err(build_error(e))
         }
     }
 }

@@ -8,6 +8,7 @@ mod gazetteers;
 mod limiter_accuracy;
 mod proxy_bench;
 mod rules_check;
+mod screen_eval;
 mod throughput;
 
 use std::path::PathBuf;
@@ -45,6 +46,10 @@ enum Cmd {
     /// Admitted rate against the configured rate limit under overload,
     /// in process and shared through Redis.
     LimiterAccuracy(limiter_accuracy::Args),
+    /// Prompt-injection screening: detection on the labelled attacks,
+    /// false positives on benign prompts, throughput; a gate with
+    /// --min-detection / --max-fp.
+    ScreenEval(screen_eval::Args),
 }
 
 /// The repository root (the parent of `xtask/`).
@@ -64,5 +69,6 @@ fn main() -> anyhow::Result<()> {
         Cmd::BatchBench(args) => cli_bench::run_batch(args),
         Cmd::ProxyBench(args) => proxy_bench::run(args),
         Cmd::LimiterAccuracy(args) => limiter_accuracy::run(args),
+        Cmd::ScreenEval(args) => screen_eval::run(args, &project_root()),
     }
 }

@@ -54,6 +54,7 @@ use hush_guard::{
     estimate_input_tokens, Admission, BreakerConfig, CircuitBreaker, Limits,
     Outcome, RateLimiter, Reservation, RetryDecision, RetryPolicy,
 };
+use hush_screen::{Action as ScreenAction, ScreenPolicy, Screener};
 
 /// Messages and count_tokens body limit (the API's own is 32 MB).
 pub const DEFAULT_MAX_BODY: usize = 32 << 20;
@@ -112,6 +113,8 @@ pub struct ProxyConfig {
     pub cache_bytes: usize,
     /// How long a cached answer may be served.
     pub cache_ttl: Duration,
+    /// Prompt-injection screening of user turns, and what a hit gets.
+    pub screening: Option<(Arc<Screener>, ScreenPolicy)>,
 }
 
 impl std::fmt::Debug for ProxyConfig {
@@ -184,6 +187,7 @@ impl ProxyConfig {
             header_timeout: Duration::from_secs(600),
             cache_bytes: 64 << 20,
             cache_ttl: Duration::from_secs(24 * 3600),
+            screening: None,
         })
     }
 
@@ -711,6 +715,8 @@ struct Call {
     reservation: Option<Reservation>,
     /// The answer-cache key, when answers to this request are cached.
     cache_key: Option<[u8; 32]>,
+    /// Injection screening's action, when the prompt was flagged.
+    flagged: Option<&'static str>,
 }
 
 impl Call {
@@ -804,6 +810,124 @@ async fn finish_call(shared: &Shared, mut call: Call) -> Result<(), ApiError> {
         "call finished"
     );
     Ok(())
+}
+
+/// Screens what users wrote (user turns: text, text blocks and tool
+/// results; system prompts are the operator's and are not screened) for
+/// prompt injection, before redaction. A hit is flagged (audit and the
+/// `x-hush-injection` header), flagged with the hidden characters
+/// stripped from every user text, or blocked with a 400 before anything
+/// is sent.
+fn screen_request(
+    shared: &Shared,
+    call: &mut Call,
+    screener: &Screener,
+    policy: &ScreenPolicy,
+    body: &mut Value,
+) -> Result<(), ApiError> {
+    let mut texts: Vec<&mut String> = Vec::new();
+    let mut msgs: Vec<&mut Value> = Vec::new();
+    if body.get("requests").is_some() {
+        for r in body
+            .get_mut("requests")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(m) = r.pointer_mut("/params/messages") {
+                msgs.push(m);
+            }
+        }
+    } else if let Some(m) = body.get_mut("messages") {
+        msgs.push(m);
+    }
+    for m in msgs {
+        for turn in m.as_array_mut().into_iter().flatten() {
+            if turn.get("role").and_then(Value::as_str) != Some("user") {
+                continue;
+            }
+            user_texts(turn.get_mut("content"), &mut texts);
+        }
+    }
+    let mut worst: Option<(ScreenAction, Vec<&'static str>)> = None;
+    for t in &texts {
+        let s = screener.screen(t);
+        if let Some(action) = policy.decide(&s) {
+            let cats: Vec<&'static str> =
+                s.categories().iter().map(|c| c.as_str()).collect();
+            let rank = |a: ScreenAction| match a {
+                ScreenAction::Flag => 0,
+                ScreenAction::Strip => 1,
+                ScreenAction::Block => 2,
+            };
+            match &mut worst {
+                Some((a, c)) => {
+                    if rank(action) > rank(*a) {
+                        *a = action;
+                    }
+                    for x in cats {
+                        if !c.contains(&x) {
+                            c.push(x);
+                        }
+                    }
+                }
+                None => worst = Some((action, cats)),
+            }
+        }
+    }
+    let Some((action, cats)) = worst else { return Ok(()) };
+    shared.metrics.injection(action.as_str());
+    call.decisions.push(format!(
+        "injection:{}:{}",
+        action.as_str(),
+        cats.join("+")
+    ));
+    match action {
+        ScreenAction::Block => {
+            return Err(ApiError::invalid_request(format!(
+                "hush blocked this request: the prompt looks like a prompt injection ({})",
+                cats.join(", ")
+            )))
+        }
+        ScreenAction::Strip => {
+            for t in texts {
+                if let Some(clean) = hush_screen::strip_hidden(t) {
+                    *t = clean;
+                }
+            }
+        }
+        ScreenAction::Flag => {}
+    }
+    call.flagged = Some(action.as_str());
+    Ok(())
+}
+
+/// The text a user turn's content carries: a string, text blocks, and
+/// tool results (string or text blocks) where documents come back.
+fn user_texts<'a>(
+    content: Option<&'a mut Value>,
+    out: &mut Vec<&'a mut String>,
+) {
+    match content {
+        Some(Value::String(s)) => out.push(s),
+        Some(Value::Array(blocks)) => {
+            for b in blocks {
+                let Some(o) = b.as_object_mut() else { continue };
+                match o.get("type").and_then(Value::as_str) {
+                    Some("text") => {
+                        if let Some(Value::String(s)) = o.get_mut("text") {
+                            out.push(s);
+                        }
+                    }
+                    Some("tool_result") => {
+                        user_texts(o.get_mut("content"), out)
+                    }
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// What a request may cost, for the rate limiter: estimated input
@@ -1306,6 +1430,7 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     };
     let id = call.id.clone();
     let result = handle_inner(&shared, req, &mut call).await;
+    let flagged = call.flagged;
     let mut response = match result {
         Ok(r) => r,
         Err(e) => {
@@ -1331,6 +1456,11 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     }
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-hush-request-id", v);
+    }
+    if let Some(a) = flagged {
+        response
+            .headers_mut()
+            .insert("x-hush-injection", HeaderValue::from_static(a));
     }
     response
 }
@@ -1434,6 +1564,9 @@ async fn handle_inner(
                     ))
                 })?;
             validate_request(route.shape(), &v)?;
+            if let Some((screener, policy)) = &shared.cfg.screening {
+                screen_request(shared, call, screener, policy, &mut v)?;
+            }
             call.model =
                 v.get("model").and_then(Value::as_str).map(str::to_string);
             policy =
@@ -1600,6 +1733,7 @@ async fn handle_inner(
     }
     if is_sse || route == Route::BatchResults {
         let ended = std::mem::take(call);
+        call.flagged = ended.flagged;
         let restore = restores.then_some((red, masker));
         let body = if route == Route::BatchResults {
             restore_jsonl(shared.clone(), restore, resp, ended)

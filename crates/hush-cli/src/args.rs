@@ -157,6 +157,20 @@ pub struct ProxyArgs {
     #[arg(long)]
     pub check: bool,
 
+    /// Prompt-injection screening of user turns: off, flag (audit and
+    /// x-hush-injection header), strip (remove hidden characters) or
+    /// block (400) [default: config proxy.screen, else flag].
+    #[arg(long, value_name = "ACTION")]
+    pub screen: Option<String>,
+
+    /// Requests per minute for each client [config: proxy.client_limits].
+    #[arg(long, value_name = "N")]
+    pub client_rpm: Option<u32>,
+
+    /// Share rate limits through this Redis [config: proxy.redis_url].
+    #[arg(long, value_name = "URL")]
+    pub redis_url: Option<String>,
+
     #[command(flatten)]
     pub opts: VaultOpts,
 

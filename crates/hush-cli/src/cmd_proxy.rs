@@ -82,6 +82,37 @@ pub fn run_proxy(
     }
     pc.public_url = args.public_url.clone().or_else(|| p.public_url.clone());
     pc.routes = p.route.clone();
+    let screen =
+        args.screen.as_deref().or(p.screen.as_deref()).unwrap_or("flag");
+    if screen != "off" {
+        let action = screen
+            .parse::<hush_screen::Action>()
+            .map_err(|e| anyhow::anyhow!("--screen: {e} or off"))?;
+        let screener = hush_screen::Screener::new()
+            .map_err(|e| anyhow::anyhow!("injection screening rules: {e}"))?;
+        let mut policy =
+            hush_screen::ScreenPolicy { action, ..Default::default() };
+        if let Some(t) = p.screen_threshold {
+            policy.threshold = t;
+        }
+        pc.screening = Some((std::sync::Arc::new(screener), policy));
+    }
+    let global = p.limits.map(|l| l.limits()).unwrap_or_default();
+    pc.client_limits = p.client_limits.map(|l| l.limits()).unwrap_or_default();
+    if let Some(rpm) = args.client_rpm {
+        pc.client_limits.rpm = Some(rpm);
+    }
+    let redis_url = args.redis_url.clone().or_else(|| p.redis_url.clone());
+    if let Some(r) = p.retry {
+        let d = hush_guard::RetryPolicy::default();
+        let ms = std::time::Duration::from_millis;
+        pc.retry = hush_guard::RetryPolicy {
+            max_attempts: r.max_attempts.unwrap_or(d.max_attempts),
+            base: r.base_ms.map_or(d.base, ms),
+            cap: r.cap_ms.map_or(d.cap, ms),
+            deadline: r.deadline_ms.map_or(d.deadline, ms),
+        };
+    }
     pc.review_dir = match args.review_dir.as_ref().or(p.review_dir.as_ref()) {
         Some(d) => Some(d.clone()),
         None if pc.routes.iter().any(|r| r.hold_for_review) => {
@@ -108,7 +139,48 @@ pub fn run_proxy(
         (None, None) => None,
         _ => bail!("proxy TLS needs both a certificate and a key"),
     };
-    let plan = plan_text(&pc, &listen, tls.is_some(), args, cfg);
+    let limited = !global.is_unlimited() || !pc.client_limits.is_unlimited();
+    let limiter_plan = limited.then(|| (redis_url.clone(), global));
+    let mut plan = plan_text(&pc, &listen, tls.is_some(), args, cfg);
+    {
+        use std::fmt::Write as _;
+        let _ = writeln!(plan, "injection screening: {screen}");
+        let _ = writeln!(
+            plan,
+            "rate limits: {}",
+            if limited {
+                format!(
+                    "global {global:?}, each client {:?}{}",
+                    pc.client_limits,
+                    match &redis_url {
+                        Some(_) => ", shared through Redis",
+                        None => ", in process",
+                    }
+                )
+            } else {
+                "none".into()
+            }
+        );
+        let _ = writeln!(
+            plan,
+            "retries: {} attempts, backoff {:?} to {:?}, deadline {:?}; circuit breaker: {:?}",
+            pc.retry.max_attempts, pc.retry.base, pc.retry.cap, pc.retry.deadline, pc.breaker
+        );
+    }
+    let rt = runtime()?;
+    if let Some((url, global)) = limiter_plan {
+        let limiter = rt.block_on(async {
+            match url {
+                Some(u) => hush_guard::RateLimiter::redis(&u, "hush", global)
+                    .await
+                    .map_err(|e| {
+                        anyhow::anyhow!("rate limits through Redis: {e}")
+                    }),
+                None => Ok(hush_guard::RateLimiter::in_process(global)),
+            }
+        })?;
+        pc.limiter = Some(std::sync::Arc::new(limiter));
+    }
     let red = configured_redactor(&args.opts, Some(&args.filter), cfg, quiet)?;
     let proxy =
         Proxy::new(pc, red).map_err(|e| anyhow::anyhow!("{}", e.message()))?;
@@ -117,7 +189,6 @@ pub fn run_proxy(
         println!("configuration: ok");
         return Ok(ExitCode::SUCCESS);
     }
-    let rt = runtime()?;
     rt.block_on(async move {
         let listener =
             tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;

@@ -73,6 +73,58 @@ pub struct ProxySection {
     /// Routes: fallback plans and output checks by model.
     #[serde(default)]
     pub route: Vec<hush_claude::fallback::Route>,
+    /// Prompt-injection screening: off, flag, strip or block.
+    pub screen: Option<String>,
+    /// Screening score threshold (0 to 1).
+    pub screen_threshold: Option<f32>,
+    /// Redis URL to share rate limits across a fleet of proxies.
+    pub redis_url: Option<String>,
+    /// Limits over all clients together.
+    pub limits: Option<LimitsSection>,
+    /// Limits for each client.
+    pub client_limits: Option<LimitsSection>,
+    /// Upstream retries.
+    pub retry: Option<RetrySection>,
+}
+
+/// A `[proxy.limits]` or `[proxy.client_limits]` table.
+#[derive(Debug, Default, Clone, Copy, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSection {
+    /// Requests per minute.
+    pub rpm: Option<u32>,
+    /// Input tokens per minute.
+    pub input_tpm: Option<u64>,
+    /// Output tokens per minute.
+    pub output_tpm: Option<u64>,
+    /// Seconds of the rate a full bucket holds (the burst).
+    pub burst_seconds: Option<u64>,
+}
+
+impl LimitsSection {
+    /// As the limiter's type.
+    pub fn limits(&self) -> hush_guard::Limits {
+        hush_guard::Limits {
+            rpm: self.rpm,
+            input_tpm: self.input_tpm,
+            output_tpm: self.output_tpm,
+            burst: self.burst_seconds.map(std::time::Duration::from_secs),
+        }
+    }
+}
+
+/// The `[proxy.retry]` table.
+#[derive(Debug, Default, Clone, Copy, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetrySection {
+    /// Calls in all, the first included.
+    pub max_attempts: Option<u32>,
+    /// First backoff ceiling, milliseconds.
+    pub base_ms: Option<u64>,
+    /// Largest backoff ceiling, milliseconds.
+    pub cap_ms: Option<u64>,
+    /// No retry starts later than this after the first call, milliseconds.
+    pub deadline_ms: Option<u64>,
 }
 
 impl Config {

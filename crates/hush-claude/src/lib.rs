@@ -37,6 +37,7 @@ pub mod fallback;
 pub mod message;
 pub mod metrics;
 pub mod mock;
+pub mod monitor;
 pub mod proxy;
 pub mod review;
 pub mod validate;

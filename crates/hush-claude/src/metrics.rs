@@ -95,6 +95,8 @@ pub struct Metrics {
     fallbacks: Labelled,
     refused: Labelled,
     in_flight: AtomicU64,
+    /// 0 unknown, 1 up, 2 down.
+    upstream_up: AtomicU64,
 }
 
 fn esc(s: &str) -> String {
@@ -174,6 +176,11 @@ impl Metrics {
             Ordering::Relaxed,
             |v| Some(v.saturating_sub(1)),
         );
+    }
+
+    /// The upstream probe's last result.
+    pub fn upstream_up(&self, up: bool) {
+        self.upstream_up.store(if up { 1 } else { 2 }, Ordering::Relaxed);
     }
 
     /// Requests finished so far, all statuses.
@@ -272,6 +279,16 @@ impl Metrics {
             "# HELP hush_in_flight Requests being served.\n# TYPE hush_in_flight gauge\nhush_in_flight {}",
             self.in_flight.load(Ordering::Relaxed)
         );
+        match self.upstream_up.load(Ordering::Relaxed) {
+            0 => {}
+            v => {
+                let _ = writeln!(
+                    s,
+                    "# HELP hush_upstream_up Whether the last upstream probe reached the API.\n# TYPE hush_upstream_up gauge\nhush_upstream_up {}",
+                    u8::from(v == 1)
+                );
+            }
+        }
         s
     }
 }

@@ -43,6 +43,7 @@ use crate::fallback::{
 use crate::message::message_from_sse;
 use crate::message::sse_from_message;
 use crate::metrics::Metrics;
+use crate::monitor::{send_alerts, AlertRules, Monitor, Observation};
 use crate::review::{ReviewStatus, ReviewStore};
 use crate::stream::{ChatStreamRestorer, MessageStreamRestorer};
 use crate::transform::{
@@ -115,6 +116,10 @@ pub struct ProxyConfig {
     pub cache_ttl: Duration,
     /// Prompt-injection screening of user turns, and what a hit gets.
     pub screening: Option<(Arc<Screener>, ScreenPolicy)>,
+    /// Alert rules and the webhook alerts go to.
+    pub alerts: Option<(AlertRules, String)>,
+    /// How often to probe the upstream (`GET /v1/models`); `None`: never.
+    pub probe_interval: Option<Duration>,
 }
 
 impl std::fmt::Debug for ProxyConfig {
@@ -188,6 +193,8 @@ impl ProxyConfig {
             cache_bytes: 64 << 20,
             cache_ttl: Duration::from_secs(24 * 3600),
             screening: None,
+            alerts: None,
+            probe_interval: None,
         })
     }
 
@@ -231,6 +238,9 @@ struct Shared {
     >,
     cache: Option<AnswerCache>,
     jitter: AtomicU64,
+    monitor: Option<Monitor>,
+    /// The last probe: 0 not probed, 1 reachable, 2 unreachable.
+    upstream_state: std::sync::atomic::AtomicU8,
 }
 
 /// A proxy, ready to serve.
@@ -315,6 +325,8 @@ impl Proxy {
                 "a route holds answers for review but no review directory is set",
             ));
         }
+        let monitor =
+            cfg.alerts.as_ref().map(|(r, _)| Monitor::new(r.clone()));
         let cache = cfg
             .routes
             .iter()
@@ -339,6 +351,8 @@ impl Proxy {
                 reviews,
                 breakers: Default::default(),
                 cache,
+                monitor,
+                upstream_state: std::sync::atomic::AtomicU8::new(0),
                 jitter: AtomicU64::new(
                     SystemTime::now()
                         .duration_since(UNIX_EPOCH)
@@ -352,6 +366,51 @@ impl Proxy {
     /// The proxy's counters.
     pub fn stats(&self) -> &ProxyStats {
         &self.shared.stats
+    }
+
+    /// Starts the scheduled work: alert evaluation (every 10 s, alerts
+    /// to the webhook) and the upstream probe. Called by `serve`; call it
+    /// yourself when embedding [`Proxy::router`]. The tasks end when the
+    /// last clone of the proxy is dropped.
+    pub fn spawn_background(&self) {
+        let weak = Arc::downgrade(&self.shared);
+        if let Some((_, url)) = &self.shared.cfg.alerts {
+            let (weak, url) = (weak.clone(), url.clone());
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(10));
+                loop {
+                    tick.tick().await;
+                    let Some(shared) = weak.upgrade() else { return };
+                    let alerts = shared
+                        .monitor
+                        .as_ref()
+                        .map(Monitor::evaluate)
+                        .unwrap_or_default();
+                    if !alerts.is_empty() {
+                        tracing::warn!(count = alerts.len(), "alerts fired");
+                        let http = shared.http.clone();
+                        drop(shared);
+                        send_alerts(&http, &url, &alerts).await;
+                    }
+                }
+            });
+        }
+        if let Some(every) = self.shared.cfg.probe_interval {
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(
+                    every.max(Duration::from_millis(100)),
+                );
+                loop {
+                    tick.tick().await;
+                    let Some(shared) = weak.upgrade() else { return };
+                    let up = probe(&shared).await;
+                    shared
+                        .upstream_state
+                        .store(if up { 1 } else { 2 }, Ordering::Relaxed);
+                    shared.metrics.upstream_up(up);
+                }
+            });
+        }
     }
 
     /// The proxy's metrics (what `/metrics` serves).
@@ -373,6 +432,7 @@ impl Proxy {
         self,
         listener: tokio::net::TcpListener,
     ) -> std::io::Result<()> {
+        self.spawn_background();
         axum::serve(
             listener,
             self.router().into_make_service_with_connect_info::<SocketAddr>(),
@@ -436,6 +496,7 @@ impl Proxy {
         listener: tokio::net::TcpListener,
         tls: Arc<rustls::ServerConfig>,
     ) -> std::io::Result<()> {
+        self.spawn_background();
         let acceptor = tokio_rustls::TlsAcceptor::from(tls);
         let router = self.router();
         loop {
@@ -717,6 +778,8 @@ struct Call {
     cache_key: Option<[u8; 32]>,
     /// Injection screening's action, when the prompt was flagged.
     flagged: Option<&'static str>,
+    /// The upstream (and every fallback) was down for this call.
+    upstream_failed: bool,
 }
 
 impl Call {
@@ -786,6 +849,14 @@ async fn finish_call(shared: &Shared, mut call: Call) -> Result<(), ApiError> {
         }
     }
     let latency = call.latency();
+    if let Some(m) = &shared.monitor {
+        m.observe(Observation {
+            status: call.status,
+            upstream_failed: call.upstream_failed,
+            prompt_bytes: call.request.as_ref().map_or(0, |b| b.len() as u64),
+            flagged: call.flagged.is_some(),
+        });
+    }
     shared.metrics.request(call.endpoint, call.status, latency);
     for (kind, n) in &call.entities {
         shared.metrics.entities(kind, *n);
@@ -927,6 +998,24 @@ fn user_texts<'a>(
             }
         }
         _ => {}
+    }
+}
+
+/// The upstream probe: `GET /v1/models` with the proxy's key. Any answer
+/// below 500 (401 included: the server is there) counts as reachable.
+async fn probe(shared: &Shared) -> bool {
+    let url = format!("{}/v1/models", shared.cfg.upstream);
+    let mut req = shared
+        .http
+        .get(&url)
+        .header("anthropic-version", crate::DEFAULT_VERSION)
+        .timeout(Duration::from_secs(10));
+    if let Some(k) = &shared.cfg.upstream_key {
+        req = req.header("x-api-key", k.as_str());
+    }
+    match req.send().await {
+        Ok(r) => r.status().as_u16() < 500,
+        Err(_) => false,
     }
 }
 
@@ -1159,7 +1248,11 @@ async fn call_upstream(
         body.as_ref(),
     )
     .await;
-    if plan.is_empty() || !is_down(&first) {
+    if !is_down(&first) {
+        return first.map(Answer::Upstream);
+    }
+    call.upstream_failed = true;
+    if plan.is_empty() {
         return first.map(Answer::Upstream);
     }
     let with_model = |model: &str| -> Option<Bytes> {
@@ -1188,6 +1281,7 @@ async fn call_upstream(
                 .await;
                 if !is_down(&r) {
                     call.request = Some(b);
+                    call.upstream_failed = false;
                     return r.map(Answer::Upstream);
                 }
             }
@@ -1212,6 +1306,7 @@ async fn call_upstream(
                     if let Some(b) = b {
                         call.request = Some(b);
                     }
+                    call.upstream_failed = false;
                     return r.map(Answer::Upstream);
                 }
             }
@@ -1486,7 +1581,14 @@ fn own_endpoint(shared: &Arc<Shared>, req: &Request) -> Option<Response> {
         }
         "/readyz" => {
             let vault = shared.red.vault().flush().is_ok();
-            let status = if vault {
+            let upstream = match shared.upstream_state.load(Ordering::Relaxed)
+            {
+                1 => Some(true),
+                2 => Some(false),
+                _ => None,
+            };
+            let ready = vault && upstream != Some(false);
+            let status = if ready {
                 StatusCode::OK
             } else {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -1494,8 +1596,8 @@ fn own_endpoint(shared: &Arc<Shared>, req: &Request) -> Option<Response> {
             Some(json(
                 status,
                 serde_json::json!({
-                    "status": if vault { "ready" } else { "not ready" },
-                    "checks": {"vault": vault},
+                    "status": if ready { "ready" } else { "not ready" },
+                    "checks": {"vault": vault, "upstream": upstream},
                 }),
             ))
         }

@@ -283,3 +283,95 @@ async fn the_breaker_opens_and_stops_calling_a_dead_upstream() {
         "an open breaker still called upstream"
     );
 }
+
+#[tokio::test]
+async fn alerts_reach_the_webhook_and_the_probe_drives_readiness() {
+    use hush_claude::monitor::{Alert, AlertRules};
+    use std::sync::Mutex;
+    // A webhook receiver on loopback.
+    let got: Arc<Mutex<Vec<Alert>>> = Arc::default();
+    let sink = got.clone();
+    let app = axum::Router::new().route(
+        "/alerts",
+        axum::routing::post(move |axum::Json(a): axum::Json<Alert>| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(a);
+                "ok"
+            }
+        }),
+    );
+    let wl = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/alerts", wl.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(wl, app).await });
+
+    let (url, mock) = spawn_mock().await;
+    mock.set_outage(Some(Outage { status: 500, rate: 1.0, model: None }));
+    let mut cfg = ProxyConfig::new(&url).unwrap();
+    cfg.retry = RetryPolicy { max_attempts: 1, ..fast_retries() };
+    cfg.breaker = BreakerConfig {
+        consecutive_failures: 0,
+        failure_rate: 2.0,
+        ..BreakerConfig::default()
+    };
+    cfg.alerts =
+        Some((AlertRules { min_requests: 5, ..AlertRules::default() }, hook));
+    cfg.probe_interval = Some(Duration::from_millis(200));
+    let p = proxy(cfg).await;
+    for _ in 0..6 {
+        assert_eq!(post(&p, &ask("m", false)).await.status(), 500);
+    }
+    // The evaluator runs every 10 s; the first tick is immediate, so wait
+    // for the second.
+    let mut waited = 0;
+    while got.lock().unwrap().is_empty() && waited < 150 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    let alerts = got.lock().unwrap().clone();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0].alert, "error_rate");
+    assert_eq!(alerts[0].value, 1.0);
+    assert!(!alerts[0].message.contains(EMAIL));
+
+    // The mock answers /v1/models even during the outage (GET has no
+    // body to fail on), so the upstream is reachable and the proxy ready.
+    let ready: Value = reqwest::get(format!("{p}/readyz"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["checks"]["upstream"], true);
+    assert!(reqwest::get(format!("{p}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .contains("hush_upstream_up 1"));
+}
+
+#[tokio::test]
+async fn an_unreachable_upstream_makes_the_proxy_not_ready() {
+    // A port with nothing listening.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    drop(l);
+    let mut cfg = ProxyConfig::new(&url).unwrap();
+    cfg.probe_interval = Some(Duration::from_millis(100));
+    let p = proxy(cfg).await;
+    let mut status = 0;
+    for _ in 0..50 {
+        status = reqwest::get(format!("{p}/readyz"))
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        if status == 503 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 503);
+}

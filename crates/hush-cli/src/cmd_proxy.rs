@@ -103,6 +103,14 @@ pub fn run_proxy(
         pc.client_limits.rpm = Some(rpm);
     }
     let redis_url = args.redis_url.clone().or_else(|| p.redis_url.clone());
+    if let Some(url) = &p.alert_webhook {
+        pc.alerts = Some((p.alerts.clone().unwrap_or_default(), url.clone()));
+    }
+    pc.probe_interval = match p.probe_interval_secs {
+        Some(0) => None,
+        Some(n) => Some(std::time::Duration::from_secs(n)),
+        None => Some(std::time::Duration::from_secs(30)),
+    };
     if let Some(r) = p.retry {
         let d = hush_guard::RetryPolicy::default();
         let ms = std::time::Duration::from_millis;
@@ -145,6 +153,18 @@ pub fn run_proxy(
     {
         use std::fmt::Write as _;
         let _ = writeln!(plan, "injection screening: {screen}");
+        let _ = writeln!(
+            plan,
+            "alerts: {}; upstream probe: {}",
+            match &pc.alerts {
+                Some((r, url)) => format!("to {url} ({r:?})"),
+                None => "none".into(),
+            },
+            match pc.probe_interval {
+                Some(d) => format!("every {d:?}"),
+                None => "off".into(),
+            }
+        );
         let _ = writeln!(
             plan,
             "rate limits: {}",

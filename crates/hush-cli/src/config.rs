@@ -85,6 +85,12 @@ pub struct ProxySection {
     pub client_limits: Option<LimitsSection>,
     /// Upstream retries.
     pub retry: Option<RetrySection>,
+    /// Where alerts are POSTed (JSON).
+    pub alert_webhook: Option<String>,
+    /// Alert thresholds.
+    pub alerts: Option<hush_claude::monitor::AlertRules>,
+    /// Seconds between upstream probes (0: no probe).
+    pub probe_interval_secs: Option<u64>,
 }
 
 /// A `[proxy.limits]` or `[proxy.client_limits]` table.

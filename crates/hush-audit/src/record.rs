@@ -44,10 +44,19 @@ pub struct CallRecord {
     pub endpoint: String,
     /// The model asked for.
     pub model: Option<String>,
-    /// The sanitised request body as sent upstream.
+    /// The sanitised request body as sent upstream (left out of the line
+    /// when `None`).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub request: Option<serde_json::Value>,
     /// The sanitised response as received (for SSE: a JSON string of the
     /// raw event text, maybe truncated).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub response: Option<serde_json::Value>,
     /// Whether `response` was cut short.
     pub response_truncated: bool,
@@ -59,6 +68,10 @@ pub struct CallRecord {
     /// `flagged:...`, `fallback:...`.
     pub decisions: Vec<String>,
     /// The upstream `usage` object.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub usage: Option<serde_json::Value>,
     /// Time spent in the proxy and upstream, milliseconds.
     pub latency_ms: f64,
@@ -68,6 +81,15 @@ pub struct CallRecord {
     pub retries: u32,
     /// The error type if refused or failed (never raw text).
     pub error: Option<String>,
+}
+
+/// A JSON value that is present (even `null`) is `Some`; an absent one
+/// is `None` (by `#[serde(default)]`), so both round-trip exactly.
+fn present<'de, D>(d: D) -> Result<Option<serde_json::Value>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    serde_json::Value::deserialize(d).map(Some)
 }
 
 /// A signed statement that the chain up to this line is as written: the

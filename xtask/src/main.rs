@@ -1,6 +1,7 @@
 //! Project automation for hush, run as `cargo xtask <command>`. Kept a thin
 //! dispatcher: each command lives in its own module.
 
+mod audit_bench;
 mod cli_bench;
 mod corpus;
 mod eval;
@@ -41,6 +42,9 @@ enum Cmd {
     /// Latency and requests per second the redacting proxy adds over
     /// calling the mock upstream directly, and streamed time to first byte.
     ProxyBench(proxy_bench::Args),
+    /// Write a large audit log (--gb) of 2-12 KB records and time
+    /// `hush audit verify` and search on it; the log is deleted after.
+    AuditBench(audit_bench::Args),
 }
 
 /// The repository root (the parent of `xtask/`).
@@ -59,5 +63,6 @@ fn main() -> anyhow::Result<()> {
         Cmd::CliBench(args) => cli_bench::run(args),
         Cmd::BatchBench(args) => cli_bench::run_batch(args),
         Cmd::ProxyBench(args) => proxy_bench::run(args),
+        Cmd::AuditBench(args) => audit_bench::run(args),
     }
 }

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod cmd_audit;
 mod cmd_batch;
 mod cmd_proxy;
 mod cmd_redact;
@@ -52,6 +53,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Vault(args) => cmd_vault::run(args, &cfg, cli.quiet),
         Command::Proxy(args) => cmd_proxy::run_proxy(args, &cfg, cli.quiet),
         Command::Ask(args) => cmd_proxy::run_ask(args, &cfg, cli.quiet),
+        Command::Audit(cmd) => cmd_audit::run(cmd, cli.quiet),
         Command::MockUpstream(args) => cmd_proxy::run_mock(args),
     }
 }

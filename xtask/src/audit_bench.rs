@@ -35,7 +35,8 @@ fn record(i: u64, rng: &mut u64) -> CallRecord {
     *rng ^= *rng >> 7;
     *rng ^= *rng << 17;
     let len = 1500 + (*rng % 9000) as usize;
-    let sentence = "Summarise the ticket of <PERSON_12> (<EMAIL_3>), order 4411, \
+    let sentence =
+        "Summarise the ticket of <PERSON_12> (<EMAIL_3>), order 4411, \
                     shipped to <LOCATION_7>. ";
     let text: String = sentence.chars().cycle().take(len).collect();
     CallRecord {
@@ -44,7 +45,10 @@ fn record(i: u64, rng: &mut u64) -> CallRecord {
         key_id: Some(format!("k_team_{}", i % 7)),
         method: "POST".into(),
         endpoint: "/v1/messages".into(),
-        model: Some(if i % 3 == 0 { "claude-haiku-4-5" } else { "claude-sonnet-4-5" }.into()),
+        model: Some(
+            if i % 3 == 0 { "claude-haiku-4-5" } else { "claude-sonnet-4-5" }
+                .into(),
+        ),
         request: Some(serde_json::json!({
             "model": "claude-sonnet-4-5", "max_tokens": 1024,
             "messages": [{"role": "user", "content": text}]
@@ -54,7 +58,9 @@ fn record(i: u64, rng: &mut u64) -> CallRecord {
         })),
         entities: [("EMAIL".to_string(), 1), ("PERSON".to_string(), 1)].into(),
         restored: 2,
-        usage: Some(serde_json::json!({"input_tokens": len / 4, "output_tokens": len / 12})),
+        usage: Some(
+            serde_json::json!({"input_tokens": len / 4, "output_tokens": len / 12}),
+        ),
         latency_ms: 300.0 + (*rng % 2000) as f64,
         status: if i % 97 == 0 { 529 } else { 200 },
         ..CallRecord::default()
@@ -62,7 +68,8 @@ fn record(i: u64, rng: &mut u64) -> CallRecord {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let root = args.dir.join(format!("hush-audit-bench-{}", std::process::id()));
+    let root =
+        args.dir.join(format!("hush-audit-bench-{}", std::process::id()));
     let logs = root.join("audit");
     let key = root.join("audit.key");
     let target = (args.gb * 1e9) as u64;
@@ -95,7 +102,8 @@ fn bench(
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(root)?;
     let mut cfg = AuditConfig::files(logs, key);
-    cfg.sink = Sink::Files { dir: logs.to_path_buf(), rotate_bytes: 256 << 20 };
+    cfg.sink =
+        Sink::Files { dir: logs.to_path_buf(), rotate_bytes: 256 << 20 };
     cfg.fsync = Fsync::Never;
     let log = Arc::new(AuditLog::open(cfg)?);
     let public = log.public_key();
@@ -120,10 +128,13 @@ fn bench(
         .collect();
     let mut records = 0;
     for h in handles {
-        let (n, _) = h.join().map_err(|_| anyhow::anyhow!("writer thread"))??;
+        let (n, _) =
+            h.join().map_err(|_| anyhow::anyhow!("writer thread"))??;
         records += n;
     }
-    Arc::try_unwrap(log).map_err(|_| anyhow::anyhow!("log still shared"))?.close()?;
+    Arc::try_unwrap(log)
+        .map_err(|_| anyhow::anyhow!("log still shared"))?
+        .close()?;
     let write_s = t0.elapsed().as_secs_f64();
     let size = dir_bytes(logs)?;
     let mb = size as f64 / 1e6;
@@ -147,8 +158,13 @@ fn bench(
         mb / s
     );
     let t = Instant::now();
-    let filter = Filter { model: Some("claude-haiku-4-5".into()), status_class: Some(5), ..Filter::default() };
-    let hits = hush_audit::search(logs, &filter)?.filter(|h| h.is_ok()).count();
+    let filter = Filter {
+        model: Some("claude-haiku-4-5".into()),
+        status_class: Some(5),
+        ..Filter::default()
+    };
+    let hits =
+        hush_audit::search(logs, &filter)?.filter(|h| h.is_ok()).count();
     let s = t.elapsed().as_secs_f64();
     println!("search --model claude-haiku-4-5 --status 5xx: {hits} hits in {s:.2} s: {:.0} MB/s", mb / s);
     if !args.no_cli {
@@ -165,7 +181,10 @@ fn bench(
             .context("run hush")?;
         let s = t.elapsed().as_secs_f64();
         if !out.status.success() {
-            bail!("hush audit verify failed: {}", String::from_utf8_lossy(&out.stdout));
+            bail!(
+                "hush audit verify failed: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
         }
         println!("hush audit verify --pubkey (release binary): {s:.2} s: {:.0} MB/s", mb / s);
     }

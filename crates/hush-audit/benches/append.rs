@@ -32,7 +32,9 @@ fn record(i: u64) -> CallRecord {
         })),
         entities: [("EMAIL".to_string(), 1), ("PERSON".to_string(), 1)].into(),
         restored: 2,
-        usage: Some(serde_json::json!({"input_tokens": 1500, "output_tokens": 700})),
+        usage: Some(
+            serde_json::json!({"input_tokens": 1500, "output_tokens": 700}),
+        ),
         latency_ms: 812.4,
         status: 200,
         ..CallRecord::default()
@@ -48,7 +50,11 @@ fn open(dir: &std::path::Path, fsync: Fsync) -> AuditLog {
 
 fn latency_percentiles() {
     let rec_len = serde_json::to_vec(&record(0)).unwrap().len();
-    for (name, fsync) in [("never", Fsync::Never), ("batch", Fsync::Batch), ("always", Fsync::Always)] {
+    for (name, fsync) in [
+        ("never", Fsync::Never),
+        ("batch", Fsync::Batch),
+        ("always", Fsync::Always),
+    ] {
         let tmp = tempfile::tempdir().unwrap();
         let log = Arc::new(open(tmp.path(), fsync));
         let n = if fsync == Fsync::Always { 500 } else { 5000 };
@@ -68,10 +74,12 @@ fn latency_percentiles() {
                 })
             })
             .collect();
-        let mut lat: Vec<Duration> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+        let mut lat: Vec<Duration> =
+            handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
         let secs = start.elapsed().as_secs_f64();
         lat.sort_unstable();
-        let p = |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)];
+        let p =
+            |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)];
         println!(
             "append ack latency, fsync={name}, 4 callers, {rec_len} B records: \
              p50 {:?}, p99 {:?}, max {:?}; {:.0} records/s",
@@ -86,7 +94,8 @@ fn latency_percentiles() {
 fn bench(c: &mut Criterion) {
     latency_percentiles();
     let rec = record(1);
-    let bytes = serde_json::to_vec(&Entry::Call(rec.clone())).unwrap().len() as u64;
+    let bytes =
+        serde_json::to_vec(&Entry::Call(rec.clone())).unwrap().len() as u64;
     let mut g = c.benchmark_group("audit_append_12k");
     g.throughput(Throughput::Bytes(bytes));
     g.bench_function("serialise_only_baseline", |b| {
@@ -97,7 +106,11 @@ fn bench(c: &mut Criterion) {
     g.bench_function("append_blocking_fsync_never", |b| {
         b.iter(|| log.append_blocking(rec.clone()).unwrap())
     });
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     g.bench_function("append_async_fsync_never", |b| {
         b.iter(|| rt.block_on(log.append(rec.clone())).unwrap())
     });

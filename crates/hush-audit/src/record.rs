@@ -198,6 +198,9 @@ pub struct PurgeRecord {
 /// assert_eq!(serde_json::to_string(&e)?, r#"{"type":"note","note":"log opened"}"#);
 /// # Ok::<(), serde_json::Error>(())
 /// ```
+// An entry lives only while it is serialised or read back; boxing the
+// call record would cost an allocation per record for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Entry {

@@ -41,7 +41,11 @@ fn purge(a: &AuditPurgeArgs, quiet: bool) -> anyhow::Result<ExitCode> {
             out,
             "purged {} records before {} ({} files removed, {} rewritten); \
              recorded as seq {}",
-            r.removed, r.cutoff, r.files_removed, r.files_rewritten, r.purge_seq
+            r.removed,
+            r.cutoff,
+            r.files_removed,
+            r.files_rewritten,
+            r.purge_seq
         )?;
     }
     Ok(ExitCode::SUCCESS)

@@ -24,7 +24,10 @@ fn write_log(tmp: &Path) -> (PathBuf, PathBuf) {
             key_id: Some(if i % 2 == 0 { "team-a" } else { "team-b" }.into()),
             method: "POST".into(),
             endpoint: "/v1/messages".into(),
-            model: Some(if i < 4 { "claude-haiku-4-5" } else { "claude-sonnet-4-5" }.into()),
+            model: Some(
+                if i < 4 { "claude-haiku-4-5" } else { "claude-sonnet-4-5" }
+                    .into(),
+            ),
             status: if i == 5 { 529 } else { 200 },
             ..CallRecord::default()
         })
@@ -62,7 +65,11 @@ fn verify_ok_tampered_and_error() {
         .stdout(predicate::str::contains("NOT checked"));
     let file = dir.join("audit-00000000000000000000.jsonl");
     let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(&file, text.replacen("\"status\":529", "\"status\":200", 1)).unwrap();
+    std::fs::write(
+        &file,
+        text.replacen("\"status\":529", "\"status\":200", 1),
+    )
+    .unwrap();
     hush()
         .args(["audit", "verify"])
         .arg(&dir)
@@ -89,7 +96,8 @@ fn verify_ok_tampered_and_error() {
 fn wrong_public_key_fails_clearly() {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, _) = write_log(tmp.path());
-    let other = hush_audit::SigningKey::from_bytes([5; 32]).public_key().to_hex();
+    let other =
+        hush_audit::SigningKey::from_bytes([5; 32]).public_key().to_hex();
     hush()
         .args(["audit", "verify"])
         .arg(&dir)
@@ -117,7 +125,8 @@ fn search_filters_and_prints_stored_lines() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let ids: Vec<&str> = lines.iter().map(|v| v["request_id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> =
+        lines.iter().map(|v| v["request_id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["hush_5", "hush_7", "hush_9", "hush_11"]);
     assert!(lines.iter().all(|v| v["hash"].as_str().unwrap().len() == 64));
     hush()
@@ -126,7 +135,10 @@ fn search_filters_and_prints_stored_lines() {
         .args(["--status", "5xx"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("hush_5").and(predicate::str::contains("hush_4").not()));
+        .stdout(
+            predicate::str::contains("hush_5")
+                .and(predicate::str::contains("hush_4").not()),
+        );
     hush()
         .args(["audit", "search"])
         .arg(&dir)
@@ -179,12 +191,7 @@ fn purge_keeps_the_log_verifiable() {
         .assert()
         .success()
         .stdout(predicate::str::contains("purged before the anchor"));
-    hush()
-        .args(["audit", "search"])
-        .arg(&dir)
-        .assert()
-        .success()
-        .stdout("");
+    hush().args(["audit", "search"]).arg(&dir).assert().success().stdout("");
     hush()
         .args(["audit", "purge"])
         .arg(&dir)

@@ -1,6 +1,7 @@
 //! Project automation for hush, run as `cargo xtask <command>`. Kept a thin
 //! dispatcher: each command lives in its own module.
 
+mod audit_bench;
 mod cli_bench;
 mod corpus;
 mod eval;
@@ -50,6 +51,9 @@ enum Cmd {
     /// false positives on benign prompts, throughput; a gate with
     /// --min-detection / --max-fp.
     ScreenEval(screen_eval::Args),
+    /// Write a large audit log (--gb) of 2-12 KB records and time
+    /// `hush audit verify` and search on it; the log is deleted after.
+    AuditBench(audit_bench::Args),
 }
 
 /// The repository root (the parent of `xtask/`).
@@ -70,5 +74,6 @@ fn main() -> anyhow::Result<()> {
         Cmd::ProxyBench(args) => proxy_bench::run(args),
         Cmd::LimiterAccuracy(args) => limiter_accuracy::run(args),
         Cmd::ScreenEval(args) => screen_eval::run(args, &project_root()),
+        Cmd::AuditBench(args) => audit_bench::run(args),
     }
 }

@@ -51,6 +51,7 @@ use crate::transform::{
     Endpoint, MediaPolicy, ResponsePii, ResponseShape,
 };
 use crate::validate::{validate_request, RequestShape};
+use hush_audit::{AuditLog, CallRecord};
 use hush_guard::{
     estimate_input_tokens, Admission, BreakerConfig, CircuitBreaker, Limits,
     Outcome, RateLimiter, Reservation, RetryDecision, RetryPolicy,
@@ -120,6 +121,8 @@ pub struct ProxyConfig {
     pub alerts: Option<(AlertRules, String)>,
     /// How often to probe the upstream (`GET /v1/models`); `None`: never.
     pub probe_interval: Option<Duration>,
+    /// The audit log: one record per call, kept before the answer ends.
+    pub audit: Option<Arc<AuditLog>>,
 }
 
 impl std::fmt::Debug for ProxyConfig {
@@ -195,6 +198,7 @@ impl ProxyConfig {
             screening: None,
             alerts: None,
             probe_interval: None,
+            audit: None,
         })
     }
 
@@ -803,19 +807,22 @@ async fn finish_call(shared: &Shared, mut call: Call) -> Result<(), ApiError> {
         && !call.decisions.iter().any(|d| d.starts_with("fallback:"));
     // The answer, folded, when something needs it: its usage settles the
     // rate-limit reservation; a fresh complete answer fills the cache.
-    let needs_answer =
-        call.reservation.is_some() || (fresh && call.cache_key.is_some());
-    let answer =
-        if needs_answer && !call.response_truncated && call.status < 300 {
-            if call.response_is_sse {
-                message_from_sse(&call.response)
-            } else {
-                serde_json::from_slice::<Value>(&call.response).ok()
-            }
+    let needs_answer = shared.cfg.audit.is_some()
+        || call.reservation.is_some()
+        || (fresh && call.cache_key.is_some());
+    let answer = if needs_answer && !call.response_truncated {
+        if call.response_is_sse {
+            message_from_sse(&call.response)
         } else {
-            None
-        };
-    let usage = answer.as_ref().and_then(|a| a.get("usage").cloned());
+            serde_json::from_slice::<Value>(&call.response).ok()
+        }
+    } else {
+        None
+    };
+    let usage = answer
+        .as_ref()
+        .filter(|_| call.status < 300)
+        .and_then(|a| a.get("usage").cloned());
     if let (Some(r), Some(limiter)) =
         (call.reservation.take(), &shared.cfg.limiter)
     {
@@ -858,6 +865,18 @@ async fn finish_call(shared: &Shared, mut call: Call) -> Result<(), ApiError> {
         });
     }
     shared.metrics.request(call.endpoint, call.status, latency);
+    if let Some(log) = &shared.cfg.audit {
+        let rec = call_record(&call, answer, usage, latency);
+        if let Err(e) = log.append(rec).await {
+            tracing::error!(id = %call.id, "audit record not kept: {e}");
+            shared.metrics.refused("audit_unavailable");
+            return Err(ApiError::new(
+                500,
+                "api_error",
+                "hush could not keep the audit record of this call, so the answer is withheld",
+            ));
+        }
+    }
     for (kind, n) in &call.entities {
         shared.metrics.entities(kind, *n);
     }
@@ -1509,6 +1528,53 @@ fn answer_json(v: &Value) -> Option<Value> {
 /// not).
 fn answer_fits(schema: &jsonschema::Validator, v: &Value) -> bool {
     answer_json(v).is_some_and(|j| schema.is_valid(&j))
+}
+
+/// The audit record of a call: what crossed the boundary (bodies with
+/// pseudonyms, never an original value), counts, decisions, usage,
+/// timing and outcome.
+fn call_record(
+    call: &Call,
+    answer: Option<Value>,
+    usage: Option<Value>,
+    latency: Duration,
+) -> CallRecord {
+    let text =
+        |b: &[u8]| Value::String(String::from_utf8_lossy(b).into_owned());
+    let request = call
+        .request
+        .as_ref()
+        .filter(|b| !b.is_empty())
+        .map(|b| serde_json::from_slice(b).unwrap_or_else(|_| text(b)));
+    let response = match answer {
+        Some(a) => Some(a),
+        None if call.response.is_empty() => None,
+        None => Some(text(&call.response)),
+    };
+    CallRecord {
+        request_id: call.id.clone(),
+        upstream_request_id: call.upstream_request_id.clone(),
+        key_id: call.key_id.clone(),
+        user_id: call.user_id.clone(),
+        method: call.method.clone(),
+        endpoint: call.endpoint.to_string(),
+        model: call.model.clone(),
+        request,
+        response,
+        response_truncated: call.response_truncated,
+        entities: call
+            .entities
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect(),
+        restored: call.restored,
+        decisions: call.decisions.clone(),
+        usage,
+        latency_ms: latency.as_secs_f64() * 1e3,
+        status: call.status,
+        retries: call.retries,
+        error: call.error.map(str::to_string),
+    }
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {

@@ -93,6 +93,12 @@ pub enum Command {
     ///
     /// The API key comes from ANTHROPIC_API_KEY (or --api-key-env).
     Ask(AskArgs),
+    /// The proxy's tamper-evident audit log: verify, purge, search.
+    ///
+    /// verify exits 0 when the log verifies, 1 when it was tampered with
+    /// (the first bad record is named), 2 on error.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// A mock of the Claude API for tests (echo model, random stream
     /// splits, failure injection); records every request body.
     #[command(hide = true)]
@@ -170,6 +176,17 @@ pub struct ProxyArgs {
     /// Share rate limits through this Redis [config: proxy.redis_url].
     #[arg(long, value_name = "URL")]
     pub redis_url: Option<String>,
+
+    /// Keep a tamper-evident audit log of every call in this directory
+    /// (rotating JSON lines, hash-chained, signed checkpoints) [config:
+    /// proxy.audit_log].
+    #[arg(long, value_name = "DIR")]
+    pub audit_log: Option<PathBuf>,
+
+    /// The audit log's signing key [default: DIR/audit.key; config:
+    /// proxy.audit_key].
+    #[arg(long, value_name = "FILE")]
+    pub audit_key: Option<PathBuf>,
 
     #[command(flatten)]
     pub opts: VaultOpts,
@@ -263,6 +280,82 @@ pub struct AskArgs {
 
     #[command(flatten)]
     pub filter: FilterArgs,
+}
+
+/// `hush audit ...`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check every record's hash and link, and (with --pubkey) every
+    /// checkpoint signature; name the first bad record.
+    Verify(AuditVerifyArgs),
+    /// Remove records older than an age; what remains still verifies
+    /// (it starts at a signed anchor) and the purge is recorded.
+    Purge(AuditPurgeArgs),
+    /// Print the call records that match, as JSON Lines (the stored
+    /// lines, hashes included).
+    Search(AuditSearchArgs),
+}
+
+/// `hush audit verify`.
+#[derive(Debug, Args)]
+pub struct AuditVerifyArgs {
+    /// The log directory (or one log file).
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+
+    /// The public key (a .pub file or 64 hex characters). Without it only
+    /// the hash chain is checked.
+    #[arg(long, env = "HUSH_AUDIT_PUBKEY", value_name = "FILE|HEX")]
+    pub pubkey: Option<String>,
+}
+
+/// `hush audit purge`.
+#[derive(Debug, Args)]
+pub struct AuditPurgeArgs {
+    /// The log directory.
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+
+    /// Remove records older than this: 365d, 12h, 30m, 2w.
+    #[arg(long, value_name = "AGE")]
+    pub older_than: String,
+
+    /// The log's signing key file [default: PATH/audit.key].
+    #[arg(long, env = "HUSH_AUDIT_KEY", value_name = "FILE")]
+    pub key: Option<PathBuf>,
+}
+
+/// `hush audit search`.
+#[derive(Debug, Args)]
+pub struct AuditSearchArgs {
+    /// The log directory (or one log file).
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+
+    /// From this date or UTC time (inclusive): 2026-11-01,
+    /// 2026-11-01T12:00:00Z.
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+
+    /// Up to this date (the whole day included) or UTC time (exclusive).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+
+    /// Only this client key id.
+    #[arg(long, value_name = "ID")]
+    pub key_id: Option<String>,
+
+    /// Only this model.
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
+
+    /// Only this HTTP status (429) or class (5xx).
+    #[arg(long, value_name = "STATUS")]
+    pub status: Option<String>,
+
+    /// Only this endpoint (/v1/messages).
+    #[arg(long, value_name = "PATH")]
+    pub endpoint: Option<String>,
 }
 
 /// `hush mock-upstream` (hidden, for tests).

@@ -103,6 +103,33 @@ pub fn run_proxy(
         pc.client_limits.rpm = Some(rpm);
     }
     let redis_url = args.redis_url.clone().or_else(|| p.redis_url.clone());
+    if let Some(dir) = args.audit_log.as_ref().or(p.audit_log.as_ref()) {
+        let key = args
+            .audit_key
+            .clone()
+            .or_else(|| p.audit_key.clone())
+            .unwrap_or_else(|| dir.join("audit.key"));
+        let mut ac = hush_audit::AuditConfig::files(dir, key);
+        ac.fsync = match p.audit_fsync.as_deref() {
+            None | Some("batch") => hush_audit::Fsync::Batch,
+            Some("always") => hush_audit::Fsync::Always,
+            Some("never") => hush_audit::Fsync::Never,
+            Some(o) => {
+                bail!("proxy.audit_fsync {o:?}: use never, batch or always")
+            }
+        };
+        ac.on_full = match p.audit_on_full.as_deref() {
+            None | Some("block") => {
+                hush_audit::OnFull::Block(std::time::Duration::from_secs(1))
+            }
+            Some("fail") => hush_audit::OnFull::Fail,
+            Some(o) => bail!("proxy.audit_on_full {o:?}: use block or fail"),
+        };
+        let log = hush_audit::AuditLog::open(ac).with_context(|| {
+            format!("{}: cannot open the audit log", dir.display())
+        })?;
+        pc.audit = Some(std::sync::Arc::new(log));
+    }
     if let Some(url) = &p.alert_webhook {
         pc.alerts = Some((p.alerts.clone().unwrap_or_default(), url.clone()));
     }
@@ -153,6 +180,15 @@ pub fn run_proxy(
     {
         use std::fmt::Write as _;
         let _ = writeln!(plan, "injection screening: {screen}");
+        let _ = writeln!(
+            plan,
+            "audit log: {}",
+            match args.audit_log.as_ref().or(p.audit_log.as_ref()) {
+                Some(d) =>
+                    format!("{} (hash chain, signed checkpoints)", d.display()),
+                None => "off".into(),
+            }
+        );
         let _ = writeln!(
             plan,
             "alerts: {}; upstream probe: {}",

@@ -91,6 +91,14 @@ pub struct ProxySection {
     pub alerts: Option<hush_claude::monitor::AlertRules>,
     /// Seconds between upstream probes (0: no probe).
     pub probe_interval_secs: Option<u64>,
+    /// Audit log directory.
+    pub audit_log: Option<PathBuf>,
+    /// Audit signing key file.
+    pub audit_key: Option<PathBuf>,
+    /// Audit durability: never, batch or always (fsync).
+    pub audit_fsync: Option<String>,
+    /// When the audit queue is full: block (up to 1 s) or fail.
+    pub audit_on_full: Option<String>,
 }
 
 /// A `[proxy.limits]` or `[proxy.client_limits]` table.
@@ -168,6 +176,8 @@ impl Config {
         cfg.proxy.tls_cert.as_mut().map(rebase);
         cfg.proxy.tls_key.as_mut().map(rebase);
         cfg.proxy.review_dir.as_mut().map(rebase);
+        cfg.proxy.audit_log.as_mut().map(rebase);
+        cfg.proxy.audit_key.as_mut().map(rebase);
         if let Some(s) = cfg.min_score {
             if !(0.0..=1.0).contains(&s) {
                 anyhow::bail!(

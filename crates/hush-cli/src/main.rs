@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod cmd_audit;
 mod cmd_batch;
 mod cmd_proxy;
 mod cmd_redact;
@@ -54,6 +55,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Review(args) => cmd_review::run(args, &cfg),
         Command::Proxy(args) => cmd_proxy::run_proxy(args, &cfg, cli.quiet),
         Command::Ask(args) => cmd_proxy::run_ask(args, &cfg, cli.quiet),
+        Command::Audit(cmd) => cmd_audit::run(cmd, cli.quiet),
         Command::MockUpstream(args) => cmd_proxy::run_mock(args),
     }
 }

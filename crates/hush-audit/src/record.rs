@@ -1,0 +1,241 @@
+//! What the log records: one [`CallRecord`] per proxied call, and the
+//! log's own entries (signed checkpoints, purge anchors, purge records,
+//! notes), all in one [`Entry`] enum tagged by `"type"`.
+//!
+//! Records hold only what crossed the boundary: pseudonyms, never the
+//! original values, and key ids, never keys.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// One proxied call, as it crossed the boundary (pseudonyms only).
+///
+/// # Example
+///
+/// ```
+/// use hush_audit::CallRecord;
+///
+/// let rec = CallRecord {
+///     request_id: "hush_01J9".into(),
+///     method: "POST".into(),
+///     endpoint: "/v1/messages".into(),
+///     status: 200,
+///     ..CallRecord::default()
+/// };
+/// let json = serde_json::to_string(&rec)?;
+/// assert!(json.contains(r#""endpoint":"/v1/messages""#));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(default)]
+pub struct CallRecord {
+    /// The proxy's own id of the request, e.g. `hush_01J...`.
+    pub request_id: String,
+    /// Anthropic's `request-id` response header.
+    pub upstream_request_id: Option<String>,
+    /// The client key's id (never the key).
+    pub key_id: Option<String>,
+    /// `metadata.user_id` of the request, if any.
+    pub user_id: Option<String>,
+    /// The HTTP method, e.g. `POST`.
+    pub method: String,
+    /// The path, e.g. `/v1/messages`.
+    pub endpoint: String,
+    /// The model asked for.
+    pub model: Option<String>,
+    /// The sanitised request body as sent upstream (left out of the line
+    /// when `None`).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub request: Option<serde_json::Value>,
+    /// The sanitised response as received (for SSE: a JSON string of the
+    /// raw event text, maybe truncated).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub response: Option<serde_json::Value>,
+    /// Whether `response` was cut short.
+    pub response_truncated: bool,
+    /// Values pseudonymised in the request, per kind, e.g. `{"EMAIL": 2}`.
+    pub entities: BTreeMap<String, u64>,
+    /// Pseudonyms restored in the answer.
+    pub restored: u64,
+    /// Policy decisions: `media_allowed:2`, `blocked:injection`,
+    /// `flagged:...`, `fallback:...`.
+    pub decisions: Vec<String>,
+    /// The upstream `usage` object.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub usage: Option<serde_json::Value>,
+    /// Time spent in the proxy and upstream, milliseconds.
+    pub latency_ms: f64,
+    /// The HTTP status returned to the client.
+    pub status: u16,
+    /// Upstream retries.
+    pub retries: u32,
+    /// The error type if refused or failed (never raw text).
+    pub error: Option<String>,
+}
+
+/// A JSON value that is present (even `null`) is `Some`; an absent one
+/// is `None` (by `#[serde(default)]`), so both round-trip exactly.
+fn present<'de, D>(d: D) -> Result<Option<serde_json::Value>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    serde_json::Value::deserialize(d).map(Some)
+}
+
+/// A signed statement that the chain up to this line is as written: the
+/// writer appends one every N records and every T seconds, before each
+/// rotation and on close.
+///
+/// The signature covers the checkpoint's own `seq`, `ts` and `prev` (the
+/// hash of the line before it, which commits to every line before it);
+/// see [`checkpoint_message`](crate::checkpoint_message).
+///
+/// # Example
+///
+/// ```
+/// use hush_audit::Checkpoint;
+///
+/// let cp = Checkpoint { key_id: "ab12".into(), sig: "00".repeat(64), records: 10 };
+/// assert_eq!(cp.records, 10);
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// The first 16 hex characters of the signing public key.
+    pub key_id: String,
+    /// The Ed25519 signature, 128 hex characters.
+    pub sig: String,
+    /// Lines written since the previous checkpoint (or since open).
+    pub records: u64,
+}
+
+/// The first line of a purged log: it stands in for the removed lines.
+///
+/// An anchor takes the `seq` of the last removed line and carries that
+/// line's `prev` and `hash` in its envelope, so the first kept line
+/// chains onto it unchanged. Its hash is therefore not recomputed from
+/// its bytes: the signature vouches for it instead (see
+/// [`anchor_message`](crate::anchor_message)), and `verify` accepts an
+/// anchor only as the first line of the log.
+///
+/// # Example
+///
+/// ```
+/// use hush_audit::Anchor;
+///
+/// let a = Anchor {
+///     removed_from: 0,
+///     removed_count: 7,
+///     key_id: "ab12".into(),
+///     sig: "00".repeat(64),
+/// };
+/// assert_eq!(a.removed_count, 7);
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Anchor {
+    /// The first removed seq (since the log began, across purges).
+    pub removed_from: u64,
+    /// Lines removed (across purges), ending at the anchor's own seq.
+    pub removed_count: u64,
+    /// The first 16 hex characters of the signing public key.
+    pub key_id: String,
+    /// The Ed25519 signature, 128 hex characters.
+    pub sig: String,
+}
+
+/// The record of a purge, appended at the end of the log.
+///
+/// # Example
+///
+/// ```
+/// use hush_audit::PurgeRecord;
+///
+/// let p = PurgeRecord {
+///     cutoff: "2025-11-01T00:00:00.000Z".into(),
+///     removed_from: 0,
+///     removed_to: Some(41),
+///     removed_count: 42,
+///     files_removed: 1,
+///     files_rewritten: 1,
+/// };
+/// assert_eq!(p.removed_count, 42);
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PurgeRecord {
+    /// Lines timestamped before this were removed.
+    pub cutoff: String,
+    /// The first seq removed by this purge.
+    pub removed_from: u64,
+    /// The last seq removed by this purge, if any.
+    pub removed_to: Option<u64>,
+    /// Lines removed by this purge.
+    pub removed_count: u64,
+    /// Whole files deleted.
+    pub files_removed: u64,
+    /// Files rewritten to start at the anchor.
+    pub files_rewritten: u64,
+}
+
+/// One line of the log, without its envelope (`seq`, `ts`, `prev`,
+/// `hash`). Serialised with a `"type"` tag: `call`, `checkpoint`,
+/// `anchor`, `purge`, `note`.
+///
+/// # Example
+///
+/// ```
+/// use hush_audit::Entry;
+///
+/// let e = Entry::Note { note: "log opened".into() };
+/// assert_eq!(serde_json::to_string(&e)?, r#"{"type":"note","note":"log opened"}"#);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+// An entry lives only while it is serialised or read back; boxing the
+// call record would cost an allocation per record for nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Entry {
+    /// A proxied call.
+    Call(CallRecord),
+    /// A signed checkpoint.
+    Checkpoint(Checkpoint),
+    /// The signed start of a purged log.
+    Anchor(Anchor),
+    /// A purge happened.
+    Purge(PurgeRecord),
+    /// Something the writer wants on record (opened, torn tail repaired).
+    Note {
+        /// Fixed text; never record content.
+        note: String,
+    },
+}
+
+impl Entry {
+    /// The `"type"` tag of this entry.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_audit::{CallRecord, Entry};
+    ///
+    /// assert_eq!(Entry::Call(CallRecord::default()).kind(), "call");
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Entry::Call(_) => "call",
+            Entry::Checkpoint(_) => "checkpoint",
+            Entry::Anchor(_) => "anchor",
+            Entry::Purge(_) => "purge",
+            Entry::Note { .. } => "note",
+        }
+    }
+}

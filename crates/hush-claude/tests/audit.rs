@@ -1,0 +1,181 @@
+//! The proxy's audit log end to end: every call leaves one record with
+//! what crossed the boundary, the chain verifies, and hush itself finds
+//! no original value anywhere in the log.
+
+use std::sync::Arc;
+
+use hush::{Key, Policy, Redactor, Scanner, Vault};
+use hush_audit::{AuditConfig, AuditLog, Filter};
+use hush_claude::mock::MockState;
+use hush_claude::proxy::{Proxy, ProxyConfig};
+use serde_json::{json, Value};
+
+const EMAIL: &str = "jane.roe@acme-mail.io";
+const PHONE: &str = "+44 20 7946 0958";
+const CARD: &str = "4111 1111 1111 1111";
+
+async fn spawn_mock() -> (String, Arc<MockState>) {
+    let ml = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", ml.local_addr().unwrap());
+    let (router, mock) = hush_claude::mock::router(&url);
+    tokio::spawn(async move { axum::serve(ml, router).await });
+    (url, mock)
+}
+
+#[tokio::test]
+async fn every_call_is_recorded_sanitised_and_the_chain_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_dir = dir.path().join("audit");
+    let key = dir.path().join("audit.key");
+    let log =
+        Arc::new(AuditLog::open(AuditConfig::files(&log_dir, &key)).unwrap());
+    let (url, _mock) = spawn_mock().await;
+    let mut cfg = ProxyConfig::new(&url).unwrap();
+    cfg.audit = Some(log.clone());
+    let scanner = Arc::new(Scanner::new().unwrap());
+    let vault = Arc::new(
+        Vault::in_memory(Key::generate().unwrap(), Policy::default()).unwrap(),
+    );
+    let p = Proxy::new(cfg, Redactor::new(scanner.clone(), vault.clone()))
+        .unwrap();
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", l.local_addr().unwrap());
+    tokio::spawn(p.serve(l));
+    let http = reqwest::Client::new();
+    let prompt = format!("Please email {EMAIL} or call {PHONE}; card {CARD}.");
+    let post = |body: Value| {
+        http.post(format!("{base}/v1/messages"))
+            .header("x-api-key", "sk-ant-client")
+            .header("anthropic-version", "2023-06-01")
+            .json(&body)
+            .send()
+    };
+    let whole = json!({"model": "claude-sonnet-4-5", "max_tokens": 64,
+        "metadata": {"user_id": "user-77"},
+        "messages": [{"role": "user", "content": prompt}]});
+    let r = post(whole.clone()).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let id = r.headers()["x-hush-request-id"].to_str().unwrap().to_string();
+    assert!(r.text().await.unwrap().contains(EMAIL));
+    let mut streamed = whole.clone();
+    streamed["stream"] = json!(true);
+    assert!(post(streamed)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .contains("jane.roe"));
+    // Refused before upstream, and an upstream error: recorded too.
+    assert_eq!(post(json!({"model": "m"})).await.unwrap().status(), 400);
+    let r = http
+        .post(format!("{base}/v1/messages"))
+        .header("x-api-key", "sk-ant-client")
+        .header("x-mock-fail", "400")
+        .header("anthropic-version", "nope")
+        .json(&whole)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    log.flush().unwrap();
+
+    let report =
+        hush_audit::verify(&log_dir, Some(&log.public_key())).unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.calls, 4);
+    let hits: Vec<_> = hush_audit::search(&log_dir, &Filter::default())
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(hits.len(), 4);
+    let first = &hits[0].record;
+    assert_eq!(first.request_id, id);
+    assert_eq!(first.status, 200);
+    assert_eq!(first.model.as_deref(), Some("claude-sonnet-4-5"));
+    assert_eq!(first.upstream_request_id.as_deref(), Some("req_mock"));
+    assert_eq!(first.entities.get("EMAIL"), Some(&1));
+    assert!(first.usage.as_ref().unwrap()["output_tokens"].as_u64().is_some());
+    assert!(first.key_id.as_deref().unwrap().starts_with("client-"));
+    assert!(first.restored >= 3);
+    let req_text = first.request.as_ref().unwrap()["messages"][0]["content"]
+        .as_str()
+        .unwrap();
+    assert!(req_text.contains("[EMAIL-"), "{req_text}");
+    // The streamed answer is kept as the message it folds into.
+    let second = &hits[1].record;
+    assert!(
+        second.response.as_ref().unwrap()["content"][0]["text"].is_string()
+    );
+    assert_eq!(hits[2].record.status, 400);
+    assert_eq!(hits[2].record.error.as_deref(), Some("invalid_request_error"));
+
+    // No original value anywhere in the log: not as text, and hush finds
+    // nothing in it that is not a pseudonym the vault issued.
+    let mut all = String::new();
+    for e in std::fs::read_dir(&log_dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "jsonl") {
+            all.push_str(&std::fs::read_to_string(p).unwrap());
+        }
+    }
+    for v in [EMAIL, PHONE, CARD, "jane.roe", "7946 0958", "1111 1111"] {
+        assert!(!all.contains(v), "the audit log holds an original value");
+    }
+    let scope = vault.client_scope(b"sk-ant-client");
+    let s = vault.scope(&scope);
+    for f in scanner.scan(all.as_bytes()) {
+        let found = &all[f.span.clone()];
+        let restored = s.restore(found).unwrap();
+        assert!(
+            !restored.text().contains('@')
+                || restored.restored() > 0
+                || !found.contains("acme"),
+            "a finding in the audit log is not a pseudonym: {:?}",
+            f.kind
+        );
+        for v in [EMAIL, PHONE, CARD] {
+            assert_ne!(found, v);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_call_whose_record_cannot_be_kept_gets_no_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    // A queue with no room and the fail policy: no record can be kept.
+    let mut ac =
+        AuditConfig::files(dir.path().join("a"), dir.path().join("k"));
+    ac.queue_capacity = 0;
+    ac.on_full = hush_audit::OnFull::Fail;
+    let log = Arc::new(AuditLog::open(ac).unwrap());
+    let (url, _mock) = spawn_mock().await;
+    let mut cfg = ProxyConfig::new(&url).unwrap();
+    cfg.audit = Some(log.clone());
+    let p = Proxy::new(
+        cfg,
+        Redactor::new(
+            Arc::new(Scanner::new().unwrap()),
+            Arc::new(
+                Vault::in_memory(Key::generate().unwrap(), Policy::default())
+                    .unwrap(),
+            ),
+        ),
+    )
+    .unwrap();
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", l.local_addr().unwrap());
+    tokio::spawn(p.serve(l));
+    let r = reqwest::Client::new()
+        .post(format!("{base}/v1/messages"))
+        .header("x-api-key", "k")
+        .header("anthropic-version", "2023-06-01")
+        .json(&json!({"model": "m", "max_tokens": 8, "messages": [{"role": "user", "content": format!("hi {EMAIL}")}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("audit record"), "{text}");
+    assert!(!text.contains("jane"));
+}

@@ -87,7 +87,7 @@ pub enum Command {
     /// Point any Claude client at it: ANTHROPIC_BASE_URL=http://127.0.0.1:8787.
     /// The scope of pseudonyms is the x-hush-scope header, else a keyed
     /// hash of the client's API key.
-    Proxy(ProxyArgs),
+    Proxy(Box<ProxyArgs>),
     /// Send a prompt (a file or standard input) to Claude through
     /// redaction and print the restored answer as it streams.
     ///

@@ -9,6 +9,7 @@
 
 mod args;
 mod cmd_batch;
+mod cmd_keys;
 mod cmd_proxy;
 mod cmd_redact;
 mod cmd_rules;
@@ -52,6 +53,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Vault(args) => cmd_vault::run(args, &cfg, cli.quiet),
         Command::Proxy(args) => cmd_proxy::run_proxy(args, &cfg, cli.quiet),
         Command::Ask(args) => cmd_proxy::run_ask(args, &cfg, cli.quiet),
+        Command::Keys(args) => cmd_keys::run(args, cli.quiet),
         Command::MockUpstream(args) => cmd_proxy::run_mock(args),
     }
 }

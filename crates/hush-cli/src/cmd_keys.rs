@@ -150,12 +150,7 @@ fn print_new(
 
 fn datetime(secs: u64) -> String {
     let hms = secs % 86_400;
-    format!(
-        "{} {:02}:{:02}",
-        utc_date(secs),
-        hms / 3600,
-        hms % 3600 / 60
-    )
+    format!("{} {:02}:{:02}", utc_date(secs), hms / 3600, hms % 3600 / 60)
 }
 
 fn print_table(

@@ -28,8 +28,8 @@ fn field<'a>(stdout: &'a str, name: &str) -> &'a str {
 }
 
 fn accepted(store: &Path, key: &str) -> Result<(), u16> {
-    let ring = KeyRing::load_with_poll(store, std::time::Duration::ZERO)
-        .unwrap();
+    let ring =
+        KeyRing::load_with_poll(store, std::time::Duration::ZERO).unwrap();
     let facts = RequestFacts {
         model: Some("claude-sonnet-4-5"),
         max_tokens: Some(1000),

@@ -526,8 +526,8 @@ impl KeyRing {
     /// ```
     pub fn reload(&self) -> Result<bool, KeyError> {
         let Some(src) = &self.inner.source else { return Ok(false) };
-        let now =
-            stamp(&src.path).map_err(|e| KeyError::io(&src.path, "cannot read", e))?;
+        let now = stamp(&src.path)
+            .map_err(|e| KeyError::io(&src.path, "cannot read", e))?;
         let mut seen = match src.seen.lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
@@ -597,8 +597,12 @@ mod tests {
         let ok = ring.authorize_at(old.expose(), &f, T0 + DAY).unwrap();
         assert!(ok.in_grace);
         assert_eq!(ok.expires, Some(T0 + 2 * DAY));
-        let no = ring.authorize_at(old.expose(), &f, T0 + 2 * DAY).unwrap_err();
-        assert_eq!((no.status, no.message.as_str()), (401, "this API key has expired"));
+        let no =
+            ring.authorize_at(old.expose(), &f, T0 + 2 * DAY).unwrap_err();
+        assert_eq!(
+            (no.status, no.message.as_str()),
+            (401, "this API key has expired")
+        );
         let ok = ring.authorize_at(new.expose(), &f, T0 + 2 * DAY).unwrap();
         assert!(!ok.in_grace);
         assert_eq!(ok.expires, Some(T0 + 11 * DAY));

@@ -158,7 +158,12 @@ impl Request<'_> {
     /// assert_eq!(req.scope(), "20150830/us-east-1/iam/aws4_request");
     /// ```
     pub fn scope(&self) -> String {
-        format!("{}/{}/{}/aws4_request", self.date(), self.region, self.service)
+        format!(
+            "{}/{}/{}/aws4_request",
+            self.date(),
+            self.region,
+            self.service
+        )
     }
 
     /// Header names, lowercased, sorted, deduplicated, `;`-joined.

@@ -356,7 +356,7 @@ impl Entry {
     fn is_live(&self, now: u64) -> bool {
         self.revoked.is_none()
             && self.rotated_to.is_none()
-            && !self.ends().is_some_and(|e| now >= e)
+            && self.ends().is_none_or(|e| now < e)
     }
 }
 
@@ -712,8 +712,8 @@ impl KeyStore {
         let mut found = false;
         for e in self.keys.iter_mut().filter(|k| k.name == id_or_name) {
             found = true;
-            let works = e.revoked.is_none()
-                && !e.ends().is_some_and(|end| now >= end);
+            let works =
+                e.revoked.is_none() && e.ends().is_none_or(|end| now < end);
             if works {
                 e.revoked = Some(now);
             }
@@ -812,8 +812,7 @@ impl KeyStore {
             (None, _) => {
                 // A name whose keys are all dead: say why, with the
                 // newest one.
-                match self.keys.iter().rposition(|k| k.name == id_or_name)
-                {
+                match self.keys.iter().rposition(|k| k.name == id_or_name) {
                     Some(i) => Ok(i),
                     None => Err(KeyError::NotFound(id_or_name.to_string())),
                 }
@@ -996,8 +995,11 @@ mod tests {
         assert_eq!(at(89), KeyStatus::RotateSoon);
         assert_eq!(at(90), KeyStatus::RotationOverdue);
         assert_eq!(at(400), KeyStatus::RotationOverdue);
-        s.set_rotation_policy(RotationPolicy { max_age_days: 30, warn_days: 0 })
-            .unwrap();
+        s.set_rotation_policy(RotationPolicy {
+            max_age_days: 30,
+            warn_days: 0,
+        })
+        .unwrap();
         assert_eq!(statuses(&s, T0 + 29 * DAY)[0], KeyStatus::Ok);
         assert_eq!(statuses(&s, T0 + 30 * DAY)[0], KeyStatus::RotationOverdue);
     }
@@ -1042,8 +1044,7 @@ mod tests {
             [KeyStatus::Expired, KeyStatus::Ok]
         );
         // The name now means the new key; the old one cannot rotate again.
-        let (newer, _) =
-            s.rotate_at("svc", Duration::ZERO, t1 + DAY).unwrap();
+        let (newer, _) = s.rotate_at("svc", Duration::ZERO, t1 + DAY).unwrap();
         assert!(matches!(
             s.rotate_at(&old.id, Duration::ZERO, t1 + DAY),
             Err(KeyError::AlreadyRotated { .. })
@@ -1100,7 +1101,8 @@ mod tests {
             good[..good.len() / 2].to_string(),
             String::from_utf8_lossy(b"\xff\xfe").into_owned(),
             format!("{{\"version\":1,\"keys\":[{0},{0}]}}", {
-                let v: serde_json::Value = serde_json::from_str(&good).unwrap();
+                let v: serde_json::Value =
+                    serde_json::from_str(&good).unwrap();
                 v["keys"][0].to_string()
             }),
         ];

@@ -157,8 +157,9 @@ impl TryFrom<SourceConfig> for UpstreamSecret {
             } => {
                 let token = match (token_env, token_file) {
                     (Some(_), Some(_)) => {
-                        return Err("give token_env or token_file, not both"
-                            .into())
+                        return Err(
+                            "give token_env or token_file, not both".into()
+                        )
                     }
                     (Some(v), None) => VaultToken::Env(v),
                     (None, Some(p)) => VaultToken::File(p),
@@ -204,7 +205,9 @@ impl UpstreamSecret {
             UpstreamSecret::VaultKv2 { addr, mount, path, field, .. } => {
                 format!("vault kv2 {addr} {mount}/{path}#{field}")
             }
-            UpstreamSecret::AwsSecretsManager { region, secret_id, .. } => {
+            UpstreamSecret::AwsSecretsManager {
+                region, secret_id, ..
+            } => {
                 format!("aws secrets manager {secret_id} ({region})")
             }
         }
@@ -306,8 +309,15 @@ impl Fetcher {
                 token,
                 namespace,
             } => {
-                self.vault(addr, mount, path, field, token, namespace.as_deref())
-                    .await?
+                self.vault(
+                    addr,
+                    mount,
+                    path,
+                    field,
+                    token,
+                    namespace.as_deref(),
+                )
+                .await?
             }
             UpstreamSecret::AwsSecretsManager {
                 region,
@@ -354,7 +364,8 @@ impl Fetcher {
             mount.trim_matches('/'),
             path.trim_matches('/')
         );
-        let mut rq = self.client.get(&url).header("X-Vault-Token", token.trim());
+        let mut rq =
+            self.client.get(&url).header("X-Vault-Token", token.trim());
         if let Some(ns) = namespace {
             rq = rq.header("X-Vault-Namespace", ns);
         }
@@ -363,9 +374,8 @@ impl Fetcher {
             .map_err(|_| self.fail("Vault's answer is not JSON"))?;
         match v.pointer("/data/data").and_then(|d| d.get(field)) {
             Some(serde_json::Value::String(s)) => Ok(s.clone()),
-            _ => Err(self.fail(format!(
-                "field {field:?} is missing or not a string"
-            ))),
+            _ => Err(self
+                .fail(format!("field {field:?} is missing or not a string"))),
         }
     }
 
@@ -377,7 +387,9 @@ impl Fetcher {
         json_field: &Option<String>,
     ) -> Result<String, KeyError> {
         let creds = Credentials::from_env().ok_or_else(|| {
-            self.fail("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set")
+            self.fail(
+                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set",
+            )
         })?;
         let endpoint = match endpoint {
             Some(e) => e.to_string(),

@@ -60,9 +60,7 @@ fn verify(h: &HeaderMap, body: &[u8]) -> Result<(), String> {
     let [access, date, region, service, "aws4_request"] = parts[..] else {
         return Err(format!("bad scope {cred}"));
     };
-    if (access, region, service)
-        != (ACCESS, "eu-west-1", "secretsmanager")
-    {
+    if (access, region, service) != (ACCESS, "eu-west-1", "secretsmanager") {
         return Err(format!("bad scope {cred}"));
     }
     let amz_date = header(h, "x-amz-date")?;
@@ -144,19 +142,21 @@ async fn secrets_manager_with_sigv4() {
     // No credentials: a clear error before any request.
     std::env::remove_var("AWS_ACCESS_KEY_ID");
     std::env::remove_var("AWS_SECRET_ACCESS_KEY");
-    let err = UpstreamKey::start(source(addr, Some("api_key")), Duration::ZERO)
-        .await
-        .unwrap_err();
+    let err =
+        UpstreamKey::start(source(addr, Some("api_key")), Duration::ZERO)
+            .await
+            .unwrap_err();
     assert!(err.to_string().contains("AWS_ACCESS_KEY_ID"), "{err}");
 
     // Wrong secret key: the mock's signature check refuses it.
     std::env::set_var("AWS_ACCESS_KEY_ID", ACCESS);
     std::env::set_var("AWS_SECRET_ACCESS_KEY", "not-the-secret");
     std::env::set_var("AWS_SESSION_TOKEN", SESSION);
-    let err = UpstreamKey::start(source(addr, Some("api_key")), Duration::ZERO)
-        .await
-        .unwrap_err()
-        .to_string();
+    let err =
+        UpstreamKey::start(source(addr, Some("api_key")), Duration::ZERO)
+            .await
+            .unwrap_err()
+            .to_string();
     assert!(err.contains("InvalidSignatureException"), "{err}");
     assert!(!err.contains("not-the-secret"), "{err}");
     assert_eq!(
@@ -185,9 +185,8 @@ async fn secrets_manager_with_sigv4() {
 
     // A plain SecretString, without json_field.
     *st.value.lock().unwrap() = "sk-ant-plain".into();
-    let plain = UpstreamKey::start(source(addr, None), Duration::ZERO)
-        .await
-        .unwrap();
+    let plain =
+        UpstreamKey::start(source(addr, None), Duration::ZERO).await.unwrap();
     assert_eq!(plain.current().expose(), "sk-ant-plain");
     // ... which is not JSON for a json_field source: last good key kept.
     assert!(key.refresh_now().await.is_err());

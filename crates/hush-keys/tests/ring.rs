@@ -5,9 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use hush_keys::{
-    key_id_of, Denied, KeyRing, KeySpec, KeyStore, RequestFacts,
-};
+use hush_keys::{key_id_of, Denied, KeyRing, KeySpec, KeyStore, RequestFacts};
 
 fn facts(model: &str, max_tokens: u64) -> RequestFacts<'_> {
     RequestFacts { model: Some(model), max_tokens: Some(max_tokens) }
@@ -37,7 +35,8 @@ fn denial_table() {
     let open = open.expose();
 
     // Accepted, with what the proxy enforces itself.
-    let ok = ring.authorize(limited, &facts("claude-haiku-4-5", 2048)).unwrap();
+    let ok =
+        ring.authorize(limited, &facts("claude-haiku-4-5", 2048)).unwrap();
     assert_eq!((ok.name.as_str(), ok.rpm), ("limited", Some(30)));
     assert_eq!(Some(ok.key_id.as_str()), key_id_of(limited));
     assert!(ring.authorize(open, &facts("anything", u64::MAX)).is_ok());
@@ -88,8 +87,8 @@ fn watcher_picks_up_revocation_and_survives_corruption() {
     let mut store = KeyStore::open(&path).unwrap();
     let (_, a) = store.create(KeySpec::named("a")).unwrap();
     store.save().unwrap();
-    let ring = KeyRing::load_with_poll(&path, Duration::from_millis(50))
-        .unwrap();
+    let ring =
+        KeyRing::load_with_poll(&path, Duration::from_millis(50)).unwrap();
     let clone = ring.clone();
     let f = RequestFacts::default();
     assert!(ring.authorize(a.expose(), &f).is_ok());

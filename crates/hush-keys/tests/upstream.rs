@@ -16,11 +16,14 @@ use serde_json::{json, Value};
 
 const TOKEN: &str = "hvs.test-token-123";
 
+/// The path and namespace of each request the mock Vault saw.
+type Hits = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
 /// What the mock Vault serves; `None` makes it answer 503.
 #[derive(Clone, Default)]
 struct VaultState {
     value: Arc<Mutex<Option<String>>>,
-    hits: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    hits: Hits,
 }
 
 async fn kv2(

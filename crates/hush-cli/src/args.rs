@@ -99,6 +99,12 @@ pub enum Command {
     /// (the first bad record is named), 2 on error.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Issue, list, revoke and rotate the client keys `hush proxy`
+    /// accepts (`hush_<id>_<secret>`; only a salted hash is stored).
+    ///
+    /// The store is --store, else HUSH_KEYS, else <data
+    /// dir>/hush/keys.json.
+    Keys(KeysArgs),
     /// A mock of the Claude API for tests (echo model, random stream
     /// splits, failure injection); records every request body.
     #[command(hide = true)]
@@ -372,6 +378,107 @@ pub struct MockArgs {
     /// The status of simulated failures.
     #[arg(long, default_value_t = 529)]
     pub fail_status: u16,
+}
+
+/// `hush keys ...`.
+#[derive(Debug, Args)]
+pub struct KeysArgs {
+    /// The key store [default: <data dir>/hush/keys.json].
+    #[arg(long, global = true, env = "HUSH_KEYS", value_name = "PATH")]
+    pub store: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: KeysCommand,
+}
+
+/// The `hush keys` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Issue a key and print it (once) with its id.
+    Create(KeysCreateArgs),
+    /// Every key: id, name, created, age, expiry, status, models.
+    List(KeysListArgs),
+    /// Revoke a key at once (by name: every working key of that name).
+    Revoke(KeysRevokeArgs),
+    /// Replace a key by a new one; the old one works until the grace
+    /// period ends.
+    Rotate(KeysRotateArgs),
+    /// Show or set the rotation policy: keys older than --max-age are
+    /// "rotation overdue", --warn before that "rotate soon".
+    Policy(KeysPolicyArgs),
+}
+
+/// `hush keys create`.
+#[derive(Debug, Args)]
+pub struct KeysCreateArgs {
+    /// A name for the key (letters, digits, '.', '_', '-').
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+
+    /// Models the key may use, as patterns (e.g. 'claude-*')
+    /// [default: all].
+    #[arg(long, value_name = "PATTERN,...", value_delimiter = ',')]
+    pub models: Vec<String>,
+
+    /// The largest max_tokens a request may ask for.
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u64>,
+
+    /// Requests per minute (enforced by the proxy).
+    #[arg(long, value_name = "N")]
+    pub rpm: Option<u32>,
+
+    /// Lifetime: 90d, 12h, 2w [default: no expiry].
+    #[arg(long, value_name = "AGE")]
+    pub expires: Option<String>,
+
+    /// Print {"id","name","key","expires"} as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `hush keys list`.
+#[derive(Debug, Args)]
+pub struct KeysListArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `hush keys revoke`.
+#[derive(Debug, Args)]
+pub struct KeysRevokeArgs {
+    /// The key's id or name.
+    #[arg(value_name = "ID|NAME")]
+    pub key: String,
+}
+
+/// `hush keys rotate`.
+#[derive(Debug, Args)]
+pub struct KeysRotateArgs {
+    /// The key's id or name.
+    #[arg(value_name = "ID|NAME")]
+    pub key: String,
+
+    /// How long the old key keeps working (0 ends it now).
+    #[arg(long, value_name = "AGE", default_value = "7d")]
+    pub grace: String,
+
+    /// Print {"id","name","key","expires"} as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `hush keys policy`.
+#[derive(Debug, Args)]
+pub struct KeysPolicyArgs {
+    /// Maximum key age, in days (e.g. 90d).
+    #[arg(long, value_name = "AGE")]
+    pub max_age: Option<String>,
+
+    /// Warning period before the maximum age (e.g. 14d).
+    #[arg(long, value_name = "AGE")]
+    pub warn: Option<String>,
 }
 
 /// `hush vault ...`.

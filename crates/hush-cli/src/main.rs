@@ -10,6 +10,7 @@
 mod args;
 mod cmd_audit;
 mod cmd_batch;
+mod cmd_keys;
 mod cmd_proxy;
 mod cmd_redact;
 mod cmd_review;
@@ -56,6 +57,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Proxy(args) => cmd_proxy::run_proxy(args, &cfg, cli.quiet),
         Command::Ask(args) => cmd_proxy::run_ask(args, &cfg, cli.quiet),
         Command::Audit(cmd) => cmd_audit::run(cmd, cli.quiet),
+        Command::Keys(args) => cmd_keys::run(args, cli.quiet),
         Command::MockUpstream(args) => cmd_proxy::run_mock(args),
     }
 }

@@ -56,6 +56,7 @@ use hush_guard::{
     estimate_input_tokens, Admission, BreakerConfig, CircuitBreaker, Limits,
     Outcome, RateLimiter, Reservation, RetryDecision, RetryPolicy,
 };
+use hush_keys::{Authorized, Denied, KeyRing, RequestFacts};
 use hush_screen::{Action as ScreenAction, ScreenPolicy, Screener};
 
 /// Messages and count_tokens body limit (the API's own is 32 MB).
@@ -123,6 +124,9 @@ pub struct ProxyConfig {
     pub probe_interval: Option<Duration>,
     /// The audit log: one record per call, kept before the answer ends.
     pub audit: Option<Arc<AuditLog>>,
+    /// Client keys: when set, only these keys may call (401/403
+    /// otherwise), and the proxy must hold the upstream key.
+    pub keys: Option<KeyRing>,
 }
 
 impl std::fmt::Debug for ProxyConfig {
@@ -199,6 +203,7 @@ impl ProxyConfig {
             alerts: None,
             probe_interval: None,
             audit: None,
+            keys: None,
         })
     }
 
@@ -315,6 +320,11 @@ impl Proxy {
             ResponsePii::Leave => None,
             ResponsePii::Mask => Some(masking_redactor(&red)?),
         };
+        if cfg.keys.is_some() && cfg.upstream_key.is_none() {
+            return Err(ApiError::invalid_request(
+                "client keys need the proxy to hold the upstream key (their keys are not Anthropic keys)",
+            ));
+        }
         let mut schemas = Vec::with_capacity(cfg.routes.len());
         for r in &cfg.routes {
             schemas.push(match &r.answer_schema {
@@ -656,10 +666,20 @@ fn credential(h: &HeaderMap) -> Option<&[u8]> {
 /// `x-hush-scope` name if given. A client can never name another
 /// client's scope, so it can never have another client's pseudonyms
 /// restored.
-fn scope_name(shared: &Shared, h: &HeaderMap) -> Result<String, ApiError> {
-    let client = match credential(h) {
-        Some(c) => shared.red.vault().client_scope(c),
-        None => "default".to_string(),
+fn scope_name(
+    shared: &Shared,
+    h: &HeaderMap,
+    key: Option<&Authorized>,
+) -> Result<String, ApiError> {
+    // With client keys, the scope follows the key's name, so a rotated
+    // key keeps its client's pseudonyms.
+    let client = match (key, credential(h)) {
+        (Some(k), _) => shared
+            .red
+            .vault()
+            .client_scope(format!("hush-key:{}", k.name).as_bytes()),
+        (None, Some(c)) => shared.red.vault().client_scope(c),
+        (None, None) => "default".to_string(),
     };
     let Some(s) = h.get("x-hush-scope") else { return Ok(client) };
     let s = s.to_str().map_err(|_| {
@@ -1038,6 +1058,12 @@ async fn probe(shared: &Shared) -> bool {
     }
 }
 
+/// A client-key refusal in the API's shape (401 or 403; the message
+/// names no secret).
+fn denied(d: &Denied) -> ApiError {
+    ApiError::new(d.status, d.kind, d.message.clone())
+}
+
 /// What a request may cost, for the rate limiter: estimated input
 /// tokens, `max_tokens`, and whether the client asked for a stream.
 #[derive(Debug, Default)]
@@ -1056,6 +1082,7 @@ async fn admit(
     call: &mut Call,
     route: Route,
     tokens: &Tokens,
+    key_rpm: Option<u32>,
 ) -> Result<(), ApiError> {
     let Some(limiter) = &shared.cfg.limiter else { return Ok(()) };
     let (input, output) = match route {
@@ -1063,7 +1090,11 @@ async fn admit(
         _ => (0, 0),
     };
     let key = call.key_id.clone().unwrap_or_default();
-    match limiter.admit(&key, &shared.cfg.client_limits, input, output).await {
+    let mut limits = shared.cfg.client_limits;
+    if key_rpm.is_some() {
+        limits.rpm = key_rpm;
+    }
+    match limiter.admit(&key, &limits, input, output).await {
         Ok(Admission::Admitted(r)) => {
             call.reservation = Some(r);
             Ok(())
@@ -1696,9 +1727,29 @@ async fn handle_inner(
         ));
     };
     call.endpoint = route.endpoint();
-    let scope = scope_name(shared, &parts.headers)?;
-    call.key_id =
-        Some(scope.split('/').next().unwrap_or_default().to_string());
+    // Client keys: an unknown, revoked or expired key gets a 401 before
+    // the body is even read; the model and max_tokens are checked (403)
+    // once it is parsed.
+    let key = match &shared.cfg.keys {
+        Some(ring) => {
+            let presented = credential(&parts.headers)
+                .and_then(|c| std::str::from_utf8(c).ok())
+                .unwrap_or("");
+            match ring.authorize(presented, &RequestFacts::default()) {
+                Ok(a) => Some(a),
+                Err(d) => {
+                    call.key_id = d.key_id.clone();
+                    return Err(denied(&d));
+                }
+            }
+        }
+        None => None,
+    };
+    let scope = scope_name(shared, &parts.headers, key.as_ref())?;
+    call.key_id = match &key {
+        Some(k) => Some(k.key_id.clone()),
+        None => Some(scope.split('/').next().unwrap_or_default().to_string()),
+    };
     let red = shared.red.clone().with_scope(&scope);
     if route == Route::Review {
         let id = path.rsplit('/').next().unwrap_or_default();
@@ -1732,6 +1783,16 @@ async fn handle_inner(
                     ))
                 })?;
             validate_request(route.shape(), &v)?;
+            if let (Some(ring), Some(_)) = (&shared.cfg.keys, &key) {
+                let presented = credential(&parts.headers)
+                    .and_then(|c| std::str::from_utf8(c).ok())
+                    .unwrap_or("");
+                let facts = RequestFacts {
+                    model: v.get("model").and_then(Value::as_str),
+                    max_tokens: v.get("max_tokens").and_then(Value::as_u64),
+                };
+                ring.authorize(presented, &facts).map_err(|d| denied(&d))?;
+            }
             if let Some((screener, policy)) = &shared.cfg.screening {
                 screen_request(shared, call, screener, policy, &mut v)?;
             }
@@ -1789,7 +1850,8 @@ async fn handle_inner(
 
     let method = reqwest::Method::from_bytes(parts.method.as_str().as_bytes())
         .map_err(|_| ApiError::invalid_request("unsupported method"))?;
-    admit(shared, call, route, &tokens).await?;
+    let key_rpm = key.as_ref().and_then(|k| k.rpm);
+    admit(shared, call, route, &tokens, key_rpm).await?;
     let plan =
         policy.map_or(&[][..], |i| shared.cfg.routes[i].fallback.as_slice());
     let target =

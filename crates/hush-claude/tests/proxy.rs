@@ -937,3 +937,59 @@ async fn injection_screening_flags_strips_or_blocks_user_turns() {
         r.assert_clean_upstream();
     }
 }
+
+#[tokio::test]
+async fn client_keys_gate_the_proxy_with_401_and_403() {
+    use hush_keys::{KeyRing, KeySpec, KeyStore};
+    let mut store = KeyStore::in_memory();
+    let mut spec = KeySpec::named("svc-billing");
+    spec.models = vec!["claude-sonnet-*".into()];
+    spec.max_tokens = Some(100);
+    let (_, good) = store.create(spec).unwrap();
+    let (_, gone) = store.create(KeySpec::named("old")).unwrap();
+    store.revoke("old").unwrap();
+    let ring = KeyRing::from_store(&store);
+    let r = rig_with(|c| {
+        c.keys = Some(ring);
+        c.upstream_key = Some("sk-ant-upstream-only".into());
+    })
+    .await;
+    let send = |key: &str, body: &Value| {
+        r.http
+            .post(format!("{}/v1/messages", r.proxy))
+            .header("x-api-key", key.to_string())
+            .header("anthropic-version", "2023-06-01")
+            .json(body)
+            .send()
+    };
+    let ok = json!({"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": [{"role": "user", "content": prompt()}]});
+    let resp = send(good.expose(), &ok).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.text().await.unwrap().contains(EMAIL));
+    // The client's hush key never goes upstream; the proxy's key does.
+    for (key, status, kind) in [
+        ("sk-ant-unknown", 401, "authentication_error"),
+        (gone.expose(), 401, "authentication_error"),
+    ] {
+        let resp = send(key, &ok).await.unwrap();
+        assert_eq!(resp.status(), status);
+        let v: Value = resp.json().await.unwrap();
+        assert_eq!(v["error"]["type"], kind);
+        assert!(!v.to_string().contains(key), "an error echoed the key");
+    }
+    let mut opus = ok.clone();
+    opus["model"] = json!("claude-opus-4-1");
+    assert_eq!(send(good.expose(), &opus).await.unwrap().status(), 403);
+    let mut big = ok.clone();
+    big["max_tokens"] = json!(4096);
+    assert_eq!(send(good.expose(), &big).await.unwrap().status(), 403);
+    assert_eq!(
+        r.mock.requests().len(),
+        1,
+        "refused calls reached the upstream"
+    );
+    // Without an upstream key the set-up is refused.
+    let mut c = ProxyConfig::new(&r.mock_url).unwrap();
+    c.keys = Some(KeyRing::from_store(&store));
+    assert!(Proxy::new(c, redactor()).is_err());
+}

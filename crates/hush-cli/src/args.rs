@@ -171,7 +171,7 @@ pub struct ProxyArgs {
 
     /// Prompt-injection screening of user turns: off, flag (audit and
     /// x-hush-injection header), strip (remove hidden characters) or
-    /// block (400) [default: config proxy.screen, else flag].
+    /// block (400) [default: config proxy.screen, else off].
     #[arg(long, value_name = "ACTION")]
     pub screen: Option<String>,
 
@@ -193,6 +193,11 @@ pub struct ProxyArgs {
     /// proxy.audit_key].
     #[arg(long, value_name = "FILE")]
     pub audit_key: Option<PathBuf>,
+
+    /// Accept only the client keys in this store (see `hush keys`);
+    /// needs the upstream key [config: proxy.keys].
+    #[arg(long, value_name = "FILE")]
+    pub keys: Option<PathBuf>,
 
     #[command(flatten)]
     pub opts: VaultOpts,

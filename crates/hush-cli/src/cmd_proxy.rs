@@ -83,7 +83,7 @@ pub fn run_proxy(
     pc.public_url = args.public_url.clone().or_else(|| p.public_url.clone());
     pc.routes = p.route.clone();
     let screen =
-        args.screen.as_deref().or(p.screen.as_deref()).unwrap_or("flag");
+        args.screen.as_deref().or(p.screen.as_deref()).unwrap_or("off");
     if screen != "off" {
         let action = screen
             .parse::<hush_screen::Action>()
@@ -103,6 +103,11 @@ pub fn run_proxy(
         pc.client_limits.rpm = Some(rpm);
     }
     let redis_url = args.redis_url.clone().or_else(|| p.redis_url.clone());
+    if let Some(path) = args.keys.as_ref().or(p.keys.as_ref()) {
+        pc.keys = Some(hush_keys::KeyRing::load(path).with_context(|| {
+            format!("{}: cannot load the client keys", path.display())
+        })?);
+    }
     if let Some(dir) = args.audit_log.as_ref().or(p.audit_log.as_ref()) {
         let key = args
             .audit_key
@@ -180,6 +185,16 @@ pub fn run_proxy(
     {
         use std::fmt::Write as _;
         let _ = writeln!(plan, "injection screening: {screen}");
+        let _ = writeln!(
+            plan,
+            "client keys: {}",
+            match args.keys.as_ref().or(p.keys.as_ref()) {
+                Some(k) => format!("only those in {}", k.display()),
+                None =>
+                    "any (the client's own Anthropic key is the credential)"
+                        .into(),
+            }
+        );
         let _ = writeln!(
             plan,
             "audit log: {}",

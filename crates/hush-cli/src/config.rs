@@ -93,6 +93,8 @@ pub struct ProxySection {
     pub probe_interval_secs: Option<u64>,
     /// Audit log directory.
     pub audit_log: Option<PathBuf>,
+    /// Client key store (`hush keys`).
+    pub keys: Option<PathBuf>,
     /// Audit signing key file.
     pub audit_key: Option<PathBuf>,
     /// Audit durability: never, batch or always (fsync).
@@ -178,6 +180,7 @@ impl Config {
         cfg.proxy.review_dir.as_mut().map(rebase);
         cfg.proxy.audit_log.as_mut().map(rebase);
         cfg.proxy.audit_key.as_mut().map(rebase);
+        cfg.proxy.keys.as_mut().map(rebase);
         if let Some(s) = cfg.min_score {
             if !(0.0..=1.0).contains(&s) {
                 anyhow::bail!(

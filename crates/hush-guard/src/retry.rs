@@ -268,7 +268,9 @@ pub struct Failure<E> {
     pub error: E,
 }
 
-/// Why [`retrying`] stopped without a success.
+/// Why [`retrying`] stopped without a success. A breaker that opens
+/// between retries ends the loop with `GaveUp` (and the last failure);
+/// `Open` means no call was made at all.
 ///
 /// ```
 /// let e: hush_guard::RetryError<()> = hush_guard::RetryError::Open(
@@ -324,10 +326,22 @@ where
     let start = tokio::time::Instant::now();
     let mut rng = jitter_source();
     let mut attempt = 0u32;
+    let mut last: Option<Failure<E>> = None;
     loop {
-        let permit = match breaker {
-            Some(b) => Some(b.allow().map_err(RetryError::Open)?),
+        let permit = match breaker.map(CircuitBreaker::allow) {
             None => None,
+            Some(Ok(p)) => Some(p),
+            Some(Err(open)) => {
+                // Opened by the failures so far: hand back the last one.
+                return Err(match last {
+                    Some(last) => RetryError::GaveUp {
+                        reason: "the circuit breaker opened",
+                        attempts: attempt,
+                        last,
+                    },
+                    None => RetryError::Open(open),
+                });
+            }
         };
         let result = f(attempt).await;
         if let (Some(b), Some(p)) = (breaker, permit) {
@@ -346,6 +360,7 @@ where
             RetryDecision::RetryAfter(wait) => {
                 tokio::time::sleep(wait).await;
                 attempt += 1;
+                last = Some(fail);
             }
             RetryDecision::GiveUp(reason) => {
                 return Err(RetryError::GaveUp {
@@ -487,6 +502,28 @@ mod tests {
             let x = r();
             assert!((0.0..1.0).contains(&x));
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retrying_stops_when_the_breaker_opens() {
+        let b = CircuitBreaker::new(crate::BreakerConfig {
+            consecutive_failures: 2,
+            ..Default::default()
+        });
+        let p = RetryPolicy { max_attempts: 10, ..RetryPolicy::default() };
+        let r: Result<(), _> = retrying(&p, Some(&b), |a| async move {
+            Err(Failure { outcome: Outcome::ConnectError, error: a })
+        })
+        .await;
+        match r {
+            Err(RetryError::GaveUp { attempts, last, reason }) => {
+                assert_eq!((attempts, last.error), (2, 1), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let r: Result<(), RetryError<()>> =
+            retrying(&p, Some(&b), |_| async { Ok(()) }).await;
+        assert!(matches!(r, Err(RetryError::Open(_))));
     }
 
     #[tokio::test(start_paused = true)]

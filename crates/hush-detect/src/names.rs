@@ -105,6 +105,15 @@ impl Hasher for Fx {
         }
     }
 
+    /// The same value as `write(&n.to_le_bytes())` (two words), without
+    /// the slice loop: lexicon keys are `u128`s.
+    #[inline]
+    fn write_u128(&mut self, n: u128) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        self.0 = (self.0.rotate_left(5) ^ n as u64).wrapping_mul(K);
+        self.0 = (self.0.rotate_left(5) ^ (n >> 64) as u64).wrapping_mul(K);
+    }
+
     #[inline]
     fn write_usize(&mut self, n: usize) {
         self.0 = (self.0.rotate_left(5) ^ n as u64)
@@ -194,6 +203,47 @@ fn pack(k: &[u8]) -> Option<u128> {
     let mut b = [0u8; 16];
     b[..k.len()].copy_from_slice(k);
     Some(u128::from_le_bytes(b))
+}
+
+/// ASCII upper-case letters of `w` (eight bytes) lower-cased, other
+/// bytes unchanged (SWAR: each byte's high bit is a comparison result).
+#[inline]
+fn lower64(w: u64) -> u64 {
+    const L: u64 = 0x0101_0101_0101_0101;
+    const H: u64 = 0x8080_8080_8080_8080;
+    let x = w & !H;
+    let ge_a = (x + L * (0x80 - u64::from(b'A'))) & H;
+    let gt_z = (x + L * (0x80 - u64::from(b'Z') - 1)) & H;
+    w | ((ge_a & !gt_z & !w & H) >> 2)
+}
+
+/// `h[s..e]` lower-cased (ASCII) and packed like [`pack`], if it has at
+/// most 16 bytes: one 16-byte load and a SWAR lower-casing instead of
+/// copies of a variable length.
+#[inline]
+fn key_at(h: &[u8], s: usize, e: usize) -> Option<u128> {
+    let n = e.checked_sub(s)?;
+    if n > 16 {
+        return None;
+    }
+    let w = match h.get(s..s + 16).map(<[u8; 16]>::try_from) {
+        Some(Ok(b)) => {
+            let w = u128::from_le_bytes(b);
+            if n == 16 {
+                w
+            } else {
+                w & ((1u128 << (8 * n)) - 1)
+            }
+        }
+        _ => {
+            let mut b = [0u8; 16];
+            b[..n].copy_from_slice(h.get(s..e)?);
+            u128::from_le_bytes(b)
+        }
+    };
+    let lo = lower64(w as u64);
+    let hi = lower64((w >> 64) as u64);
+    Some(u128::from(lo) | (u128::from(hi) << 64))
 }
 
 impl<V: Default + Copy> Table<V> {
@@ -1110,9 +1160,21 @@ impl Lexicon {
         Lexicon { map, cues, load_time: t.elapsed() }
     }
 
+    /// The info of the token `h[s..e]`, like `get(&h[s..e])`.
+    #[inline]
+    fn get_at(&self, h: &[u8], s: usize, e: usize) -> Info {
+        match key_at(h, s, e) {
+            Some(k) => self.map.short.get(&k).copied().unwrap_or_default(),
+            None => self.get(&h[s..e]),
+        }
+    }
+
     /// The info of a token (any case; ASCII letters are lower-cased).
     #[inline]
     fn get(&self, tok: &[u8]) -> Info {
+        if tok.len() <= 16 {
+            return self.get_at(tok, 0, tok.len());
+        }
         let mut buf = [0u8; MAX_TOKEN + 8];
         if tok.len() > buf.len() {
             return Info::default();
@@ -1224,7 +1286,7 @@ fn punct_before(h: &[u8], i: usize) -> usize {
 /// Whether `b` can be part of a word token (ASCII letter or digit, `_`,
 /// or a byte of a non-ASCII character).
 #[inline]
-fn tok_byte(b: u8) -> bool {
+const fn tok_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }
 
@@ -1262,6 +1324,17 @@ fn token_end(h: &[u8], i: usize) -> usize {
         _ => j,
     }
 }
+
+/// [`tok_byte`] as a table.
+static TOK: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = tok_byte(b as u8);
+        b += 1;
+    }
+    t
+};
 
 /// ASCII letters, digits and `_`.
 static ASCII_TOK: [bool; 256] = {
@@ -1687,7 +1760,7 @@ pub(crate) fn find(h: &[u8], from: usize, out: &mut Vec<NameHit>) {
             // any non-ASCII byte, as `token_end` reads tokens) starts no
             // word: a segment is then always found from its own first
             // capital, whatever offset a stream starts at.
-            if u > 0 && tok_byte(h[u - 1]) {
+            if u > 0 && TOK[usize::from(h[u - 1])] {
                 continue;
             }
             if u < done {
@@ -1761,20 +1834,40 @@ pub(crate) fn find(h: &[u8], from: usize, out: &mut Vec<NameHit>) {
 /// one lookup decides, without a segment walk.
 #[inline]
 fn lone_common_word(lex: &Lexicon, h: &[u8], u: usize) -> bool {
-    let te = token_end(h, u);
-    if te - u > 16 || !h[u..te].iter().all(u8::is_ascii_alphabetic) {
+    // The ASCII letters from `u`, in one pass; the word is the token
+    // (`token_end`) only if no other token byte follows them.
+    let mut te = u;
+    let mut lower = false;
+    while let Some(&b) = h.get(te) {
+        if !b.is_ascii_alphabetic() {
+            break;
+        }
+        lower |= b.is_ascii_lowercase();
+        te += 1;
+    }
+    match h.get(te) {
+        Some(&b) if ASCII_TOK[usize::from(b)] => return false,
+        Some(&b)
+            if (b >= 0x80 || b == b'-' || b == b'\'')
+                && token_end(h, u) != te =>
+        {
+            return false
+        }
+        _ => {}
+    }
+    if te == u || te - u > 16 {
         return false;
     }
     // An initial ("C", "J.") yields nothing alone.
     if te - u == 1 {
         return true;
     }
-    let i = lex.get(&h[u..te]);
+    let i = lex.get_at(h, u, te);
     // Capitals only ("GNU", "AS IS"), in no list: no name alone, and a
     // chain needs a given name and a surname for capitals. Titles, cues,
     // particles and place prefixes only matter before a name, whose own
     // capital finds the segment.
-    let caps = h[u..te].iter().all(u8::is_ascii_uppercase);
+    let caps = !lower;
     !i.is_name()
         && i.place == 0
         && !i.flag(SUFFIX | PLACE_HEAD)
@@ -1784,14 +1877,21 @@ fn lone_common_word(lex: &Lexicon, h: &[u8], u: usize) -> bool {
 /// Bit mask of the bytes in the 64 at `block` that may start a
 /// capitalised word: an ASCII capital or a lead byte of U+00C0..U+D7FF
 /// (Latin letters with accents, Greek, Cyrillic, CJK, Hangul). Eight
-/// bytes at a time in a `u64` (SWAR), so that text without capitals
-/// costs about one operation per byte.
+/// bytes at a time in a `u64` (SWAR): a word of ASCII bytes without a
+/// capital (most of prose) costs a handful of operations, and only a
+/// word with a candidate pays for gathering its bits.
 #[inline]
 fn upper_starts(h: &[u8], block: usize) -> u64 {
     const L: u64 = 0x0101_0101_0101_0101;
     const H: u64 = 0x8080_8080_8080_8080;
     // Gathers the high bit of each byte into the low eight bits.
     const GATHER: u64 = 0x0102_0408_1020_4080;
+    // `x + L * (0x80 - v)` has the high bit of a byte set iff that byte
+    // of `x` (high bits clear) is at least `v`; no byte carries over.
+    const GE_A: u64 = L * (0x80 - b'A' as u64);
+    const GT_Z: u64 = L * (0x80 - b'Z' as u64 - 1);
+    const GE_LEAD: u64 = L * (0x80 - 0x43);
+    const GT_LEAD: u64 = L * (0x80 - 0x6e);
     let end = h.len().min(block + 64);
     let mut out = 0u64;
     for (k, c) in h[block..end].chunks(8).enumerate() {
@@ -1804,11 +1904,16 @@ fn upper_starts(h: &[u8], block: usize) -> u64 {
             }
         };
         let x = w & !H;
-        let ge = |v: u64| (x + L * (0x80 - v)) & H;
-        let upper = ge(u64::from(b'A')) & !ge(u64::from(b'Z') + 1) & !w & H;
-        let lead = ge(0x43) & !ge(0x6e) & w & H;
-        let m = (upper | lead) >> 7;
-        out |= (m.wrapping_mul(GATHER) >> 56) << (8 * k);
+        // ASCII capitals (a byte with its high bit set is none).
+        let mut m = (x + GE_A) & !(x + GT_Z) & !w;
+        if w & H != 0 {
+            // Lead bytes 0xc3..=0xed: x in 0x43..=0x6d with the high bit.
+            m |= (x + GE_LEAD) & !(x + GT_LEAD) & w;
+        }
+        let m = m & H;
+        if m != 0 {
+            out |= ((m >> 7).wrapping_mul(GATHER) >> 56) << (8 * k);
+        }
     }
     out
 }
@@ -1846,7 +1951,7 @@ fn items_of(
         let sentence_start =
             *sentence.get_or_insert_with(|| sentence_start_at(h, i));
         let word = &h[i..te];
-        let info = lex.get(word);
+        let info = lex.get_at(h, i, te);
         let lower = first_case(h, i) == Case::Lower;
         let dot = h.get(te) == Some(&b'.');
         let poss = possessive_len(h, te) > 0;
@@ -2883,6 +2988,56 @@ mod tests {
         let mut whole = Vec::new();
         find(h, 0, &mut whole);
         assert!(whole.is_empty(), "{whole:?}");
+    }
+
+    /// A tiny deterministic generator for the table tests below.
+    fn bytes(seed: u64, n: usize) -> Vec<u8> {
+        let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // Mostly letters of both cases, some of everything else.
+                match x % 8 {
+                    0..=2 => b'a' + (x >> 8) as u8 % 26,
+                    3..=4 => b'A' + (x >> 8) as u8 % 26,
+                    _ => (x >> 16) as u8,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn upper_starts_is_its_definition() {
+        for seed in 0..300 {
+            let h = bytes(seed, 1 + seed as usize % 150);
+            let mut block = 0;
+            while block < h.len() {
+                let mut want = 0u64;
+                for (k, &b) in h[block..].iter().take(64).enumerate() {
+                    let hit =
+                        b.is_ascii_uppercase() || (0xc3..=0xed).contains(&b);
+                    want |= u64::from(hit) << k;
+                }
+                assert_eq!(upper_starts(&h, block), want, "{h:?} at {block}");
+                block += 64;
+            }
+        }
+    }
+
+    #[test]
+    fn key_at_is_pack_of_the_lower_case_token() {
+        for seed in 0..300 {
+            let h = bytes(seed, 40);
+            for s in 0..h.len() {
+                for e in s..=h.len() {
+                    let want = pack(&h[s..e].to_ascii_lowercase());
+                    assert_eq!(key_at(&h, s, e), want, "{:?}", &h[s..e]);
+                }
+            }
+        }
+        assert_eq!(key_at(b"ab", 2, 1), None);
     }
 
     #[test]

@@ -1815,7 +1815,7 @@ pub(crate) fn find(h: &[u8], from: usize, out: &mut Vec<NameHit>) {
     // The same span from two paths (a field and a segment) is one hit
     // with the higher score: the scanner's overlap resolution keeps one
     // candidate per span and detector, whichever it meets first.
-    out.sort_unstable_by(|a, b| {
+    out.sort_by(|a, b| {
         (a.start, a.end, a.kind as u8)
             .cmp(&(b.start, b.end, b.kind as u8))
             .then(b.score.total_cmp(&a.score))

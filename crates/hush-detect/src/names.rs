@@ -49,7 +49,7 @@
 //! `max_len`. Nothing allocates per byte: the items of a segment live in
 //! a fixed array.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -278,6 +278,10 @@ pub(crate) struct Lexicon {
     map: Map,
     /// Cue words and phrases (lower-case), with `C_*` bits.
     cues: Table<u8>,
+    /// The last words (packed like [`pack`]) of every cue: the text
+    /// before a segment can only end with a cue if its last word is one
+    /// of them, so most segments skip collecting the words before them.
+    cue_last: HashSet<u128, BuildHasherDefault<Fx>>,
     load_time: Duration,
 }
 
@@ -1157,7 +1161,24 @@ impl Lexicon {
                 *cues.entry(w) |= bit;
             }
         }
-        Lexicon { map, cues, load_time: t.elapsed() }
+        let mut cue_last = HashSet::default();
+        let mut last_word = |k: &[u8]| {
+            let w = k.rsplit(|&b| b == b' ').next().unwrap_or(k);
+            // A last word longer than 16 bytes is never ruled out by the
+            // set (`cue_bits_before` takes the slow path for it).
+            if let Some(p) = pack(w) {
+                cue_last.insert(p);
+            }
+        };
+        for &k in cues.short.keys() {
+            let b = k.to_le_bytes();
+            let n = b.iter().position(|&c| c == 0).unwrap_or(16);
+            last_word(&b[..n]);
+        }
+        for k in cues.long.keys() {
+            last_word(k);
+        }
+        Lexicon { map, cues, cue_last, load_time: t.elapsed() }
     }
 
     /// The info of the token `h[s..e]`, like `get(&h[s..e])`.
@@ -1202,6 +1223,43 @@ impl Lexicon {
             i = j - 1;
         }
         bits
+    }
+
+    /// The `C_*` bits of the cues that the words just before `s` end
+    /// with: `cue_bits` of what [`words_before`] collects, but the last
+    /// of those words is checked against the cues' last words first, so
+    /// that most calls return 0 after reading one word.
+    fn cue_bits_before(&self, h: &[u8], s: usize) -> u8 {
+        // The last word, found as `words_before` finds its first one.
+        let lo = s.saturating_sub(CUE_WINDOW);
+        let mut i = s;
+        while i > lo && matches!(h[i - 1], b' ' | b',') {
+            i -= 1;
+        }
+        let mut j = i;
+        while j > lo
+            && (h[j - 1].is_ascii_alphabetic()
+                || h[j - 1] == b'\''
+                || h[j - 1] >= 0x80)
+        {
+            j -= 1;
+        }
+        if j == i || (j > 0 && h[j - 1].is_ascii_alphanumeric()) {
+            // `words_before` collects nothing: no cue.
+            return 0;
+        }
+        if let Some(k) = key_at(h, j, i) {
+            if !self.cue_last.contains(&k) {
+                return 0;
+            }
+        }
+        let mut buf = [0u8; CUE_WINDOW];
+        let n = words_before(h, s, &mut buf);
+        if n == 0 {
+            0
+        } else {
+            self.cue_bits(&buf[..n])
+        }
     }
 
     /// The `C_*` bits of one word.
@@ -2002,10 +2060,7 @@ fn judge(
     from: usize,
     out: &mut Vec<NameHit>,
 ) {
-    let mut cue = [0u8; CUE_WINDOW];
-    let cl = words_before(h, seg_start, &mut cue);
-    let cue = &cue[..cl];
-    let bits = if cue.is_empty() { 0 } else { lex.cue_bits(cue) };
+    let bits = lex.cue_bits_before(h, seg_start);
     let person_cue = bits & C_PERSON != 0;
     let strong_cue = bits & C_STRONG != 0;
     let place_cue = bits & C_PLACE != 0;
@@ -2662,15 +2717,14 @@ fn fields(lex: &Lexicon, h: &[u8], from: usize, out: &mut Vec<NameHit>) {
         if p == 0 || !h[p - 1].is_ascii_alphabetic() {
             continue;
         }
-        let mut buf = [0u8; CUE_WINDOW];
-        let n = words_before(h, p, &mut buf);
-        let key = &buf[..n];
-        let bits = lex.cue_bits(key);
+        let bits = lex.cue_bits_before(h, p);
         let person = bits & C_PFIELD != 0;
         let place = !person && bits & C_LFIELD != 0;
         if !person && !place {
             continue;
         }
+        let mut buf = [0u8; CUE_WINDOW];
+        let n = words_before(h, p, &mut buf);
         // The field name must start its line or follow a separator.
         let key_start = {
             let mut i = p;

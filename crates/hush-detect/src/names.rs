@@ -1406,6 +1406,63 @@ static ASCII_TOK: [bool; 256] = {
     t
 };
 
+/// Class bits of a byte for [`ascii_token`].
+const K_TOK: u8 = 1; // ASCII letter, digit or `_` (`ASCII_TOK`)
+const K_LOWER: u8 = 2; // ASCII lower-case letter
+const K_DIGIT_US: u8 = 4; // ASCII digit or `_`
+const K_LETTER: u8 = 8; // ASCII letter
+
+/// The `K_*` bits of every byte.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        let mut k = 0;
+        if c.is_ascii_alphanumeric() || c == b'_' {
+            k |= K_TOK;
+        }
+        if c.is_ascii_lowercase() {
+            k |= K_LOWER;
+        }
+        if c.is_ascii_digit() || c == b'_' {
+            k |= K_DIGIT_US;
+        }
+        if c.is_ascii_alphabetic() {
+            k |= K_LETTER;
+        }
+        t[b] = k;
+        b += 1;
+    }
+    t
+};
+
+/// The token at `i` when it is plain ASCII (letters, digits, `_`) and
+/// nothing after it can extend it: `(end, classes, letters)`, where
+/// `end == token_end(h, i)`, `classes` is the OR of its bytes' `K_*` bits
+/// and `letters` counts its ASCII letters. `None` when `token_end` must
+/// decide (a non-ASCII byte, a hyphen or an apostrophe follows). One pass
+/// instead of a token walk and then walks over the token's bytes.
+#[inline]
+fn ascii_token(h: &[u8], i: usize) -> Option<(usize, u8, usize)> {
+    let mut j = i;
+    let mut acc = 0;
+    let mut letters = 0;
+    while let Some(&b) = h.get(j) {
+        let k = CLASS[usize::from(b)];
+        if k & K_TOK == 0 {
+            break;
+        }
+        acc |= k;
+        letters += usize::from(k & K_LETTER != 0);
+        j += 1;
+    }
+    match h.get(j) {
+        Some(&b) if b >= 0x80 || b == b'-' || b == b'\'' => None,
+        _ => Some((j, acc, letters)),
+    }
+}
+
 /// `token_end` past the first byte that is not plain ASCII (`j`).
 fn token_end_slow(h: &[u8], i: usize, mut j: usize) -> usize {
     while j < h.len() {
@@ -1644,8 +1701,25 @@ fn walk_right(lex: &Lexicon, h: &[u8], mut j: usize, lim: usize) -> usize {
             continue;
         }
         if tok_byte(b) {
-            let e = token_end(h, j);
-            if is_boundary_token(lex, h, j, e) {
+            let (e, boundary) = match ascii_token(h, j) {
+                // `is_boundary_token` for a plain ASCII token.
+                Some((e, acc, _)) if e > j => {
+                    let boundary = e - j > MAX_TOKEN
+                        || if b.is_ascii_uppercase() {
+                            acc & K_DIGIT_US != 0
+                        } else if b.is_ascii_lowercase() {
+                            !is_particle(&h[j..e])
+                        } else {
+                            true
+                        };
+                    (e, boundary)
+                }
+                _ => {
+                    let e = token_end(h, j);
+                    (e, is_boundary_token(lex, h, j, e))
+                }
+            };
+            if boundary {
                 return j;
             }
             j = e.max(j + 1);
@@ -2005,18 +2079,29 @@ fn items_of(
             i += 1;
             continue;
         }
-        let te = token_end(h, i).min(e).max(i + 1);
+        let (te, lower, caps) = match ascii_token(h, i) {
+            // A plain ASCII token within the segment: its case and
+            // letters from the one pass.
+            Some((te, acc, letters)) if te > i && te <= e => {
+                (te, b.is_ascii_lowercase(), letters > 1 && acc & K_LOWER == 0)
+            }
+            _ => {
+                let te = token_end(h, i).min(e).max(i + 1);
+                let word = &h[i..te];
+                let letters =
+                    word.iter().filter(|c| c.is_ascii_alphabetic()).count();
+                let caps = letters > 1
+                    && word.iter().all(|c| !c.is_ascii_lowercase())
+                    && word.iter().all(|c| *c < 0x80);
+                (te, first_case(h, i) == Case::Lower, caps)
+            }
+        };
         let sentence_start =
             *sentence.get_or_insert_with(|| sentence_start_at(h, i));
         let word = &h[i..te];
         let info = lex.get_at(h, i, te);
-        let lower = first_case(h, i) == Case::Lower;
         let dot = h.get(te) == Some(&b'.');
         let poss = possessive_len(h, te) > 0;
-        let letters = word.iter().filter(|c| c.is_ascii_alphabetic()).count();
-        let caps = letters > 1
-            && word.iter().all(|c| !c.is_ascii_lowercase())
-            && word.iter().all(|c| *c < 0x80);
         if n == MAX_ITEMS {
             return 0;
         }
@@ -3092,6 +3177,31 @@ mod tests {
             }
         }
         assert_eq!(key_at(b"ab", 2, 1), None);
+    }
+
+    #[test]
+    fn ascii_token_agrees_with_token_end() {
+        for seed in 0..400 {
+            let mut h = bytes(seed, 60);
+            // Hyphens, apostrophes and spaces between the words.
+            for k in (3..h.len()).step_by(7) {
+                h[k] = [b'-', b'\'', b' ', b'_', b'7'][k % 5];
+            }
+            for i in 0..h.len() {
+                let Some((e, acc, letters)) = ascii_token(&h, i) else {
+                    continue;
+                };
+                if e == i {
+                    continue;
+                }
+                assert_eq!(e, token_end(&h, i), "{h:?} at {i}");
+                let or =
+                    h[i..e].iter().fold(0, |a, &b| a | CLASS[usize::from(b)]);
+                assert_eq!(acc, or);
+                let n = h[i..e].iter().filter(|b| b.is_ascii_alphabetic());
+                assert_eq!(letters, n.count());
+            }
+        }
     }
 
     #[test]

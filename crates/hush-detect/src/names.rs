@@ -2024,17 +2024,22 @@ fn upper_starts(h: &[u8], block: usize) -> u64 {
     const GT_Z: u64 = L * (0x80 - b'Z' as u64 - 1);
     const GE_LEAD: u64 = L * (0x80 - 0x43);
     const GT_LEAD: u64 = L * (0x80 - 0x6e);
-    let end = h.len().min(block + 64);
+    // A whole block as an array (the loop below unrolls without bound
+    // checks); the last, partial block padded with zeros (no capitals).
+    let mut pad = [0u8; 64];
+    let b64: &[u8; 64] = match h.get(block..block + 64) {
+        Some(b) => b.try_into().unwrap_or(&pad),
+        None => {
+            let rest = h.get(block..).unwrap_or_default();
+            pad[..rest.len()].copy_from_slice(rest);
+            &pad
+        }
+    };
     let mut out = 0u64;
-    for (k, c) in h[block..end].chunks(8).enumerate() {
-        let w = match <[u8; 8]>::try_from(c) {
-            Ok(b) => u64::from_le_bytes(b),
-            Err(_) => {
-                let mut b = [0u8; 8];
-                b[..c.len()].copy_from_slice(c);
-                u64::from_le_bytes(b)
-            }
-        };
+    for (k, c) in b64.chunks_exact(8).enumerate() {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(c);
+        let w = u64::from_le_bytes(b);
         let x = w & !H;
         // ASCII capitals (a byte with its high bit set is none).
         let mut m = (x + GE_A) & !(x + GT_Z) & !w;

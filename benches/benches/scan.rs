@@ -32,8 +32,21 @@ fn haystacks(scanner: &Scanner) -> Vec<(String, Vec<u8>, Option<usize>)> {
     out
 }
 
+/// The default scanner without the name detectors (`name.*`): timed next
+/// to `hush` so that the cost of the names pass is visible per corpus.
+fn rules_only() -> Scanner {
+    let all = Scanner::new().expect("built-in rules build");
+    let ids: Vec<&str> = all
+        .detectors()
+        .map(|d| d.id())
+        .filter(|id| !id.starts_with("name."))
+        .collect();
+    Scanner::builder().only_rules(&ids).build().expect("rules build")
+}
+
 fn scan(c: &mut Criterion) {
     let scanner = Scanner::new().expect("built-in rules build");
+    let rules = rules_only();
     let naive = Naive::new(&scanner);
     for (name, hay, gold) in haystacks(&scanner) {
         // The workload is checked before it is timed: on a generated
@@ -46,6 +59,7 @@ fn scan(c: &mut Criterion) {
             let structured = hush_benches::structured(&found);
             assert_eq!(structured, gold, "{name}: findings != gold entities");
         }
+        let rules_expected = rules.scan(&hay).len();
         let naive_expected = naive.count(&hay);
         eprintln!(
             "{name}: {} bytes, hush {expected} findings, \
@@ -65,6 +79,13 @@ fn scan(c: &mut Criterion) {
             b.iter(|| {
                 let n = scanner.scan(black_box(&hay)).len();
                 assert_eq!(n, expected);
+                n
+            })
+        });
+        g.bench_function("rules_only", |b| {
+            b.iter(|| {
+                let n = rules.scan(black_box(&hay)).len();
+                assert_eq!(n, rules_expected);
                 n
             })
         });

@@ -49,7 +49,7 @@
 //! `max_len`. Nothing allocates per byte: the items of a segment live in
 //! a fixed array.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -103,6 +103,15 @@ impl Hasher for Fx {
             self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w))
                 .wrapping_mul(K);
         }
+    }
+
+    /// The same value as `write(&n.to_le_bytes())` (two words), without
+    /// the slice loop: lexicon keys are `u128`s.
+    #[inline]
+    fn write_u128(&mut self, n: u128) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        self.0 = (self.0.rotate_left(5) ^ n as u64).wrapping_mul(K);
+        self.0 = (self.0.rotate_left(5) ^ (n >> 64) as u64).wrapping_mul(K);
     }
 
     #[inline]
@@ -196,6 +205,47 @@ fn pack(k: &[u8]) -> Option<u128> {
     Some(u128::from_le_bytes(b))
 }
 
+/// ASCII upper-case letters of `w` (eight bytes) lower-cased, other
+/// bytes unchanged (SWAR: each byte's high bit is a comparison result).
+#[inline]
+fn lower64(w: u64) -> u64 {
+    const L: u64 = 0x0101_0101_0101_0101;
+    const H: u64 = 0x8080_8080_8080_8080;
+    let x = w & !H;
+    let ge_a = (x + L * (0x80 - u64::from(b'A'))) & H;
+    let gt_z = (x + L * (0x80 - u64::from(b'Z') - 1)) & H;
+    w | ((ge_a & !gt_z & !w & H) >> 2)
+}
+
+/// `h[s..e]` lower-cased (ASCII) and packed like [`pack`], if it has at
+/// most 16 bytes: one 16-byte load and a SWAR lower-casing instead of
+/// copies of a variable length.
+#[inline]
+fn key_at(h: &[u8], s: usize, e: usize) -> Option<u128> {
+    let n = e.checked_sub(s)?;
+    if n > 16 {
+        return None;
+    }
+    let w = match h.get(s..s + 16).map(<[u8; 16]>::try_from) {
+        Some(Ok(b)) => {
+            let w = u128::from_le_bytes(b);
+            if n == 16 {
+                w
+            } else {
+                w & ((1u128 << (8 * n)) - 1)
+            }
+        }
+        _ => {
+            let mut b = [0u8; 16];
+            b[..n].copy_from_slice(h.get(s..e)?);
+            u128::from_le_bytes(b)
+        }
+    };
+    let lo = lower64(w as u64);
+    let hi = lower64((w >> 64) as u64);
+    Some(u128::from(lo) | (u128::from(hi) << 64))
+}
+
 impl<V: Default + Copy> Table<V> {
     fn with_capacity(n: usize) -> Table<V> {
         Table {
@@ -228,6 +278,10 @@ pub(crate) struct Lexicon {
     map: Map,
     /// Cue words and phrases (lower-case), with `C_*` bits.
     cues: Table<u8>,
+    /// The last words (packed like [`pack`]) of every cue: the text
+    /// before a segment can only end with a cue if its last word is one
+    /// of them, so most segments skip collecting the words before them.
+    cue_last: HashSet<u128, BuildHasherDefault<Fx>>,
     load_time: Duration,
 }
 
@@ -1107,12 +1161,41 @@ impl Lexicon {
                 *cues.entry(w) |= bit;
             }
         }
-        Lexicon { map, cues, load_time: t.elapsed() }
+        let mut cue_last = HashSet::default();
+        let mut last_word = |k: &[u8]| {
+            let w = k.rsplit(|&b| b == b' ').next().unwrap_or(k);
+            // A last word longer than 16 bytes is never ruled out by the
+            // set (`cue_bits_before` takes the slow path for it).
+            if let Some(p) = pack(w) {
+                cue_last.insert(p);
+            }
+        };
+        for &k in cues.short.keys() {
+            let b = k.to_le_bytes();
+            let n = b.iter().position(|&c| c == 0).unwrap_or(16);
+            last_word(&b[..n]);
+        }
+        for k in cues.long.keys() {
+            last_word(k);
+        }
+        Lexicon { map, cues, cue_last, load_time: t.elapsed() }
+    }
+
+    /// The info of the token `h[s..e]`, like `get(&h[s..e])`.
+    #[inline]
+    fn get_at(&self, h: &[u8], s: usize, e: usize) -> Info {
+        match key_at(h, s, e) {
+            Some(k) => self.map.short.get(&k).copied().unwrap_or_default(),
+            None => self.get(&h[s..e]),
+        }
     }
 
     /// The info of a token (any case; ASCII letters are lower-cased).
     #[inline]
     fn get(&self, tok: &[u8]) -> Info {
+        if tok.len() <= 16 {
+            return self.get_at(tok, 0, tok.len());
+        }
         let mut buf = [0u8; MAX_TOKEN + 8];
         if tok.len() > buf.len() {
             return Info::default();
@@ -1140,6 +1223,43 @@ impl Lexicon {
             i = j - 1;
         }
         bits
+    }
+
+    /// The `C_*` bits of the cues that the words just before `s` end
+    /// with: `cue_bits` of what [`words_before`] collects, but the last
+    /// of those words is checked against the cues' last words first, so
+    /// that most calls return 0 after reading one word.
+    fn cue_bits_before(&self, h: &[u8], s: usize) -> u8 {
+        // The last word, found as `words_before` finds its first one.
+        let lo = s.saturating_sub(CUE_WINDOW);
+        let mut i = s;
+        while i > lo && matches!(h[i - 1], b' ' | b',') {
+            i -= 1;
+        }
+        let mut j = i;
+        while j > lo
+            && (h[j - 1].is_ascii_alphabetic()
+                || h[j - 1] == b'\''
+                || h[j - 1] >= 0x80)
+        {
+            j -= 1;
+        }
+        if j == i || (j > 0 && h[j - 1].is_ascii_alphanumeric()) {
+            // `words_before` collects nothing: no cue.
+            return 0;
+        }
+        if let Some(k) = key_at(h, j, i) {
+            if !self.cue_last.contains(&k) {
+                return 0;
+            }
+        }
+        let mut buf = [0u8; CUE_WINDOW];
+        let n = words_before(h, s, &mut buf);
+        if n == 0 {
+            0
+        } else {
+            self.cue_bits(&buf[..n])
+        }
     }
 
     /// The `C_*` bits of one word.
@@ -1224,7 +1344,7 @@ fn punct_before(h: &[u8], i: usize) -> usize {
 /// Whether `b` can be part of a word token (ASCII letter or digit, `_`,
 /// or a byte of a non-ASCII character).
 #[inline]
-fn tok_byte(b: u8) -> bool {
+const fn tok_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }
 
@@ -1263,6 +1383,17 @@ fn token_end(h: &[u8], i: usize) -> usize {
     }
 }
 
+/// [`tok_byte`] as a table.
+static TOK: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = tok_byte(b as u8);
+        b += 1;
+    }
+    t
+};
+
 /// ASCII letters, digits and `_`.
 static ASCII_TOK: [bool; 256] = {
     let mut t = [false; 256];
@@ -1274,6 +1405,63 @@ static ASCII_TOK: [bool; 256] = {
     }
     t
 };
+
+/// Class bits of a byte for [`ascii_token`].
+const K_TOK: u8 = 1; // ASCII letter, digit or `_` (`ASCII_TOK`)
+const K_LOWER: u8 = 2; // ASCII lower-case letter
+const K_DIGIT_US: u8 = 4; // ASCII digit or `_`
+const K_LETTER: u8 = 8; // ASCII letter
+
+/// The `K_*` bits of every byte.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        let mut k = 0;
+        if c.is_ascii_alphanumeric() || c == b'_' {
+            k |= K_TOK;
+        }
+        if c.is_ascii_lowercase() {
+            k |= K_LOWER;
+        }
+        if c.is_ascii_digit() || c == b'_' {
+            k |= K_DIGIT_US;
+        }
+        if c.is_ascii_alphabetic() {
+            k |= K_LETTER;
+        }
+        t[b] = k;
+        b += 1;
+    }
+    t
+};
+
+/// The token at `i` when it is plain ASCII (letters, digits, `_`) and
+/// nothing after it can extend it: `(end, classes, letters)`, where
+/// `end == token_end(h, i)`, `classes` is the OR of its bytes' `K_*` bits
+/// and `letters` counts its ASCII letters. `None` when `token_end` must
+/// decide (a non-ASCII byte, a hyphen or an apostrophe follows). One pass
+/// instead of a token walk and then walks over the token's bytes.
+#[inline]
+fn ascii_token(h: &[u8], i: usize) -> Option<(usize, u8, usize)> {
+    let mut j = i;
+    let mut acc = 0;
+    let mut letters = 0;
+    while let Some(&b) = h.get(j) {
+        let k = CLASS[usize::from(b)];
+        if k & K_TOK == 0 {
+            break;
+        }
+        acc |= k;
+        letters += usize::from(k & K_LETTER != 0);
+        j += 1;
+    }
+    match h.get(j) {
+        Some(&b) if b >= 0x80 || b == b'-' || b == b'\'' => None,
+        _ => Some((j, acc, letters)),
+    }
+}
 
 /// `token_end` past the first byte that is not plain ASCII (`j`).
 fn token_end_slow(h: &[u8], i: usize, mut j: usize) -> usize {
@@ -1513,8 +1701,25 @@ fn walk_right(lex: &Lexicon, h: &[u8], mut j: usize, lim: usize) -> usize {
             continue;
         }
         if tok_byte(b) {
-            let e = token_end(h, j);
-            if is_boundary_token(lex, h, j, e) {
+            let (e, boundary) = match ascii_token(h, j) {
+                // `is_boundary_token` for a plain ASCII token.
+                Some((e, acc, _)) if e > j => {
+                    let boundary = e - j > MAX_TOKEN
+                        || if b.is_ascii_uppercase() {
+                            acc & K_DIGIT_US != 0
+                        } else if b.is_ascii_lowercase() {
+                            !is_particle(&h[j..e])
+                        } else {
+                            true
+                        };
+                    (e, boundary)
+                }
+                _ => {
+                    let e = token_end(h, j);
+                    (e, is_boundary_token(lex, h, j, e))
+                }
+            };
+            if boundary {
                 return j;
             }
             j = e.max(j + 1);
@@ -1687,7 +1892,7 @@ pub(crate) fn find(h: &[u8], from: usize, out: &mut Vec<NameHit>) {
             // any non-ASCII byte, as `token_end` reads tokens) starts no
             // word: a segment is then always found from its own first
             // capital, whatever offset a stream starts at.
-            if u > 0 && tok_byte(h[u - 1]) {
+            if u > 0 && TOK[usize::from(h[u - 1])] {
                 continue;
             }
             if u < done {
@@ -1742,7 +1947,7 @@ pub(crate) fn find(h: &[u8], from: usize, out: &mut Vec<NameHit>) {
     // The same span from two paths (a field and a segment) is one hit
     // with the higher score: the scanner's overlap resolution keeps one
     // candidate per span and detector, whichever it meets first.
-    out.sort_unstable_by(|a, b| {
+    out.sort_by(|a, b| {
         (a.start, a.end, a.kind as u8)
             .cmp(&(b.start, b.end, b.kind as u8))
             .then(b.score.total_cmp(&a.score))
@@ -1761,20 +1966,40 @@ pub(crate) fn find(h: &[u8], from: usize, out: &mut Vec<NameHit>) {
 /// one lookup decides, without a segment walk.
 #[inline]
 fn lone_common_word(lex: &Lexicon, h: &[u8], u: usize) -> bool {
-    let te = token_end(h, u);
-    if te - u > 16 || !h[u..te].iter().all(u8::is_ascii_alphabetic) {
+    // The ASCII letters from `u`, in one pass; the word is the token
+    // (`token_end`) only if no other token byte follows them.
+    let mut te = u;
+    let mut lower = false;
+    while let Some(&b) = h.get(te) {
+        if !b.is_ascii_alphabetic() {
+            break;
+        }
+        lower |= b.is_ascii_lowercase();
+        te += 1;
+    }
+    match h.get(te) {
+        Some(&b) if ASCII_TOK[usize::from(b)] => return false,
+        Some(&b)
+            if (b >= 0x80 || b == b'-' || b == b'\'')
+                && token_end(h, u) != te =>
+        {
+            return false
+        }
+        _ => {}
+    }
+    if te == u || te - u > 16 {
         return false;
     }
     // An initial ("C", "J.") yields nothing alone.
     if te - u == 1 {
         return true;
     }
-    let i = lex.get(&h[u..te]);
+    let i = lex.get_at(h, u, te);
     // Capitals only ("GNU", "AS IS"), in no list: no name alone, and a
     // chain needs a given name and a surname for capitals. Titles, cues,
     // particles and place prefixes only matter before a name, whose own
     // capital finds the segment.
-    let caps = h[u..te].iter().all(u8::is_ascii_uppercase);
+    let caps = !lower;
     !i.is_name()
         && i.place == 0
         && !i.flag(SUFFIX | PLACE_HEAD)
@@ -1784,31 +2009,48 @@ fn lone_common_word(lex: &Lexicon, h: &[u8], u: usize) -> bool {
 /// Bit mask of the bytes in the 64 at `block` that may start a
 /// capitalised word: an ASCII capital or a lead byte of U+00C0..U+D7FF
 /// (Latin letters with accents, Greek, Cyrillic, CJK, Hangul). Eight
-/// bytes at a time in a `u64` (SWAR), so that text without capitals
-/// costs about one operation per byte.
+/// bytes at a time in a `u64` (SWAR): a word of ASCII bytes without a
+/// capital (most of prose) costs a handful of operations, and only a
+/// word with a candidate pays for gathering its bits.
 #[inline]
 fn upper_starts(h: &[u8], block: usize) -> u64 {
     const L: u64 = 0x0101_0101_0101_0101;
     const H: u64 = 0x8080_8080_8080_8080;
     // Gathers the high bit of each byte into the low eight bits.
     const GATHER: u64 = 0x0102_0408_1020_4080;
-    let end = h.len().min(block + 64);
+    // `x + L * (0x80 - v)` has the high bit of a byte set iff that byte
+    // of `x` (high bits clear) is at least `v`; no byte carries over.
+    const GE_A: u64 = L * (0x80 - b'A' as u64);
+    const GT_Z: u64 = L * (0x80 - b'Z' as u64 - 1);
+    const GE_LEAD: u64 = L * (0x80 - 0x43);
+    const GT_LEAD: u64 = L * (0x80 - 0x6e);
+    // A whole block as an array (the loop below unrolls without bound
+    // checks); the last, partial block padded with zeros (no capitals).
+    let mut pad = [0u8; 64];
+    let b64: &[u8; 64] = match h.get(block..block + 64) {
+        Some(b) => b.try_into().unwrap_or(&pad),
+        None => {
+            let rest = h.get(block..).unwrap_or_default();
+            pad[..rest.len()].copy_from_slice(rest);
+            &pad
+        }
+    };
     let mut out = 0u64;
-    for (k, c) in h[block..end].chunks(8).enumerate() {
-        let w = match <[u8; 8]>::try_from(c) {
-            Ok(b) => u64::from_le_bytes(b),
-            Err(_) => {
-                let mut b = [0u8; 8];
-                b[..c.len()].copy_from_slice(c);
-                u64::from_le_bytes(b)
-            }
-        };
+    for (k, c) in b64.chunks_exact(8).enumerate() {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(c);
+        let w = u64::from_le_bytes(b);
         let x = w & !H;
-        let ge = |v: u64| (x + L * (0x80 - v)) & H;
-        let upper = ge(u64::from(b'A')) & !ge(u64::from(b'Z') + 1) & !w & H;
-        let lead = ge(0x43) & !ge(0x6e) & w & H;
-        let m = (upper | lead) >> 7;
-        out |= (m.wrapping_mul(GATHER) >> 56) << (8 * k);
+        // ASCII capitals (a byte with its high bit set is none).
+        let mut m = (x + GE_A) & !(x + GT_Z) & !w;
+        if w & H != 0 {
+            // Lead bytes 0xc3..=0xed: x in 0x43..=0x6d with the high bit.
+            m |= (x + GE_LEAD) & !(x + GT_LEAD) & w;
+        }
+        let m = m & H;
+        if m != 0 {
+            out |= ((m >> 7).wrapping_mul(GATHER) >> 56) << (8 * k);
+        }
     }
     out
 }
@@ -1842,18 +2084,29 @@ fn items_of(
             i += 1;
             continue;
         }
-        let te = token_end(h, i).min(e).max(i + 1);
+        let (te, lower, caps) = match ascii_token(h, i) {
+            // A plain ASCII token within the segment: its case and
+            // letters from the one pass.
+            Some((te, acc, letters)) if te > i && te <= e => {
+                (te, b.is_ascii_lowercase(), letters > 1 && acc & K_LOWER == 0)
+            }
+            _ => {
+                let te = token_end(h, i).min(e).max(i + 1);
+                let word = &h[i..te];
+                let letters =
+                    word.iter().filter(|c| c.is_ascii_alphabetic()).count();
+                let caps = letters > 1
+                    && word.iter().all(|c| !c.is_ascii_lowercase())
+                    && word.iter().all(|c| *c < 0x80);
+                (te, first_case(h, i) == Case::Lower, caps)
+            }
+        };
         let sentence_start =
             *sentence.get_or_insert_with(|| sentence_start_at(h, i));
         let word = &h[i..te];
-        let info = lex.get(word);
-        let lower = first_case(h, i) == Case::Lower;
+        let info = lex.get_at(h, i, te);
         let dot = h.get(te) == Some(&b'.');
         let poss = possessive_len(h, te) > 0;
-        let letters = word.iter().filter(|c| c.is_ascii_alphabetic()).count();
-        let caps = letters > 1
-            && word.iter().all(|c| !c.is_ascii_lowercase())
-            && word.iter().all(|c| *c < 0x80);
         if n == MAX_ITEMS {
             return 0;
         }
@@ -1897,10 +2150,7 @@ fn judge(
     from: usize,
     out: &mut Vec<NameHit>,
 ) {
-    let mut cue = [0u8; CUE_WINDOW];
-    let cl = words_before(h, seg_start, &mut cue);
-    let cue = &cue[..cl];
-    let bits = if cue.is_empty() { 0 } else { lex.cue_bits(cue) };
+    let bits = lex.cue_bits_before(h, seg_start);
     let person_cue = bits & C_PERSON != 0;
     let strong_cue = bits & C_STRONG != 0;
     let place_cue = bits & C_PLACE != 0;
@@ -2557,15 +2807,14 @@ fn fields(lex: &Lexicon, h: &[u8], from: usize, out: &mut Vec<NameHit>) {
         if p == 0 || !h[p - 1].is_ascii_alphabetic() {
             continue;
         }
-        let mut buf = [0u8; CUE_WINDOW];
-        let n = words_before(h, p, &mut buf);
-        let key = &buf[..n];
-        let bits = lex.cue_bits(key);
+        let bits = lex.cue_bits_before(h, p);
         let person = bits & C_PFIELD != 0;
         let place = !person && bits & C_LFIELD != 0;
         if !person && !place {
             continue;
         }
+        let mut buf = [0u8; CUE_WINDOW];
+        let n = words_before(h, p, &mut buf);
         // The field name must start its line or follow a separator.
         let key_start = {
             let mut i = p;
@@ -2883,6 +3132,81 @@ mod tests {
         let mut whole = Vec::new();
         find(h, 0, &mut whole);
         assert!(whole.is_empty(), "{whole:?}");
+    }
+
+    /// A tiny deterministic generator for the table tests below.
+    fn bytes(seed: u64, n: usize) -> Vec<u8> {
+        let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // Mostly letters of both cases, some of everything else.
+                match x % 8 {
+                    0..=2 => b'a' + (x >> 8) as u8 % 26,
+                    3..=4 => b'A' + (x >> 8) as u8 % 26,
+                    _ => (x >> 16) as u8,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn upper_starts_is_its_definition() {
+        for seed in 0..300 {
+            let h = bytes(seed, 1 + seed as usize % 150);
+            let mut block = 0;
+            while block < h.len() {
+                let mut want = 0u64;
+                for (k, &b) in h[block..].iter().take(64).enumerate() {
+                    let hit =
+                        b.is_ascii_uppercase() || (0xc3..=0xed).contains(&b);
+                    want |= u64::from(hit) << k;
+                }
+                assert_eq!(upper_starts(&h, block), want, "{h:?} at {block}");
+                block += 64;
+            }
+        }
+    }
+
+    #[test]
+    fn key_at_is_pack_of_the_lower_case_token() {
+        for seed in 0..300 {
+            let h = bytes(seed, 40);
+            for s in 0..h.len() {
+                for e in s..=h.len() {
+                    let want = pack(&h[s..e].to_ascii_lowercase());
+                    assert_eq!(key_at(&h, s, e), want, "{:?}", &h[s..e]);
+                }
+            }
+        }
+        assert_eq!(key_at(b"ab", 2, 1), None);
+    }
+
+    #[test]
+    fn ascii_token_agrees_with_token_end() {
+        for seed in 0..400 {
+            let mut h = bytes(seed, 60);
+            // Hyphens, apostrophes and spaces between the words.
+            for k in (3..h.len()).step_by(7) {
+                h[k] = [b'-', b'\'', b' ', b'_', b'7'][k % 5];
+            }
+            for i in 0..h.len() {
+                let Some((e, acc, letters)) = ascii_token(&h, i) else {
+                    continue;
+                };
+                if e == i {
+                    continue;
+                }
+                assert_eq!(e, token_end(&h, i), "{h:?} at {i}");
+                let or =
+                    h[i..e].iter().fold(0, |a, &b| a | CLASS[usize::from(b)]);
+                assert_eq!(acc, or);
+                let n = h[i..e].iter().filter(|b| b.is_ascii_alphabetic());
+                assert_eq!(letters, n.count());
+            }
+        }
     }
 
     #[test]

@@ -1228,7 +1228,7 @@ impl Scanner {
         // Rule spans sorted by start, with the running maximum end.
         let mut spans: Vec<(usize, usize)> =
             cands.iter().map(|f| (f.start, f.end)).collect();
-        spans.sort_unstable();
+        spans.sort();
         let mut max_end = Vec::with_capacity(spans.len());
         let mut m = 0;
         for &(_, e) in &spans {
@@ -1780,7 +1780,7 @@ fn nearest_word_after(
 /// overlapping spans; within a cluster (almost always one or two
 /// candidates) the greedy rule picks winners in priority order.
 fn resolve(cands: &mut Vec<Finding>, out: &mut Vec<Finding>) {
-    cands.sort_unstable_by(|a, b| {
+    cands.sort_by(|a, b| {
         a.start
             .cmp(&b.start)
             .then(b.end.cmp(&a.end))

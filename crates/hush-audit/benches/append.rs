@@ -15,7 +15,7 @@ use hush_audit::{AuditConfig, AuditLog, CallRecord, Entry, Fsync, Sink};
 
 fn record(i: u64) -> CallRecord {
     let text = "Please summarise the ticket from <PERSON_1> (<EMAIL_2>) about order 4411. "
-        .repeat(80);
+        .repeat(105);
     CallRecord {
         request_id: format!("hush_01J{i:020}"),
         upstream_request_id: Some(format!("req_{i:024}")),
@@ -28,7 +28,7 @@ fn record(i: u64) -> CallRecord {
             "messages": [{"role": "user", "content": text}]
         })),
         response: Some(serde_json::json!({
-            "content": [{"type": "text", "text": &text[..6000]}]
+            "content": [{"type": "text", "text": &text[..3500]}]
         })),
         entities: [("EMAIL".to_string(), 1), ("PERSON".to_string(), 1)].into(),
         restored: 2,

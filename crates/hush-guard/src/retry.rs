@@ -495,6 +495,16 @@ mod tests {
         }
     }
 
+    /// Fuzz find: bytes outside visible ASCII (here a UTF-8 no-break
+    /// space after the number) make the value unreadable.
+    #[test]
+    fn non_ascii_header_bytes_give_none() {
+        let mut h = HeaderMap::new();
+        let v = http::HeaderValue::from_bytes(b"55155\xc2\xa0").unwrap();
+        h.insert("retry-after", v);
+        assert_eq!(parse_retry_after(&h), None);
+    }
+
     #[test]
     fn jitter_source_is_in_range() {
         let mut r = jitter_source();

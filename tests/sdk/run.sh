@@ -98,6 +98,14 @@ esac
 wait_for "$mock_url" "${pids[0]}" mock
 
 say "starting the proxy"
+# The SDKs' own retries are under test here, so the proxy passes upstream
+# failures through at once (its own retries, breaker and fallbacks are
+# tested in crates/hush-claude/tests/resilience.rs). The proxy reads
+# ./hush.toml from its working directory.
+cat > "$work/hush.toml" <<'TOML'
+[proxy.retry]
+max_attempts = 1
+TOML
 free_port() {
   python3 -c 'import socket
 s = socket.socket()

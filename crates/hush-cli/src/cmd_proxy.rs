@@ -114,6 +114,14 @@ pub fn run_proxy(
             .clone()
             .or_else(|| p.audit_key.clone())
             .unwrap_or_else(|| dir.join("audit.key"));
+        // A new log directory (and the key's) is created on first use.
+        for d in [Some(dir.as_path()), key.parent()].into_iter().flatten() {
+            if !d.as_os_str().is_empty() {
+                std::fs::create_dir_all(d).with_context(|| {
+                    format!("{}: cannot create the directory", d.display())
+                })?;
+            }
+        }
         let mut ac = hush_audit::AuditConfig::files(dir, key);
         ac.fsync = match p.audit_fsync.as_deref() {
             None | Some("batch") => hush_audit::Fsync::Batch,

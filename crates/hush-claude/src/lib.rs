@@ -21,6 +21,7 @@
 #![warn(missing_docs)]
 
 mod error;
+mod splitmix;
 pub mod sse;
 mod stream;
 mod transform;

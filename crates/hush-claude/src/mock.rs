@@ -85,15 +85,8 @@ impl MockState {
             }
         }
         // splitmix64 over a counter: a fixed, well-spread sequence.
-        let mut z = self
-            .draws
-            .fetch_add(1, Ordering::Relaxed)
-            .wrapping_add(1)
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        let u = (z >> 11) as f64 / (1u64 << 53) as f64;
+        let n = self.draws.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        let u = crate::splitmix::unit(n.wrapping_mul(crate::splitmix::STEP));
         (u < o.rate).then_some(o.status)
     }
 

@@ -1058,6 +1058,29 @@ async fn probe(shared: &Shared) -> bool {
     }
 }
 
+/// A JSON answer hush gives itself.
+fn json(status: StatusCode, v: &Value) -> Response {
+    let mut r = (status, v.to_string()).into_response();
+    r.headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/json"));
+    r
+}
+
+/// `x-hush-fallback: <kind>` when the answer came from a fallback.
+fn mark_fallback(call: &Call, h: &mut HeaderMap) {
+    let taken =
+        call.decisions.iter().rev().find_map(|d| d.strip_prefix("fallback:"));
+    if let Some(v) = taken.and_then(|k| HeaderValue::from_str(k).ok()) {
+        h.insert("x-hush-fallback", v);
+    }
+}
+
+/// The client's credential as the key ring reads it (empty when absent
+/// or not UTF-8, which no key matches).
+fn presented_key(h: &HeaderMap) -> &str {
+    credential(h).and_then(|c| std::str::from_utf8(c).ok()).unwrap_or("")
+}
+
 /// A client-key refusal in the API's shape (401 or 403; the message
 /// names no secret).
 fn denied(d: &Denied) -> ApiError {
@@ -1151,14 +1174,8 @@ fn breaker_for(shared: &Shared, base: &str) -> Arc<CircuitBreaker> {
 /// A uniform number in [0, 1) for backoff jitter (splitmix64; jitter
 /// needs spread, not secrecy).
 fn jitter(shared: &Shared) -> f64 {
-    let mut z = shared
-        .jitter
-        .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
-        .wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    (z >> 11) as f64 / (1u64 << 53) as f64
+    use crate::splitmix::{unit, STEP};
+    unit(shared.jitter.fetch_add(STEP, Ordering::Relaxed).wrapping_add(STEP))
 }
 
 /// One upstream, with retries: exponential backoff with full jitter,
@@ -1434,13 +1451,7 @@ fn serve_message(
     let mut r = (StatusCode::OK, body).into_response();
     r.headers_mut()
         .insert("content-type", HeaderValue::from_static(content_type));
-    if let Some(d) =
-        call.decisions.iter().rev().find(|d| d.starts_with("fallback:"))
-    {
-        if let Ok(v) = HeaderValue::from_str(&d["fallback:".len()..]) {
-            r.headers_mut().insert("x-hush-fallback", v);
-        }
-    }
+    mark_fallback(call, r.headers_mut());
     Ok(r)
 }
 
@@ -1475,14 +1486,6 @@ fn held_answer(
     if item.scope != scope {
         return Err(not_found());
     }
-    let json = |status: StatusCode, v: &Value| {
-        let mut r = (status, v.to_string()).into_response();
-        r.headers_mut().insert(
-            "content-type",
-            HeaderValue::from_static("application/json"),
-        );
-        r
-    };
     match item.status {
         ReviewStatus::Pending => Ok(json(
             StatusCode::ACCEPTED,
@@ -1664,17 +1667,9 @@ fn own_endpoint(shared: &Arc<Shared>, req: &Request) -> Option<Response> {
     if req.method() != Method::GET {
         return None;
     }
-    let json = |status: StatusCode, v: Value| {
-        let mut r = (status, v.to_string()).into_response();
-        r.headers_mut().insert(
-            "content-type",
-            HeaderValue::from_static("application/json"),
-        );
-        r
-    };
     match req.uri().path() {
         "/healthz" => {
-            Some(json(StatusCode::OK, serde_json::json!({"status": "ok"})))
+            Some(json(StatusCode::OK, &serde_json::json!({"status": "ok"})))
         }
         "/readyz" => {
             let vault = shared.red.vault().flush().is_ok();
@@ -1692,7 +1687,7 @@ fn own_endpoint(shared: &Arc<Shared>, req: &Request) -> Option<Response> {
             };
             Some(json(
                 status,
-                serde_json::json!({
+                &serde_json::json!({
                     "status": if ready { "ready" } else { "not ready" },
                     "checks": {"vault": vault, "upstream": upstream},
                 }),
@@ -1732,10 +1727,10 @@ async fn handle_inner(
     // once it is parsed.
     let key = match &shared.cfg.keys {
         Some(ring) => {
-            let presented = credential(&parts.headers)
-                .and_then(|c| std::str::from_utf8(c).ok())
-                .unwrap_or("");
-            match ring.authorize(presented, &RequestFacts::default()) {
+            match ring.authorize(
+                presented_key(&parts.headers),
+                &RequestFacts::default(),
+            ) {
                 Ok(a) => Some(a),
                 Err(d) => {
                     call.key_id = d.key_id.clone();
@@ -1784,9 +1779,7 @@ async fn handle_inner(
                 })?;
             validate_request(route.shape(), &v)?;
             if let (Some(ring), Some(_)) = (&shared.cfg.keys, &key) {
-                let presented = credential(&parts.headers)
-                    .and_then(|c| std::str::from_utf8(c).ok())
-                    .unwrap_or("");
+                let presented = presented_key(&parts.headers);
                 let facts = RequestFacts {
                     model: v.get("model").and_then(Value::as_str),
                     max_tokens: v.get("max_tokens").and_then(Value::as_u64),
@@ -1894,13 +1887,7 @@ async fn handle_inner(
     let mut out = Response::builder().status(status.as_u16());
     if let Some(h) = out.headers_mut() {
         copy_response_headers(resp.headers(), h, restores);
-        if let Some(d) =
-            call.decisions.iter().rev().find(|d| d.starts_with("fallback:"))
-        {
-            if let Ok(v) = HeaderValue::from_str(&d["fallback:".len()..]) {
-                h.insert("x-hush-fallback", v);
-            }
-        }
+        mark_fallback(call, h);
     }
     let hold = policy.is_some_and(|i| shared.cfg.routes[i].hold_for_review)
         && matches!(route, Route::Messages | Route::Chat)

@@ -2,25 +2,20 @@
 //! what crossed the boundary, the chain verifies, and hush itself finds
 //! no original value anywhere in the log.
 
+mod common;
+
 use std::sync::Arc;
 
 use hush::{Key, Policy, Redactor, Scanner, Vault};
 use hush_audit::{AuditConfig, AuditLog, Filter};
-use hush_claude::mock::MockState;
 use hush_claude::proxy::{Proxy, ProxyConfig};
 use serde_json::{json, Value};
+
+use common::spawn_mock;
 
 const EMAIL: &str = "jane.roe@acme-mail.io";
 const PHONE: &str = "+44 20 7946 0958";
 const CARD: &str = "4111 1111 1111 1111";
-
-async fn spawn_mock() -> (String, Arc<MockState>) {
-    let ml = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", ml.local_addr().unwrap());
-    let (router, mock) = hush_claude::mock::router(&url);
-    tokio::spawn(async move { axum::serve(ml, router).await });
-    (url, mock)
-}
 
 #[tokio::test]
 async fn every_call_is_recorded_sanitised_and_the_chain_verifies() {

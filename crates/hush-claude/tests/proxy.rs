@@ -2,13 +2,16 @@
 //! upstream, all on loopback. Each test checks both directions: no
 //! original value reached the mock, and the client got the originals.
 
+mod common;
+
 use std::sync::Arc;
 
-use hush::{Key, Policy, Redactor, Scanner, Vault};
 use hush_claude::mock::MockState;
 use hush_claude::proxy::{Proxy, ProxyConfig};
 use hush_claude::sse::{Frame, SseParser};
 use serde_json::{json, Value};
+
+use common::{redactor, spawn_mock};
 
 const EMAIL: &str = "jane.roe@acme-mail.io";
 const PHONE: &str = "+44 20 7946 0958";
@@ -19,25 +22,6 @@ struct Rig {
     mock_url: String,
     mock: Arc<MockState>,
     http: reqwest::Client,
-}
-
-fn redactor() -> Redactor {
-    Redactor::new(
-        Arc::new(Scanner::new().unwrap()),
-        Arc::new(
-            Vault::in_memory(Key::generate().unwrap(), Policy::default())
-                .unwrap(),
-        ),
-    )
-}
-
-/// Serves the mock upstream on a free loopback port.
-async fn spawn_mock() -> (String, Arc<MockState>) {
-    let ml = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", ml.local_addr().unwrap());
-    let (router, mock) = hush_claude::mock::router(&url);
-    tokio::spawn(async move { axum::serve(ml, router).await });
-    (url, mock)
 }
 
 async fn rig_with(cfg: impl FnOnce(&mut ProxyConfig)) -> Rig {

@@ -3,35 +3,20 @@
 //! fallback, each checked on what the client got and on what reached
 //! the mock upstream.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use hush::{Key, Policy, Redactor, Scanner, Vault};
 use hush_claude::fallback::{Fallback, Route};
 use hush_claude::mock::{MockState, Outage};
 use hush_claude::proxy::{Proxy, ProxyConfig};
 use hush_guard::{BreakerConfig, Limits, RateLimiter, RetryPolicy};
 use serde_json::{json, Value};
 
+use common::{redactor, spawn_mock};
+
 const EMAIL: &str = "jane.roe@acme-mail.io";
-
-fn redactor() -> Redactor {
-    Redactor::new(
-        Arc::new(Scanner::new().unwrap()),
-        Arc::new(
-            Vault::in_memory(Key::generate().unwrap(), Policy::default())
-                .unwrap(),
-        ),
-    )
-}
-
-async fn spawn_mock() -> (String, Arc<MockState>) {
-    let ml = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", ml.local_addr().unwrap());
-    let (router, mock) = hush_claude::mock::router(&url);
-    tokio::spawn(async move { axum::serve(ml, router).await });
-    (url, mock)
-}
 
 fn fast_retries() -> RetryPolicy {
     RetryPolicy {

@@ -7,6 +7,11 @@
 //! latency), and the time to first byte of a streamed answer, direct and
 //! through the proxy. The load generator shares the machine with both
 //! servers, so on a 2-core VM the figures include that contention.
+//!
+//! `--audit` adds a second proxy keeping an audit log (the log's cost on
+//! latency); `--fail-rate 0.3 --fail-status 529` makes the mock fail that
+//! share of calls (what the proxy's retries recover, and at what
+//! latency).
 
 use std::net::TcpStream;
 use std::path::Path;
@@ -40,6 +45,18 @@ pub struct Args {
     /// Streamed requests for the time-to-first-byte figure.
     #[arg(long, default_value_t = 300)]
     ttfb_requests: usize,
+    /// Also run a second proxy that keeps an audit log (`--audit-log`,
+    /// default fsync policy) and report what the log adds to the latency.
+    #[arg(long)]
+    audit: bool,
+    /// The mock fails this fraction of calls (0 to 1) with
+    /// `--fail-status`: the direct run shows what clients get without
+    /// the proxy, the proxy run what its retries make of it.
+    #[arg(long, default_value_t = 0.0)]
+    fail_rate: f64,
+    /// The status of the mock's failures.
+    #[arg(long, default_value_t = 529)]
+    fail_status: u16,
 }
 
 struct Killed(Child);
@@ -202,6 +219,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let data = tempfile_dir()?;
     let mut mock = Command::new(&hush)
         .args(["mock-upstream", "--listen", "127.0.0.1:0"])
+        .args([
+            "--fail-rate",
+            &args.fail_rate.to_string(),
+            "--fail-status",
+            &args.fail_status.to_string(),
+        ])
         .stdout(Stdio::piped())
         .spawn()
         .context("starting the mock")?;
@@ -213,25 +236,40 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let _mock = Killed(mock);
     let mock_url = line.trim().to_string();
-    let port = free_port()?;
-    let listen = format!("127.0.0.1:{port}");
-    let proxy = Command::new(&hush)
-        .args([
-            "--quiet",
-            "proxy",
-            "--listen",
-            &listen,
-            "--upstream",
-            &mock_url,
-        ])
-        .env("XDG_DATA_HOME", &data)
-        .env_remove("HUSH_KEY")
-        .stderr(Stdio::inherit())
-        .spawn()
-        .context("starting the proxy")?;
-    let _proxy = Killed(proxy);
     wait_ready(mock_url.trim_start_matches("http://"))?;
-    wait_ready(&listen)?;
+    let start_proxy = |extra: &[String]| -> anyhow::Result<(Killed, String)> {
+        let listen = format!("127.0.0.1:{}", free_port()?);
+        let child = Command::new(&hush)
+            .args([
+                "--quiet",
+                "proxy",
+                "--listen",
+                &listen,
+                "--upstream",
+                &mock_url,
+            ])
+            .args(extra)
+            .env("XDG_DATA_HOME", &data)
+            .env_remove("HUSH_KEY")
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting the proxy")?;
+        let child = Killed(child);
+        wait_ready(&listen)?;
+        Ok((child, listen))
+    };
+    let (_proxy, listen) = start_proxy(&[])?;
+    let audited = if args.audit {
+        let dir = data.join("audit");
+        Some(start_proxy(&[
+            "--audit-log".into(),
+            dir.display().to_string(),
+            "--audit-key".into(),
+            data.join("audit.key").display().to_string(),
+        ])?)
+    } else {
+        None
+    };
 
     let text = prompt(&root, &args.set, args.prompt_bytes)?;
     let body = serde_json::json!({"model": "claude-bench", "max_tokens": 64, "messages": [{"role": "user", "content": text}]});
@@ -263,10 +301,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             println!("{mode}: every client sends as soon as its answer is in");
         }
         let mut rows = Vec::new();
-        for (name, base) in [
+        let mut targets = vec![
             ("direct", mock_url.clone()),
             ("proxy", format!("http://{listen}")),
-        ] {
+        ];
+        if let Some((_, a)) = &audited {
+            targets.push(("audited", format!("http://{a}")));
+        }
+        for (name, base) in targets {
             let l = rt.block_on(load(
                 format!("{base}/v1/messages"),
                 body.clone(),
@@ -275,10 +317,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 rate,
             ));
             let rps = l.lat_us.len() as f64 / l.secs;
+            let ok = l.lat_us.len() as f64;
             println!(
-                "{name:>7}: {:>7} ok, {} errors, {:.0} req/s, latency ms p50 {:.3} p90 {:.3} p99 {:.3} max {:.3}",
+                "{name:>7}: {:>7} ok, {} errors ({:.2}% succeeded), {:.0} req/s, latency ms p50 {:.3} p90 {:.3} p99 {:.3} max {:.3}",
                 l.lat_us.len(),
                 l.errors,
+                100.0 * ok / (ok + l.errors as f64).max(1.0),
                 rps,
                 percentile(&l.lat_us, 0.5),
                 percentile(&l.lat_us, 0.9),
@@ -293,6 +337,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             percentile(p, 0.5) - percentile(d, 0.5),
             percentile(p, 0.99) - percentile(d, 0.99)
         );
+        if let Some(a) = rows.get(2).map(|r| &r.lat_us) {
+            println!(
+                "  audit log adds: p50 {:.3} ms ({:+.1}%), p99 {:.3} ms ({:+.1}%) over the proxy without it",
+                percentile(a, 0.5) - percentile(p, 0.5),
+                100.0 * (percentile(a, 0.5) / percentile(p, 0.5) - 1.0),
+                percentile(a, 0.99) - percentile(p, 0.99),
+                100.0 * (percentile(a, 0.99) / percentile(p, 0.99) - 1.0)
+            );
+        }
+    }
+    if args.fail_rate > 0.0 {
+        // Failures make the first-byte figure meaningless.
+        let _ = std::fs::remove_dir_all(&data);
+        return Ok(());
     }
     let td = rt.block_on(ttfb(
         format!("{mock_url}/v1/messages"),

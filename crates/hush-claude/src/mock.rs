@@ -43,6 +43,7 @@ pub struct MockState {
     base: Mutex<String>,
     outage: Mutex<Option<Outage>>,
     draws: AtomicU64,
+    api_keys: Mutex<Vec<String>>,
 }
 
 /// A simulated outage: calls (to one model, or all) fail with `status`
@@ -93,6 +94,19 @@ impl MockState {
     /// Every request body received so far, as text.
     pub fn requests(&self) -> Vec<String> {
         self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// The `x-api-key` of every request received so far, in order (kept
+    /// in memory for tests only; never served or logged).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let state = hush_claude::mock::MockState::default();
+    /// assert!(state.api_keys().is_empty());
+    /// ```
+    pub fn api_keys(&self) -> Vec<String> {
+        self.api_keys.lock().map(|r| r.clone()).unwrap_or_default()
     }
 }
 
@@ -194,6 +208,12 @@ fn admit(
     }
     if let Ok(mut r) = state.requests.lock() {
         r.push(String::from_utf8_lossy(body).into_owned());
+    }
+    if let (Some(k), Ok(mut keys)) = (
+        headers.get("x-api-key").and_then(|v| v.to_str().ok()),
+        state.api_keys.lock(),
+    ) {
+        keys.push(k.to_string());
     }
     let outage = state.in_outage(body).map(|s| s.to_string());
     let fail = outage

@@ -64,6 +64,89 @@ pub const DEFAULT_MAX_BODY: usize = 32 << 20;
 /// Batch create body limit (the API's own is 256 MB).
 pub const DEFAULT_MAX_BATCH_BODY: usize = 256 << 20;
 
+/// The Anthropic key the proxy sends upstream in place of the client's:
+/// fixed for the process, or fetched from a secret store (environment,
+/// file, HashiCorp Vault KV v2, AWS Secrets Manager) and re-read on a
+/// schedule, so that rotating it needs no restart. Every call reads the
+/// current key; the key never reaches a log or an error (its `Debug`
+/// prints no secret).
+///
+/// # Example
+///
+/// ```
+/// use hush_claude::proxy::UpstreamCredential;
+///
+/// let k = UpstreamCredential::from("sk-ant-upstream");
+/// assert_eq!(k.current().expose(), "sk-ant-upstream");
+/// assert!(!format!("{k:?}").contains("sk-ant"));
+/// ```
+#[derive(Clone)]
+pub enum UpstreamCredential {
+    /// One key for the life of the process.
+    Fixed(Arc<hush_keys::Secret>),
+    /// A key re-read from its source on a schedule.
+    Refreshed(hush_keys::UpstreamKey),
+}
+
+impl UpstreamCredential {
+    /// The key to send now.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use hush_claude::proxy::UpstreamCredential;
+    /// let k = UpstreamCredential::from(String::from("sk-ant-x"));
+    /// assert_eq!(k.current().expose(), "sk-ant-x");
+    /// ```
+    pub fn current(&self) -> Arc<hush_keys::Secret> {
+        match self {
+            UpstreamCredential::Fixed(k) => Arc::clone(k),
+            UpstreamCredential::Refreshed(k) => k.current(),
+        }
+    }
+
+    /// The key as a header value, marked sensitive (kept out of
+    /// `Debug` output and HTTP/2 header compression tables).
+    fn header(&self) -> Option<reqwest::header::HeaderValue> {
+        let mut v =
+            reqwest::header::HeaderValue::from_str(self.current().expose())
+                .ok()?;
+        v.set_sensitive(true);
+        Some(v)
+    }
+}
+
+impl std::fmt::Debug for UpstreamCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UpstreamCredential::Fixed(_) => {
+                f.write_str("Fixed(\"(redacted)\")")
+            }
+            UpstreamCredential::Refreshed(k) => {
+                write!(f, "Refreshed({})", k.source())
+            }
+        }
+    }
+}
+
+impl From<&str> for UpstreamCredential {
+    fn from(key: &str) -> Self {
+        UpstreamCredential::Fixed(Arc::new(hush_keys::Secret::new(key)))
+    }
+}
+
+impl From<String> for UpstreamCredential {
+    fn from(key: String) -> Self {
+        UpstreamCredential::Fixed(Arc::new(hush_keys::Secret::new(key)))
+    }
+}
+
+impl From<hush_keys::UpstreamKey> for UpstreamCredential {
+    fn from(key: hush_keys::UpstreamKey) -> Self {
+        UpstreamCredential::Refreshed(key)
+    }
+}
+
 /// How the proxy is set up.
 ///
 /// # Example
@@ -80,7 +163,7 @@ pub const DEFAULT_MAX_BATCH_BODY: usize = 256 << 20;
 pub struct ProxyConfig {
     upstream: String,
     /// The key sent upstream instead of the client's, if the proxy holds one.
-    pub upstream_key: Option<String>,
+    pub upstream_key: Option<UpstreamCredential>,
     /// PEM bundle of extra CA certificates to trust for the upstream.
     pub extra_ca_pem: Option<Vec<u8>>,
     /// Images and PDFs: allow (counted) or block.
@@ -715,11 +798,9 @@ fn upstream_headers(
             out.append(n, v);
         }
     }
-    if let Some(key) = &shared.cfg.upstream_key {
-        if let Ok(mut v) = reqwest::header::HeaderValue::from_str(key) {
-            v.set_sensitive(true);
-            out.insert("x-api-key", v);
-        }
+    if let Some(v) = shared.cfg.upstream_key.as_ref().and_then(|k| k.header())
+    {
+        out.insert("x-api-key", v);
     }
     out
 }
@@ -901,14 +982,13 @@ async fn finish_call(shared: &Shared, mut call: Call) -> Result<(), ApiError> {
         shared.metrics.entities(kind, *n);
     }
     shared.metrics.restored(call.restored);
+    // Upstream errors are counted once per failed attempt where they
+    // happen (`with_retries`); what is left here is the proxy's own
+    // refusals.
     if let Some(kind) = call.error {
-        if call.status >= 500 && call.request.is_some() {
-            shared.metrics.upstream_error(kind);
-        } else {
+        if call.status < 500 || call.request.is_none() {
             shared.metrics.refused(kind);
         }
-    } else if call.status >= 400 {
-        shared.metrics.upstream_error(&call.status.to_string());
     }
     tracing::debug!(
         id = %call.id,
@@ -1049,8 +1129,9 @@ async fn probe(shared: &Shared) -> bool {
         .get(&url)
         .header("anthropic-version", crate::DEFAULT_VERSION)
         .timeout(Duration::from_secs(10));
-    if let Some(k) = &shared.cfg.upstream_key {
-        req = req.header("x-api-key", k.as_str());
+    if let Some(v) = shared.cfg.upstream_key.as_ref().and_then(|k| k.header())
+    {
+        req = req.header("x-api-key", v);
     }
     match req.send().await {
         Ok(r) => r.status().as_u16() < 500,
@@ -1256,14 +1337,17 @@ async fn with_retries(
             }
             _ => true,
         };
+        match &outcome {
+            Outcome::Status { code, .. } if *code < 400 => {}
+            Outcome::Status { code, .. } => {
+                shared.metrics.upstream_error(&code.to_string())
+            }
+            Outcome::Timeout => shared.metrics.upstream_error("timeout"),
+            _ => shared.metrics.upstream_error("connect"),
+        }
         if !failed {
             return result;
         }
-        shared.metrics.upstream_error(&match &outcome {
-            Outcome::Status { code, .. } => code.to_string(),
-            Outcome::Timeout => "timeout".into(),
-            _ => "connect".into(),
-        });
         match shared.cfg.retry.decide(
             attempt,
             started.elapsed(),
@@ -1305,7 +1389,8 @@ async fn call_upstream(
     body: Option<Bytes>,
     plan: &[Fallback],
 ) -> Result<Answer, ApiError> {
-    let primary_key = shared.cfg.upstream_key.as_deref();
+    let primary = shared.cfg.upstream_key.as_ref().map(|k| k.current());
+    let primary_key = primary.as_ref().map(|k| k.expose());
     let first = with_retries(
         shared,
         call,

@@ -977,3 +977,42 @@ async fn client_keys_gate_the_proxy_with_401_and_403() {
     c.keys = Some(KeyRing::from_store(&store));
     assert!(Proxy::new(c, redactor()).is_err());
 }
+
+#[tokio::test]
+async fn the_upstream_key_is_re_read_so_rotation_needs_no_restart() {
+    use hush_keys::{UpstreamKey, UpstreamSecret};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("anthropic-key");
+    std::fs::write(&file, "sk-ant-first\n").unwrap();
+    let key = UpstreamKey::start(
+        UpstreamSecret::File(file.clone()),
+        std::time::Duration::from_millis(50),
+    )
+    .await
+    .unwrap();
+    let r = rig_with(|c| c.upstream_key = Some(key.into())).await;
+    let ask = json!({"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": [{"role": "user", "content": prompt()}]});
+    assert_eq!(
+        r.post("/v1/messages", &ask).send().await.unwrap().status(),
+        200
+    );
+    std::fs::write(&file, "sk-ant-second\n").unwrap();
+    let t0 = std::time::Instant::now();
+    while r.mock.api_keys().last().map(String::as_str) != Some("sk-ant-second")
+    {
+        assert!(t0.elapsed().as_secs() < 10, "the rotated key was never used");
+        tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+        assert_eq!(
+            r.post("/v1/messages", &ask).send().await.unwrap().status(),
+            200
+        );
+    }
+    let seen = r.mock.api_keys();
+    assert_eq!(seen[0], "sk-ant-first");
+    assert!(
+        seen.iter().all(|k| k.starts_with("sk-ant-first")
+            || k.starts_with("sk-ant-second")),
+        "the client's own key went upstream"
+    );
+    r.assert_clean_upstream();
+}

@@ -267,6 +267,17 @@ async fn the_breaker_opens_and_stops_calling_a_dead_upstream() {
         3,
         "an open breaker still called upstream"
     );
+    // Each failure is counted once, by what it was: three upstream 500s
+    // and one refusal by the open breaker (not also as a 529).
+    assert_eq!(
+        metric(&p, "hush_upstream_errors_total{type=\"500\"}").await,
+        3
+    );
+    assert_eq!(
+        metric(&p, "hush_upstream_errors_total{type=\"circuit_open\"}").await,
+        1
+    );
+    assert_eq!(metric(&p, "hush_upstream_errors_total").await, 4);
 }
 
 #[tokio::test]

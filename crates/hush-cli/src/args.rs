@@ -184,8 +184,9 @@ pub struct ProxyArgs {
     pub redis_url: Option<String>,
 
     /// Keep a tamper-evident audit log of every call in this directory
-    /// (rotating JSON lines, hash-chained, signed checkpoints) [config:
-    /// proxy.audit_log].
+    /// (rotating JSON lines, hash-chained, signed checkpoints), or `-`
+    /// for the same records on standard output (for a log shipper;
+    /// needs --audit-key) [config: proxy.audit_log].
     #[arg(long, value_name = "DIR")]
     pub audit_log: Option<PathBuf>,
 

@@ -22,24 +22,44 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
-fn read_key_file(path: &std::path::Path) -> anyhow::Result<String> {
-    let text = std::fs::read_to_string(path).with_context(|| {
-        format!("{}: cannot read the upstream key file", path.display())
-    })?;
-    let key = text.lines().next().unwrap_or("").trim().to_string();
-    if key.is_empty() {
-        bail!("{}: the upstream key file is empty", path.display());
-    }
-    Ok(key)
-}
-
 fn read_key_env(name: &str) -> anyhow::Result<String> {
     match std::env::var(name) {
         Ok(k) if !k.trim().is_empty() => Ok(k.trim().to_string()),
         _ => {
-            bail!("environment variable {name} (the upstream key) is not set")
+            bail!("environment variable {name} (the API key) is not set")
         }
     }
+}
+
+/// Where the upstream key comes from: `--upstream-key-file` or
+/// `--upstream-key-env`, else `upstream_key_file` / `upstream_key_env` /
+/// `[proxy.upstream_key]` in hush.toml (one of them), else nowhere (the
+/// client's own key is forwarded).
+fn upstream_key_source(
+    args: &ProxyArgs,
+    cfg: &Config,
+) -> anyhow::Result<Option<hush_keys::UpstreamSecret>> {
+    use hush_keys::UpstreamSecret;
+    let p = &cfg.proxy;
+    if let Some(f) = &args.upstream_key_file {
+        return Ok(Some(UpstreamSecret::File(f.clone())));
+    }
+    if let Some(v) = &args.upstream_key_env {
+        return Ok(Some(UpstreamSecret::Env(v.clone())));
+    }
+    let configured = [
+        p.upstream_key_file.clone().map(UpstreamSecret::File),
+        p.upstream_key_env.clone().map(UpstreamSecret::Env),
+        p.upstream_key.clone(),
+    ];
+    let mut set = configured.into_iter().flatten();
+    let first = set.next();
+    if set.next().is_some() {
+        bail!(
+            "hush.toml: give one of upstream_key_file, upstream_key_env and [proxy.upstream_key]"
+        );
+    }
+    Ok(first)
 }
 
 pub fn run_proxy(
@@ -60,14 +80,10 @@ pub fn run_proxy(
         .unwrap_or_else(|| DEFAULT_UPSTREAM.to_string());
     let mut pc = ProxyConfig::new(&upstream)
         .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
-    pc.upstream_key = match (
-        args.upstream_key_file.as_ref().or(p.upstream_key_file.as_ref()),
-        args.upstream_key_env.as_ref().or(p.upstream_key_env.as_ref()),
-    ) {
-        (Some(f), _) => Some(read_key_file(f)?),
-        (None, Some(name)) => Some(read_key_env(name)?),
-        (None, None) => None,
-    };
+    let key_source = upstream_key_source(args, cfg)?;
+    let key_refresh = std::time::Duration::from_secs(
+        p.upstream_key_refresh_secs.unwrap_or(300),
+    );
     if let Some(ca) = args.ca_file.as_ref().or(p.ca_file.as_ref()) {
         pc.extra_ca_pem = Some(std::fs::read(ca).with_context(|| {
             format!("{}: cannot read the CA bundle", ca.display())
@@ -109,20 +125,29 @@ pub fn run_proxy(
         })?);
     }
     if let Some(dir) = args.audit_log.as_ref().or(p.audit_log.as_ref()) {
-        let key = args
-            .audit_key
-            .clone()
-            .or_else(|| p.audit_key.clone())
-            .unwrap_or_else(|| dir.join("audit.key"));
+        let to_stdout = dir.as_os_str() == "-";
+        let key = match args.audit_key.clone().or_else(|| p.audit_key.clone())
+        {
+            Some(k) => k,
+            None if to_stdout => bail!(
+                "--audit-log - (records on standard output) needs --audit-key FILE for its signed checkpoints"
+            ),
+            None => dir.join("audit.key"),
+        };
         // A new log directory (and the key's) is created on first use.
-        for d in [Some(dir.as_path()), key.parent()].into_iter().flatten() {
+        let log_dir = (!to_stdout).then_some(dir.as_path());
+        for d in [log_dir, key.parent()].into_iter().flatten() {
             if !d.as_os_str().is_empty() {
                 std::fs::create_dir_all(d).with_context(|| {
                     format!("{}: cannot create the directory", d.display())
                 })?;
             }
         }
-        let mut ac = hush_audit::AuditConfig::files(dir, key);
+        let mut ac = if to_stdout {
+            hush_audit::AuditConfig::stdout(key)
+        } else {
+            hush_audit::AuditConfig::files(dir, key)
+        };
         ac.fsync = match p.audit_fsync.as_deref() {
             None | Some("batch") => hush_audit::Fsync::Batch,
             Some("always") => hush_audit::Fsync::Always,
@@ -160,6 +185,9 @@ pub fn run_proxy(
             cap: r.cap_ms.map_or(d.cap, ms),
             deadline: r.deadline_ms.map_or(d.deadline, ms),
         };
+    }
+    if let Some(b) = p.breaker {
+        pc.breaker = b.config()?;
     }
     pc.review_dir = match args.review_dir.as_ref().or(p.review_dir.as_ref()) {
         Some(d) => Some(d.clone()),
@@ -260,6 +288,12 @@ pub fn run_proxy(
         })?;
         pc.limiter = Some(std::sync::Arc::new(limiter));
     }
+    if let Some(src) = key_source {
+        let key = rt
+            .block_on(hush_keys::UpstreamKey::start(src, key_refresh))
+            .map_err(|e| anyhow::anyhow!("the upstream key: {e}"))?;
+        pc.upstream_key = Some(key.into());
+    }
     let red = configured_redactor(&args.opts, Some(&args.filter), cfg, quiet)?;
     let proxy =
         Proxy::new(pc, red).map_err(|e| anyhow::anyhow!("{}", e.message()))?;
@@ -308,13 +342,14 @@ fn plan_text(
     let scheme = if tls { "https" } else { "http" };
     let _ = writeln!(s, "listen: {scheme}://{listen}");
     let _ = writeln!(s, "upstream: {}", pc.upstream());
-    let key = match (
-        args.upstream_key_file.as_ref().or(p.upstream_key_file.as_ref()),
-        args.upstream_key_env.as_ref().or(p.upstream_key_env.as_ref()),
-    ) {
-        (Some(f), _) => format!("from the file {}", f.display()),
-        (None, Some(n)) => format!("from the environment variable {n}"),
-        (None, None) => "the client's own key is forwarded".into(),
+    let key = match upstream_key_source(args, cfg) {
+        Ok(Some(src)) => format!(
+            "from {}, re-read every {} s",
+            src.describe(),
+            p.upstream_key_refresh_secs.unwrap_or(300)
+        ),
+        Ok(None) => "the client's own key is forwarded".into(),
+        Err(e) => format!("misconfigured: {e}"),
     };
     let _ = writeln!(s, "upstream key: {key}");
     let _ = writeln!(

@@ -56,6 +56,13 @@ pub struct ProxySection {
     pub upstream_key_env: Option<String>,
     /// File with the upstream key.
     pub upstream_key_file: Option<PathBuf>,
+    /// The upstream key in a secret store: a `[proxy.upstream_key]`
+    /// table with `source = "env" | "file" | "vault_kv2" |
+    /// "aws_secrets_manager"` (see docs/KEYS.md).
+    pub upstream_key: Option<hush_keys::UpstreamSecret>,
+    /// Seconds between re-reads of the upstream key (default 300; 0:
+    /// read once).
+    pub upstream_key_refresh_secs: Option<u64>,
     /// Extra CA bundle.
     pub ca_file: Option<PathBuf>,
     /// Media policy: allow or block.
@@ -85,6 +92,8 @@ pub struct ProxySection {
     pub client_limits: Option<LimitsSection>,
     /// Upstream retries.
     pub retry: Option<RetrySection>,
+    /// The circuit breaker of each upstream.
+    pub breaker: Option<BreakerSection>,
     /// Where alerts are POSTed (JSON).
     pub alert_webhook: Option<String>,
     /// Alert thresholds.
@@ -143,6 +152,61 @@ pub struct RetrySection {
     pub deadline_ms: Option<u64>,
 }
 
+/// The `[proxy.breaker]` table.
+#[derive(Debug, Default, Clone, Copy, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BreakerSection {
+    /// Open after this many failed calls in a row (0: not on this rule).
+    pub consecutive_failures: Option<u32>,
+    /// The span the failure rate is measured over, seconds.
+    pub window_secs: Option<u64>,
+    /// Fewest calls in the window for the rate rule to apply.
+    pub min_calls: Option<u32>,
+    /// Open when this fraction of the window's calls failed (0 to 1;
+    /// above 1: not on this rule).
+    pub failure_rate: Option<f64>,
+    /// How long the breaker stays open before a probe call, milliseconds.
+    pub cooldown_ms: Option<u64>,
+    /// Probe calls let through when half-open (at least 1).
+    pub half_open_probes: Option<u32>,
+}
+
+impl BreakerSection {
+    /// As the breaker's type, over its defaults; an error names a bad
+    /// value.
+    pub fn config(&self) -> anyhow::Result<hush_guard::BreakerConfig> {
+        let d = hush_guard::BreakerConfig::default();
+        let c = hush_guard::BreakerConfig {
+            consecutive_failures: self
+                .consecutive_failures
+                .unwrap_or(d.consecutive_failures),
+            window: self
+                .window_secs
+                .map_or(d.window, std::time::Duration::from_secs),
+            min_calls: self.min_calls.unwrap_or(d.min_calls),
+            failure_rate: self.failure_rate.unwrap_or(d.failure_rate),
+            cooldown: self
+                .cooldown_ms
+                .map_or(d.cooldown, std::time::Duration::from_millis),
+            half_open_probes: self
+                .half_open_probes
+                .unwrap_or(d.half_open_probes),
+        };
+        if c.failure_rate.is_nan() || c.failure_rate <= 0.0 {
+            anyhow::bail!("[proxy.breaker] failure_rate must be above 0");
+        }
+        if c.half_open_probes == 0 {
+            anyhow::bail!(
+                "[proxy.breaker] half_open_probes must be at least 1"
+            );
+        }
+        if c.window.is_zero() {
+            anyhow::bail!("[proxy.breaker] window_secs must be at least 1");
+        }
+        Ok(c)
+    }
+}
+
 impl Config {
     /// Loads the config: `explicit` if given (it must exist), else
     /// `./hush.toml` if present, else defaults.
@@ -178,9 +242,22 @@ impl Config {
         cfg.proxy.tls_cert.as_mut().map(rebase);
         cfg.proxy.tls_key.as_mut().map(rebase);
         cfg.proxy.review_dir.as_mut().map(rebase);
-        cfg.proxy.audit_log.as_mut().map(rebase);
+        // `-` is standard output, not a path.
+        cfg.proxy
+            .audit_log
+            .as_mut()
+            .filter(|p| p.as_os_str() != "-")
+            .map(rebase);
         cfg.proxy.audit_key.as_mut().map(rebase);
         cfg.proxy.keys.as_mut().map(rebase);
+        match cfg.proxy.upstream_key.as_mut() {
+            Some(hush_keys::UpstreamSecret::File(p)) => rebase(p),
+            Some(hush_keys::UpstreamSecret::VaultKv2 {
+                token: hush_keys::VaultToken::File(p),
+                ..
+            }) => rebase(p),
+            _ => {}
+        }
         if let Some(s) = cfg.min_score {
             if !(0.0..=1.0).contains(&s) {
                 anyhow::bail!(

@@ -200,3 +200,255 @@ fn purge_keeps_the_log_verifiable() {
         .code(2)
         .stderr(predicate::str::contains("bad age"));
 }
+
+/// A child process killed when the test ends, however it ends.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// One `POST /v1/messages` over a fresh connection; the request id of a
+/// 200 answer read to its end, else `None` (refused, cut, an error).
+fn acknowledged_call(addr: &str, n: usize) -> Option<String> {
+    use std::io::{Read, Write};
+    let body = format!(
+        r#"{{"model":"claude-haiku-4-5","max_tokens":32,"messages":[{{"role":"user","content":"Call {n}: write to jane.roe{n}@acme-mail.io please."}}]}}"#
+    );
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    write!(
+        s,
+        "POST /v1/messages HTTP/1.1\r\nHost: {addr}\r\nx-api-key: sk-ant-test\r\nanthropic-version: 2023-06-01\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    let (head, answer) = out.split_once("\r\n\r\n")?;
+    if !head.starts_with("HTTP/1.1 200") || !answer.contains("message") {
+        return None;
+    }
+    head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case("x-hush-request-id")
+            .then(|| v.trim().to_string())
+    })
+}
+
+#[test]
+fn a_killed_proxy_loses_no_acknowledged_record() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command as Std, Stdio};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("hush");
+    let isolated = |c: &mut Std| {
+        for (k, _) in std::env::vars() {
+            if k.starts_with("HUSH_") {
+                c.env_remove(k);
+            }
+        }
+        c.env("HOME", tmp.path())
+            .env("XDG_DATA_HOME", tmp.path().join("data"));
+    };
+    let mut mock = Std::new(&bin);
+    isolated(&mut mock);
+    let mut mock = mock
+        .args(["mock-upstream", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut base = String::new();
+    BufReader::new(mock.stdout.take().unwrap()).read_line(&mut base).unwrap();
+    let _mock = Child(mock);
+    let addr = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().to_string()
+    };
+    let (dir, key) = (tmp.path().join("audit"), tmp.path().join("audit.key"));
+    let mut proxy = Std::new(&bin);
+    isolated(&mut proxy);
+    proxy
+        .args([
+            "--quiet",
+            "proxy",
+            "--listen",
+            &addr,
+            "--upstream",
+            base.trim(),
+        ])
+        .arg("--audit-log")
+        .arg(&dir)
+        .arg("--audit-key")
+        .arg(&key)
+        .stderr(Stdio::null());
+    let mut proxy = Child(proxy.spawn().unwrap());
+    let t0 = std::time::Instant::now();
+    while std::net::TcpStream::connect(&addr).is_err() {
+        assert!(t0.elapsed().as_secs() < 30, "the proxy did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+
+    // Four clients call as fast as they can; the proxy is SIGKILLed in
+    // the middle of their traffic.
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..4)
+        .map(|c| {
+            let (acked, stop, addr) =
+                (acked.clone(), stop.clone(), addr.clone());
+            std::thread::spawn(move || {
+                let mut n = c * 100_000;
+                while !stop.load(Ordering::Relaxed) {
+                    n += 1;
+                    if let Some(id) = acknowledged_call(&addr, n) {
+                        acked.lock().unwrap().push(id);
+                    }
+                }
+            })
+        })
+        .collect();
+    while acked.lock().unwrap().len() < 40 {
+        assert!(t0.elapsed().as_secs() < 60, "too few answered calls");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    proxy.0.kill().unwrap(); // SIGKILL: no flush, no shutdown hook
+    proxy.0.wait().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    for c in clients {
+        c.join().unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+
+    // Reopening the log (what the next proxy start does) cuts a torn
+    // line; then the chain verifies and holds every acknowledged call.
+    AuditLog::open(AuditConfig::files(&dir, &key)).unwrap().close().unwrap();
+    hush()
+        .args(["audit", "verify"])
+        .arg(&dir)
+        .arg("--pubkey")
+        .arg(pub_file(&key))
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("ok\n"));
+    let out = hush().args(["audit", "search"]).arg(&dir).assert().success();
+    let logged: std::collections::HashSet<String> =
+        String::from_utf8(out.get_output().stdout.clone())
+            .unwrap()
+            .lines()
+            .filter_map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).ok()?;
+                Some(v["request_id"].as_str()?.to_string())
+            })
+            .collect();
+    let lost: Vec<&String> =
+        acked.iter().filter(|id| !logged.contains(*id)).collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged calls missing from the log",
+        lost.len(),
+        acked.len()
+    );
+    // And no original value was kept.
+    let text = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| {
+            std::fs::read_to_string(e.unwrap().path()).unwrap_or_default()
+        })
+        .collect::<String>();
+    assert!(
+        !text.contains("@acme-mail.io"),
+        "an original value is in the audit log"
+    );
+}
+
+#[test]
+fn audit_records_can_go_to_standard_output() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command as Std, Stdio};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("hush");
+    let mut mock = Std::new(&bin)
+        .args(["mock-upstream", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut base = String::new();
+    BufReader::new(mock.stdout.take().unwrap()).read_line(&mut base).unwrap();
+    let _mock = Child(mock);
+    let addr = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().to_string()
+    };
+    // Without a key file for the checkpoints, a clear refusal.
+    hush()
+        .env("XDG_DATA_HOME", tmp.path())
+        .args([
+            "proxy",
+            "--listen",
+            &addr,
+            "--upstream",
+            base.trim(),
+            "--audit-log",
+            "-",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("needs --audit-key"));
+    let mut proxy = Std::new(&bin)
+        .env_remove("HUSH_KEY")
+        .env("XDG_DATA_HOME", tmp.path())
+        .args([
+            "--quiet",
+            "proxy",
+            "--listen",
+            &addr,
+            "--upstream",
+            base.trim(),
+        ])
+        .args(["--audit-log", "-", "--audit-key"])
+        .arg(tmp.path().join("audit.key"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = proxy.stdout.take().unwrap();
+    let _proxy = Child(proxy);
+    let t0 = std::time::Instant::now();
+    while std::net::TcpStream::connect(&addr).is_err() {
+        assert!(t0.elapsed().as_secs() < 30, "the proxy did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let ids: Vec<String> = (0..3)
+        .map(|n| acknowledged_call(&addr, n).expect("an answer"))
+        .collect();
+    // Read records until the three calls are in (checkpoints and notes
+    // may come between them).
+    let mut seen = Vec::new();
+    for line in BufReader::new(out).lines() {
+        let line = line.unwrap();
+        assert!(
+            !line.contains("@acme-mail.io"),
+            "an original value on stdout"
+        );
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(
+            v["hash"].as_str().map(str::len),
+            Some(64),
+            "not a chained record"
+        );
+        if let Some(id) = v["request_id"].as_str() {
+            seen.push(id.to_string());
+        }
+        if ids.iter().all(|i| seen.contains(i)) {
+            break;
+        }
+    }
+    assert!(ids.iter().all(|i| seen.contains(i)));
+}

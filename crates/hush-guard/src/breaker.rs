@@ -24,7 +24,7 @@ const SLOTS: usize = 10;
 ///
 /// ```
 /// let c = hush_guard::BreakerConfig::default();
-/// assert_eq!(c.consecutive_failures, 5);
+/// assert_eq!(c.consecutive_failures, 10);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BreakerConfig {
@@ -44,10 +44,15 @@ pub struct BreakerConfig {
     pub half_open_probes: u32,
 }
 
+/// The defaults trip on a dead upstream within ten calls and not on a
+/// flaky one: at 30% failed calls, five failures in a row come every few
+/// hundred calls (0.3^5 = 0.24%), which would shut out the 70% that
+/// succeed for a whole cooldown; ten in a row (0.3^10 = 6e-6) do not
+/// happen, and a steady 50% over the window still opens it.
 impl Default for BreakerConfig {
     fn default() -> Self {
         BreakerConfig {
-            consecutive_failures: 5,
+            consecutive_failures: 10,
             window: Duration::from_secs(30),
             min_calls: 20,
             failure_rate: 0.5,

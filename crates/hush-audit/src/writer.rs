@@ -438,6 +438,25 @@ impl AuditLog {
         rx.recv().map_err(|_| AuditError::Closed)?
     }
 
+    /// Whether the writer is still running: it stops on a fatal error
+    /// (a rotation or write that failed), after which no record can be
+    /// kept, so a readiness check reports the log as not writable.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_audit::{AuditConfig, AuditLog};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let log = AuditLog::open(AuditConfig::files(dir.path().join("log"), dir.path().join("k")))?;
+    /// assert!(log.is_writing());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn is_writing(&self) -> bool {
+        self.tx.is_some()
+            && self.thread.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
     /// Waits until everything appended before is written and synced to
     /// disk.
     ///

@@ -1746,7 +1746,8 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
 }
 
 /// hush's own endpoints: `/healthz` (the process serves), `/readyz` (the
-/// vault takes writes) and `/metrics` (Prometheus text). They are
+/// vault takes writes, the audit writer runs, the upstream answered the
+/// last probe) and `/metrics` (Prometheus text). They are
 /// answered here and never forwarded.
 fn own_endpoint(shared: &Arc<Shared>, req: &Request) -> Option<Response> {
     if req.method() != Method::GET {
@@ -1764,7 +1765,9 @@ fn own_endpoint(shared: &Arc<Shared>, req: &Request) -> Option<Response> {
                 2 => Some(false),
                 _ => None,
             };
-            let ready = vault && upstream != Some(false);
+            let audit = shared.cfg.audit.as_ref().map(|a| a.is_writing());
+            let ready =
+                vault && upstream != Some(false) && audit != Some(false);
             let status = if ready {
                 StatusCode::OK
             } else {
@@ -1774,7 +1777,7 @@ fn own_endpoint(shared: &Arc<Shared>, req: &Request) -> Option<Response> {
                 status,
                 &serde_json::json!({
                     "status": if ready { "ready" } else { "not ready" },
-                    "checks": {"vault": vault, "upstream": upstream},
+                    "checks": {"vault": vault, "upstream": upstream, "audit": audit},
                 }),
             ))
         }

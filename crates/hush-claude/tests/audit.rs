@@ -37,6 +37,15 @@ async fn every_call_is_recorded_sanitised_and_the_chain_verifies() {
     let base = format!("http://{}", l.local_addr().unwrap());
     tokio::spawn(p.serve(l));
     let http = reqwest::Client::new();
+    let ready: Value = http
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["checks"]["audit"], json!(true), "{ready}");
     let prompt = format!("Please email {EMAIL} or call {PHONE}; card {CARD}.");
     let post = |body: Value| {
         http.post(format!("{base}/v1/messages"))

@@ -57,7 +57,7 @@ fn fixture() -> Fixture {
     let key = Key::generate().unwrap();
     std::fs::write(dir.join("vault.key"), key.to_hex()).unwrap();
     let vault =
-        Vault::open(&dir.join("vault.hushvault"), key, Policy::default())
+        Vault::open(dir.join("vault.hushvault"), key, Policy::default())
             .unwrap();
     let chat = vault.scope("chat-1");
     let mail = chat.pseudonymise(Kind::Email, EMAIL).unwrap();

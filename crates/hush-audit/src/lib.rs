@@ -10,6 +10,8 @@
 //! - [`purge()`] removes old records and keeps the rest verifiable with a
 //!   signed [`Anchor`].
 //! - [`search`] streams the call records that match a [`Filter`].
+//! - [`report`] builds the evidence report for a SOC 2 auditor from a
+//!   log and the facts the command line gathers (`hush report`).
 //!
 //! The format and its guarantees are described in `docs/AUDIT.md`.
 //!
@@ -52,6 +54,7 @@ mod key;
 mod line;
 mod purge;
 mod record;
+pub mod report;
 mod search;
 mod time;
 mod verify;

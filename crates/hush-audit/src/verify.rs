@@ -477,7 +477,7 @@ impl<'k> Verifier<'k> {
 
 /// The files from the last one that starts with an anchor (earlier ones
 /// are left over from an interrupted purge).
-fn live_files(
+pub(crate) fn live_files(
     files: Vec<PathBuf>,
 ) -> Result<(Vec<PathBuf>, usize), AuditError> {
     let mut start = 0;

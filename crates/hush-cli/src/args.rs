@@ -105,6 +105,13 @@ pub enum Command {
     /// The store is --store, else HUSH_KEYS, else <data
     /// dir>/hush/keys.json.
     Keys(KeysArgs),
+    /// The evidence report for a SOC 2 auditor: per control, the
+    /// criteria it supports, the configuration in force and the figures
+    /// of a period from the audit log, the key store and the vaults.
+    ///
+    /// Never shows an original value. Exit status: 0 report written, 1
+    /// report written but the audit chain failed verification, 2 error.
+    Report(ReportArgs),
     /// A mock of the Claude API for tests (echo model, random stream
     /// splits, failure injection); records every request body.
     #[command(hide = true)]
@@ -368,6 +375,69 @@ pub struct AuditSearchArgs {
     /// Only this endpoint (/v1/messages).
     #[arg(long, value_name = "PATH")]
     pub endpoint: Option<String>,
+}
+
+/// `hush report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// First day of the period, inclusive (UTC): 2026-11-01, or a UTC
+    /// time 2026-11-01T12:00:00Z.
+    #[arg(long, value_name = "DATE")]
+    pub from: String,
+
+    /// Last day of the period, the whole day included (UTC): 2026-11-30;
+    /// a UTC time is exclusive.
+    #[arg(long, value_name = "DATE")]
+    pub to: String,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
+    pub format: ReportFormat,
+
+    /// The audit log directory (or one log file) [config:
+    /// proxy.audit_log]. Required unless --no-audit-log.
+    #[arg(long, value_name = "PATH")]
+    pub audit_log: Option<PathBuf>,
+
+    /// Report without an audit log (configuration, keys and vaults
+    /// only; logging is reported as not configured).
+    #[arg(long, conflicts_with = "audit_log")]
+    pub no_audit_log: bool,
+
+    /// The audit log's public key (a .pub file or 64 hex characters), to
+    /// check checkpoint signatures [default: the signing key's .pub file
+    /// when it exists].
+    #[arg(long, env = "HUSH_AUDIT_PUBKEY", value_name = "FILE|HEX")]
+    pub audit_pubkey: Option<String>,
+
+    /// The client key store [config: proxy.keys].
+    #[arg(long, value_name = "FILE")]
+    pub keys: Option<PathBuf>,
+
+    /// A vault to describe (repeat for several) [config: vault; default:
+    /// the default vault when it exists].
+    #[arg(long = "vault", value_name = "PATH")]
+    pub vaults: Vec<PathBuf>,
+
+    /// The vault key file, when HUSH_KEY is not set [config: key_file;
+    /// default: <data dir>/hush/key]. Never created by `report`.
+    #[arg(long, env = "HUSH_KEY_FILE", value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `hush report --format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Markdown.
+    Md,
+    /// One self-contained HTML page.
+    Html,
+    /// JSON (stable field names).
+    Json,
 }
 
 /// `hush mock-upstream` (hidden, for tests).

@@ -42,6 +42,21 @@ pub struct Config {
     /// `hush proxy` settings.
     #[serde(default)]
     pub proxy: ProxySection,
+    /// The retention the operator declares (purges are run with `hush
+    /// audit purge` and `hush vault purge`); `hush report` checks the
+    /// evidence against it.
+    pub retention: Option<RetentionSection>,
+}
+
+/// The `[retention]` table: how long records are kept, as ages such as
+/// `365d`.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSection {
+    /// Audit records older than this are to be purged.
+    pub audit_log: Option<String>,
+    /// Vault entries unused for this long are to be purged.
+    pub vault: Option<String>,
 }
 
 /// The `[proxy]` table.

@@ -13,6 +13,7 @@ mod cmd_batch;
 mod cmd_keys;
 mod cmd_proxy;
 mod cmd_redact;
+mod cmd_report;
 mod cmd_review;
 mod cmd_rules;
 mod cmd_scan;
@@ -58,6 +59,9 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Ask(args) => cmd_proxy::run_ask(args, &cfg, cli.quiet),
         Command::Audit(cmd) => cmd_audit::run(cmd, cli.quiet),
         Command::Keys(args) => cmd_keys::run(args, cli.quiet),
+        Command::Report(args) => {
+            cmd_report::run(args, &cfg, cli.config.as_deref())
+        }
         Command::MockUpstream(args) => cmd_proxy::run_mock(args),
     }
 }

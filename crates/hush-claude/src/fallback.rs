@@ -52,6 +52,47 @@ pub enum Fallback {
         /// Another model on it, if any.
         model: Option<String>,
     },
+    /// Claude on Amazon Bedrock, through its HTTP `InvokeModel` API
+    /// (`POST {endpoint}/model/{model}/invoke`). A streamed request is
+    /// answered whole by Bedrock and served to the client as SSE.
+    Bedrock {
+        /// The AWS region (`us-east-1`).
+        region: String,
+        /// The Bedrock model id
+        /// (`anthropic.claude-sonnet-4-5-20250929-v1:0`, or an inference
+        /// profile id or ARN).
+        model: String,
+        /// A base URL instead of
+        /// `https://bedrock-runtime.{region}.amazonaws.com` (`https://`,
+        /// or `http://` to loopback).
+        endpoint: Option<String>,
+        /// Environment variable holding a Bedrock API key, sent as
+        /// `Authorization: Bearer`; without it the request is signed
+        /// with AWS SigV4 from `AWS_ACCESS_KEY_ID`,
+        /// `AWS_SECRET_ACCESS_KEY` and (optional) `AWS_SESSION_TOKEN`.
+        api_key_env: Option<String>,
+    },
+    /// Claude on Google Vertex AI (`:rawPredict`, or `:streamRawPredict`
+    /// for a streamed request, whose SSE events are the Anthropic ones).
+    Vertex {
+        /// The Google Cloud project id.
+        project: String,
+        /// The region (`us-east5`, `europe-west1`) or `global`.
+        region: String,
+        /// The Vertex model name (`claude-sonnet-4-5@20250929`).
+        model: String,
+        /// A base URL instead of
+        /// `https://{region}-aiplatform.googleapis.com`
+        /// (`https://aiplatform.googleapis.com` for `global`).
+        endpoint: Option<String>,
+        /// Environment variable holding an OAuth access token (for
+        /// example the output of `gcloud auth print-access-token`, which
+        /// the operator refreshes: such tokens last an hour).
+        token_env: Option<String>,
+        /// A file holding the access token, read again on each call (a
+        /// sidecar can rewrite it); used when `token_env` is unset.
+        token_file: Option<std::path::PathBuf>,
+    },
     /// An earlier answer to exactly the same sanitised request.
     Cache,
     /// A fixed answer.
@@ -84,6 +125,50 @@ impl Fallback {
                     .map(|k| format!(" (key from ${k})"))
                     .unwrap_or_default()
             ),
+            Fallback::Bedrock { region, model, endpoint, api_key_env } => {
+                format!(
+                    "Amazon Bedrock model {model} in {region}{} ({})",
+                    endpoint
+                        .as_ref()
+                        .map(|e| format!(" at {e}"))
+                        .unwrap_or_default(),
+                    match api_key_env {
+                        Some(k) => format!("API key from ${k}"),
+                        None => "SigV4 with $AWS_ACCESS_KEY_ID, \
+                                 $AWS_SECRET_ACCESS_KEY and \
+                                 $AWS_SESSION_TOKEN if set"
+                            .into(),
+                    }
+                )
+            }
+            Fallback::Vertex {
+                project,
+                region,
+                model,
+                endpoint,
+                token_env,
+                token_file,
+            } => {
+                let token = match (token_env, token_file) {
+                    (Some(e), Some(f)) => format!(
+                        "token from ${e}, else the file {}",
+                        f.display()
+                    ),
+                    (Some(e), None) => format!("token from ${e}"),
+                    (None, Some(f)) => {
+                        format!("token from the file {}", f.display())
+                    }
+                    (None, None) => "no token source: skipped".into(),
+                };
+                format!(
+                    "Google Vertex AI model {model} in project {project}, \
+                     {region}{} ({token})",
+                    endpoint
+                        .as_ref()
+                        .map(|e| format!(" at {e}"))
+                        .unwrap_or_default(),
+                )
+            }
             Fallback::Cache => {
                 "an earlier answer to the same sanitised request".into()
             }
@@ -102,9 +187,87 @@ impl Fallback {
         match self {
             Fallback::Model { .. } => "model",
             Fallback::Upstream { .. } => "upstream",
+            Fallback::Bedrock { .. } => "bedrock",
+            Fallback::Vertex { .. } => "vertex",
             Fallback::Cache => "cache",
             Fallback::Static { .. } => "static",
             Fallback::Disabled { .. } => "disabled",
+        }
+    }
+
+    /// Checks what a configuration can get wrong before any call: the
+    /// regions, project and Vertex model of the cloud kinds (they go
+    /// into host names and paths, so only letters, digits and `-._@`
+    /// are taken) and their `endpoint` (`https://`, or `http://` to
+    /// loopback). Other kinds always pass.
+    ///
+    /// # Errors
+    ///
+    /// A message naming the field.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use hush_claude::fallback::Fallback;
+    ///
+    /// let ok: Fallback = toml::from_str(
+    ///     "kind = \"bedrock\"\nregion = \"us-east-1\"\nmodel = \"anthropic.claude-sonnet-4-5-20250929-v1:0\"",
+    /// )?;
+    /// assert!(ok.check().is_ok());
+    /// let bad: Fallback = toml::from_str(
+    ///     "kind = \"vertex\"\nproject = \"p\"\nregion = \"evil.example/x\"\nmodel = \"m\"\ntoken_env = \"T\"",
+    /// )?;
+    /// assert!(bad.check().unwrap_err().contains("region"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check(&self) -> Result<(), String> {
+        let name = |field: &str, v: &str, extra: &[u8]| {
+            let ok = !v.is_empty()
+                && v.len() <= 128
+                && v.bytes().all(|b| {
+                    b.is_ascii_lowercase()
+                        || b.is_ascii_digit()
+                        || b == b'-'
+                        || extra.contains(&b)
+                });
+            if ok {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} fallback: {field} {v:?} is not a valid {field}",
+                    self.kind()
+                ))
+            }
+        };
+        let endpoint = |e: &Option<String>| match e {
+            Some(url) => crate::proxy::ProxyConfig::new(url)
+                .map(|_| ())
+                .map_err(|err| {
+                    format!(
+                        "{} fallback: endpoint: {}",
+                        self.kind(),
+                        err.message()
+                    )
+                }),
+            None => Ok(()),
+        };
+        match self {
+            Fallback::Bedrock { region, model, endpoint: e, .. } => {
+                name("region", region, b"")?;
+                if model.is_empty() {
+                    return Err("bedrock fallback: model is empty".into());
+                }
+                endpoint(e)
+            }
+            Fallback::Vertex {
+                project, region, model, endpoint: e, ..
+            } => {
+                name("region", region, b"")?;
+                name("project", project, b"._")?;
+                name("model", &model.to_ascii_lowercase(), b"._@")?;
+                endpoint(e)
+            }
+            _ => Ok(()),
         }
     }
 
@@ -423,6 +586,92 @@ mod tests {
         assert_eq!(c.route[1].models, "*");
         assert_eq!(c.route[1].fallback[0].disabled_message().unwrap(), "off");
         assert!(toml::from_str::<Fallback>("kind = \"teleport\"").is_err());
+    }
+
+    #[test]
+    fn cloud_kinds_parse_describe_and_check() {
+        let b: Fallback = toml::from_str(
+            r#"
+            kind = "bedrock"
+            region = "us-east-1"
+            model = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+            api_key_env = "BEDROCK_KEY"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(b.kind(), "bedrock");
+        assert_eq!(
+            b.describe(),
+            "Amazon Bedrock model anthropic.claude-sonnet-4-5-20250929-v1:0 \
+             in us-east-1 (API key from $BEDROCK_KEY)"
+        );
+        let v: Fallback = toml::from_str(
+            r#"
+            kind = "vertex"
+            project = "acme-ai"
+            region = "global"
+            model = "claude-sonnet-4-5@20250929"
+            endpoint = "http://127.0.0.1:9"
+            token_file = "/run/vertex.token"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(v.kind(), "vertex");
+        assert_eq!(
+            v.describe(),
+            "Google Vertex AI model claude-sonnet-4-5@20250929 in project \
+             acme-ai, global at http://127.0.0.1:9 (token from the file \
+             /run/vertex.token)"
+        );
+        assert!(b.check().is_ok() && v.check().is_ok());
+        // Unknown fields and missing ones are refused.
+        assert!(toml::from_str::<Fallback>(
+            "kind = \"bedrock\"\nregion = \"r\"\nmodel = \"m\"\nkey = \"k\""
+        )
+        .is_err());
+        assert!(toml::from_str::<Fallback>(
+            "kind = \"vertex\"\nregion = \"r\"\nmodel = \"m\""
+        )
+        .is_err());
+        let with = |f: &Fallback, field: &str, value: &str| {
+            let mut t = as_table(f);
+            t.insert(field.into(), toml::Value::String(value.into()));
+            toml::from_str::<Fallback>(&toml::to_string(&t).unwrap())
+                .unwrap()
+                .check()
+        };
+        assert!(with(&b, "region", "us-east-1.evil.example/").is_err());
+        assert!(with(&b, "region", "").is_err());
+        assert!(with(&b, "model", "").is_err());
+        assert!(with(&b, "endpoint", "http://bedrock.example").is_err());
+        assert!(with(&b, "endpoint", "ftp://127.0.0.1").is_err());
+        assert!(with(&b, "endpoint", "https://vpce.example").is_ok());
+        assert!(with(&v, "project", "a/b").is_err());
+        assert!(with(&v, "model", "m:rawPredict").is_err());
+        assert!(with(&v, "region", "us-east5").is_ok());
+    }
+
+    /// A cloud fallback back as a TOML table (tests only).
+    fn as_table(f: &Fallback) -> toml::Table {
+        let mut t = toml::Table::new();
+        let mut put = |k: &str, v: &str| {
+            t.insert(k.into(), toml::Value::String(v.into()));
+        };
+        put("kind", f.kind());
+        match f {
+            Fallback::Bedrock { region, model, .. } => {
+                put("region", region);
+                put("model", model);
+            }
+            Fallback::Vertex { project, region, model, .. } => {
+                put("project", project);
+                put("region", region);
+                put("model", model);
+                put("token_env", "T");
+            }
+            _ => {}
+        }
+        t
     }
 
     #[test]

@@ -9,7 +9,9 @@
 //!   OpenAI-compatible chat completions shape);
 //! - [`MessageStreamRestorer`] and [`ChatStreamRestorer`] restore SSE
 //!   streams from raw bytes, whatever the TCP split;
-//! - [`proxy`] serves an Anthropic-compatible HTTP proxy built on these;
+//! - [`proxy`] serves an Anthropic-compatible HTTP proxy built on these,
+//!   with fallbacks that include Claude on Amazon Bedrock and Google
+//!   Vertex AI ([`cloud`] builds those requests);
 //! - [`Client`] is a small Rust client that does the same round trip in
 //!   process;
 //! - [`mock`] is a faithful mock of the upstream API for tests.
@@ -34,6 +36,7 @@ pub use crate::transform::{
     Endpoint, MediaPolicy, Redaction, ResponsePii, ResponseShape,
 };
 mod client;
+pub mod cloud;
 pub mod fallback;
 pub mod message;
 pub mod metrics;

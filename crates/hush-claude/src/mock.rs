@@ -12,6 +12,15 @@
 //! deltas of one to three characters, pings are inserted between deltas
 //! and JSON frames are padded with spaces, as real captures are.
 //!
+//! It also serves Claude as Amazon Bedrock (`POST /model/{id}/invoke`)
+//! and Google Vertex AI (`POST /v1/projects/{p}/locations/{r}/publishers/
+//! anthropic/models/{m}:rawPredict` and `:streamRawPredict`) serve it,
+//! strictly: a body that still has `model` (or, for Bedrock, `stream`) or
+//! lacks that cloud's `anthropic_version` gets a 400; Bedrock wants an
+//! `Authorization` that is `Bearer ...` or a well-formed SigV4 one for
+//! the `bedrock` service, Vertex a `Bearer` token; an `x-api-key` (an
+//! Anthropic key leaking to another cloud) gets a 400.
+//!
 //! Request headers steer failures: `x-mock-fail: 429 | 529 | 500 |
 //! stream-error | no-block-stop | drop`. `x-mock-seed: N` fixes the
 //! random splits. `GET /_mock/requests` returns the recorded bodies,
@@ -132,6 +141,11 @@ pub fn router(base: &str) -> (Router, Arc<MockState>) {
         .route("/v1/messages/batches/{id}/results", get(batch_results))
         .route("/v1/models", get(models))
         .route("/v1/chat/completions", post(chat))
+        .route("/model/{model}/invoke", post(bedrock_invoke))
+        .route(
+            "/v1/projects/{project}/locations/{region}/publishers/anthropic/models/{model_action}",
+            post(vertex_predict),
+        )
         .route("/_mock/requests", get(recorded).delete(clear))
         .with_state(state.clone());
     (r, state)
@@ -206,6 +220,15 @@ fn admit(
             }
         }
     }
+    record_and_fail(state, headers, body)
+}
+
+/// Records the body; applies the outage and `x-mock-fail` statuses.
+fn record_and_fail(
+    state: &MockState,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(), Response> {
     if let Ok(mut r) = state.requests.lock() {
         r.push(String::from_utf8_lossy(body).into_owned());
     }
@@ -733,4 +756,223 @@ async fn clear(State(state): State<Arc<MockState>>) -> Response {
         r.clear();
     }
     json_response(&json!({"cleared": true}))
+}
+
+/// Bedrock's error shape: `{"message"}` and `x-amzn-ErrorType`.
+fn aws_error(status: u16, kind: &'static str, message: &str) -> Response {
+    let mut r = (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+        json!({"message": message}).to_string(),
+    )
+        .into_response();
+    let h = r.headers_mut();
+    h.insert("content-type", HeaderValue::from_static("application/json"));
+    h.insert("x-amzn-errortype", HeaderValue::from_static(kind));
+    h.insert("x-amzn-requestid", HeaderValue::from_static("aws-req-mock"));
+    r
+}
+
+/// Whether an `Authorization` value is a well-formed SigV4 one for the
+/// Bedrock service, dated like `x-amz-date`: `AWS4-HMAC-SHA256
+/// Credential=<key id>/<yyyymmdd>/<region>/bedrock/aws4_request,
+/// SignedHeaders=<sorted names with host and x-amz-date>,
+/// Signature=<64 hex>`. (Well-formed only: the mock holds no secret.)
+fn well_formed_sigv4(auth: &str, headers: &HeaderMap) -> bool {
+    let Some(rest) = auth.strip_prefix("AWS4-HMAC-SHA256 Credential=") else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.split(", ").collect();
+    let [cred, signed, sig] = parts[..] else { return false };
+    let (Some(signed), Some(sig)) = (
+        signed.strip_prefix("SignedHeaders="),
+        sig.strip_prefix("Signature="),
+    ) else {
+        return false;
+    };
+    let scope: Vec<&str> = cred.split('/').collect();
+    let [key_id, date, region, service, end] = scope[..] else {
+        return false;
+    };
+    let amz_date =
+        headers.get("x-amz-date").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let names: Vec<&str> = signed.split(';').collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    let token_ok = !names.contains(&"x-amz-security-token")
+        || headers.contains_key("x-amz-security-token");
+    !key_id.is_empty()
+        && date.len() == 8
+        && date.bytes().all(|b| b.is_ascii_digit())
+        && amz_date.len() == 16
+        && amz_date.starts_with(date)
+        && !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && service == "bedrock"
+        && end == "aws4_request"
+        && names == sorted
+        && names.contains(&"host")
+        && names.contains(&"x-amz-date")
+        && token_ok
+        && sig.len() == 64
+        && sig
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The body checks both clouds make: no `model`, the right
+/// `anthropic_version`.
+fn cloud_params(body: &Bytes, version: &str) -> Result<Value, String> {
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|_| "body is not valid JSON".to_string())?;
+    if v.get("model").is_some() {
+        return Err("extraneous key [model] is not permitted".into());
+    }
+    if v.get("anthropic_version").and_then(Value::as_str) != Some(version) {
+        return Err(format!("anthropic_version must be {version}"));
+    }
+    Ok(v)
+}
+
+async fn bedrock_invoke(
+    State(state): State<Arc<MockState>>,
+    Path(model): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if headers.contains_key("x-api-key") {
+        return aws_error(
+            400,
+            "ValidationException",
+            "x-api-key is not a Bedrock credential",
+        );
+    }
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let bearer = auth.strip_prefix("Bearer ").is_some_and(|t| !t.is_empty());
+    if !bearer && !well_formed_sigv4(auth, &headers) {
+        return aws_error(
+            403,
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        );
+    }
+    if let Err(r) = record_and_fail(&state, &headers, &body) {
+        return r;
+    }
+    let params = match cloud_params(&body, crate::cloud::BEDROCK_VERSION) {
+        Ok(v) if v.get("stream").is_some() => {
+            return aws_error(
+                400,
+                "ValidationException",
+                "extraneous key [stream] is not permitted",
+            )
+        }
+        Ok(v) => v,
+        Err(m) => return aws_error(400, "ValidationException", &m),
+    };
+    let mut msg = answer(&params, seed_of(&state, &headers));
+    msg["model"] = Value::String(model);
+    let mut r = json_response(&msg);
+    r.headers_mut()
+        .insert("x-amzn-requestid", HeaderValue::from_static("aws-req-mock"));
+    r
+}
+
+async fn vertex_predict(
+    State(state): State<Arc<MockState>>,
+    Path((_project, _region, model_action)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some((model, action)) = model_action.rsplit_once(':') else {
+        return error(404, "not_found_error", "no such method");
+    };
+    let stream = match action {
+        "rawPredict" => false,
+        "streamRawPredict" => true,
+        _ => return error(404, "not_found_error", "no such method"),
+    };
+    if headers.contains_key("x-api-key") {
+        return error(
+            400,
+            "invalid_request_error",
+            "x-api-key is not a Google credential",
+        );
+    }
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|t| !t.is_empty());
+    if !bearer {
+        return error(
+            401,
+            "authentication_error",
+            "Request is missing required authentication credential.",
+        );
+    }
+    if let Err(r) = record_and_fail(&state, &headers, &body) {
+        return r;
+    }
+    let params = match cloud_params(&body, crate::cloud::VERTEX_VERSION) {
+        Ok(v) => v,
+        Err(m) => return error(400, "invalid_request_error", &m),
+    };
+    if stream != (params["stream"] == true) {
+        return error(
+            400,
+            "invalid_request_error",
+            "streamRawPredict is for stream: true, rawPredict for the rest",
+        );
+    }
+    let seed = seed_of(&state, &headers);
+    let mut msg = answer(&params, seed);
+    msg["model"] = Value::String(model.to_string());
+    if stream {
+        let fail = headers.get("x-mock-fail").and_then(|v| v.to_str().ok());
+        sse_response(chunked_body(stream_events(&msg, seed, fail), seed))
+    } else {
+        json_response(&msg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_date(d: &'static str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-amz-date", HeaderValue::from_static(d));
+        h
+    }
+
+    #[test]
+    fn sigv4_authorization_shape() {
+        let sig = "a".repeat(64);
+        let good = format!(
+            "AWS4-HMAC-SHA256 Credential=AKID/20260102/us-east-1/bedrock/aws4_request, \
+             SignedHeaders=accept;content-type;host;x-amz-date, Signature={sig}"
+        );
+        let h = with_date("20260102T030405Z");
+        assert!(well_formed_sigv4(&good, &h));
+        assert!(!well_formed_sigv4(&good, &with_date("20260103T030405Z")));
+        for bad in [
+            good.replace("/bedrock/", "/iam/"),
+            good.replace("aws4_request", "aws4"),
+            good.replace("host;x-amz-date", "x-amz-date;host"),
+            good.replace(";host", ""),
+            good.replace(&sig, &"A".repeat(64)),
+            good.replace(&sig, &"a".repeat(63)),
+            good.replace("AKID/", "/"),
+            good.replace(", Signature", " Signature"),
+            good.replace("x-amz-date,", "x-amz-date;x-amz-security-token,"),
+            String::new(),
+        ] {
+            assert!(!well_formed_sigv4(&bad, &h), "{bad}");
+        }
+    }
 }

@@ -35,6 +35,8 @@ use hush::Redactor;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+mod cloud_fallback;
+
 use crate::error::ApiError;
 use crate::fallback::{
     cache_key, static_message, AnswerCache, Fallback, Route as RoutePolicy,
@@ -399,6 +401,9 @@ impl Proxy {
         let http = b.build().map_err(|e| {
             ApiError::upstream(format!("building the HTTP client: {e}"))
         })?;
+        for f in cfg.routes.iter().flat_map(|r| &r.fallback) {
+            f.check().map_err(ApiError::invalid_request)?;
+        }
         let masker = match cfg.response_pii {
             ResponsePii::Leave => None,
             ResponsePii::Mask => Some(masking_redactor(&red)?),
@@ -1460,6 +1465,19 @@ async fn call_upstream(
                     }
                     call.upstream_failed = false;
                     return r.map(Answer::Upstream);
+                }
+            }
+            Fallback::Bedrock { .. } | Fallback::Vertex { .. } => {
+                // Messages only: the clouds serve no other endpoint.
+                let Some(b) = body.as_ref() else { continue };
+                if call.endpoint != Route::Messages.endpoint() {
+                    continue;
+                }
+                let answer =
+                    cloud_fallback::try_cloud(shared, call, f, b).await;
+                if let Some(a) = answer {
+                    call.upstream_failed = false;
+                    return Ok(a);
                 }
             }
             Fallback::Cache => {

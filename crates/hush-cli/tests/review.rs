@@ -138,3 +138,62 @@ fn review_list_show_approve_reject() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&all.stdout).lines().count(), 2);
 }
+
+/// The Bedrock and Vertex example of docs/RESILIENCE.md passes
+/// `hush proxy --check` as written and prints the plan shown there, with
+/// no credential in it; a plain-http endpoint that is not loopback is a
+/// configuration error.
+#[test]
+fn proxy_check_shows_the_documented_cloud_fallbacks() {
+    let doc = include_str!("../../../docs/RESILIENCE.md");
+    let section = doc
+        .split("### Bedrock and Vertex AI")
+        .nth(1)
+        .expect("the Bedrock and Vertex AI section");
+    let block = |fence: &str| {
+        let start = section.find(fence).expect(fence) + fence.len();
+        let len = section[start..].find("```").unwrap();
+        section[start..start + len].to_string()
+    };
+    let (toml, plan) = (block("```toml\n"), block("```text\n"));
+    let home = tempfile::tempdir().unwrap();
+    let write = |routes: &str| {
+        std::fs::write(
+            home.path().join("hush.toml"),
+            format!("[proxy]\nupstream = \"http://127.0.0.1:9\"\n\n{routes}"),
+        )
+        .unwrap()
+    };
+    write(&toml);
+    let out = hush(home.path())
+        .env("AWS_ACCESS_KEY_ID", "AKIDDOCEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "aws-secret-not-printed")
+        .env("BEDROCK_API_KEY", "bedrock-key-not-printed")
+        .env("VERTEX_ACCESS_TOKEN", "ya29.not-printed")
+        .args(["proxy", "--check"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for line in plan.lines() {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+    assert!(text.contains("route 2 (models claude-opus-*):"));
+    assert!(text.contains(
+        "fallback 1: Amazon Bedrock model eu.anthropic.claude-opus-4-1-20250805-v1:0 in eu-central-1 (API key from $BEDROCK_API_KEY)"
+    ));
+    assert!(text.contains("configuration: ok"));
+    for secret in ["not-printed", "AKIDDOCEXAMPLE"] {
+        assert!(!text.contains(secret), "{secret} printed:\n{text}");
+    }
+
+    write(&toml.replacen(
+        "region = \"us-east-1\",",
+        "region = \"us-east-1\", endpoint = \"http://bedrock.example.com\",",
+        1,
+    ));
+    let out = hush(home.path()).args(["proxy", "--check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bedrock fallback: endpoint"), "{err}");
+}

@@ -4,9 +4,10 @@
 //!
 //! Scope: header-based signing (the `Authorization` header) of a request
 //! whose path and query the caller gives already URI-encoded, which is
-//! all a JSON-protocol call such as `secretsmanager.GetSecretValue`
-//! needs. It is tested against the worked example in AWS's SigV4
-//! documentation (IAM `ListUsers`, 2015-08-30).
+//! all a JSON-protocol call such as `secretsmanager.GetSecretValue` or a
+//! REST call such as Bedrock's `InvokeModel` needs ([`uri_encode`] and
+//! [`canonical_path`] build those paths). It is tested against the worked
+//! example in AWS's SigV4 documentation (IAM `ListUsers`, 2015-08-30).
 
 use std::fmt;
 
@@ -125,7 +126,8 @@ impl fmt::Debug for Credentials {
 pub struct Request<'a> {
     /// The HTTP method.
     pub method: &'a str,
-    /// The URI-encoded path (`/` for none).
+    /// The canonical URI: the URI-encoded path (`/` for none), which for
+    /// every service but S3 is encoded twice (see [`canonical_path`]).
     pub path: &'a str,
     /// The URI-encoded query string without `?` (empty for none).
     pub query: &'a str,
@@ -328,6 +330,61 @@ pub fn signing_key(
     hmac(&k, b"aws4_request")
 }
 
+/// URI-encodes `input` as SigV4 and AWS REST paths want it: every byte
+/// but the unreserved characters of RFC 3986 (`A-Z a-z 0-9 - . _ ~`)
+/// becomes `%XX` (uppercase hex), and `/` too unless `keep_slash`.
+///
+/// # Example
+///
+/// ```
+/// use hush_keys::sigv4::uri_encode;
+///
+/// // A Bedrock model id as one path segment.
+/// assert_eq!(
+///     uri_encode("anthropic.claude-sonnet-4-5-20250929-v1:0", false),
+///     "anthropic.claude-sonnet-4-5-20250929-v1%3A0"
+/// );
+/// assert_eq!(uri_encode("a/b c", true), "a/b%20c");
+/// assert_eq!(uri_encode("a/b", false), "a%2Fb");
+/// ```
+pub fn uri_encode(input: &str, keep_slash: bool) -> String {
+    let mut out = String::with_capacity(input.len());
+    for &b in input.as_bytes() {
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'.' | b'_' | b'~')
+            || (keep_slash && b == b'/')
+        {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The canonical URI of a request path for every service but S3: the
+/// path as sent (already URI-encoded) encoded once more, `/` kept. So a
+/// Bedrock model id `...v1:0`, sent as `...v1%3A0`, is signed as
+/// `...v1%253A0`; give the result as [`Request::path`].
+///
+/// # Example
+///
+/// ```
+/// use hush_keys::sigv4::canonical_path;
+///
+/// assert_eq!(
+///     canonical_path("/model/anthropic.claude-v2%3A1/invoke"),
+///     "/model/anthropic.claude-v2%253A1/invoke"
+/// );
+/// assert_eq!(canonical_path(""), "/");
+/// ```
+pub fn canonical_path(sent_path: &str) -> String {
+    if sent_path.is_empty() {
+        return "/".into();
+    }
+    uri_encode(sent_path, true)
+}
+
 /// `YYYYMMDDTHHMMSSZ` for a Unix time.
 ///
 /// # Example
@@ -391,6 +448,20 @@ mod tests {
              Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, \
              SignedHeaders=content-type;host;x-amz-date, \
              Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
+        );
+    }
+
+    #[test]
+    fn uri_encode_is_rfc3986_unreserved_only() {
+        assert_eq!(uri_encode("AZaz09-._~", false), "AZaz09-._~");
+        assert_eq!(uri_encode("é:@+", false), "%C3%A9%3A%40%2B");
+        // An ARN model id: its `/` is encoded as part of one segment.
+        assert_eq!(
+            uri_encode(
+                "arn:aws:bedrock:us-east-1:1:inference-profile/x",
+                false
+            ),
+            "arn%3Aaws%3Abedrock%3Aus-east-1%3A1%3Ainference-profile%2Fx"
         );
     }
 

@@ -57,6 +57,10 @@ pub struct Args {
     /// The status of the mock's failures.
     #[arg(long, default_value_t = 529)]
     fail_status: u16,
+    /// A hush.toml for the proxies (`[proxy.retry]`, `[proxy.breaker]`,
+    /// ...); without it they run with the defaults.
+    #[arg(long, value_name = "FILE")]
+    hush_config: Option<std::path::PathBuf>,
 }
 
 struct Killed(Child);
@@ -239,7 +243,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     wait_ready(mock_url.trim_start_matches("http://"))?;
     let start_proxy = |extra: &[String]| -> anyhow::Result<(Killed, String)> {
         let listen = format!("127.0.0.1:{}", free_port()?);
-        let child = Command::new(&hush)
+        let mut cmd = Command::new(&hush);
+        if let Some(c) = &args.hush_config {
+            cmd.arg("--config").arg(c);
+        }
+        let child = cmd
             .args([
                 "--quiet",
                 "proxy",

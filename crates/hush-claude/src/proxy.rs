@@ -995,12 +995,19 @@ async fn finish_call(shared: &Shared, mut call: Call) -> Result<(), ApiError> {
             shared.metrics.refused(kind);
         }
     }
-    tracing::debug!(
+    // The access log line: ids, counts and outcomes only (no model name
+    // or other client-chosen text, no body, no key).
+    tracing::info!(
         id = %call.id,
+        key_id = call.key_id.as_deref().unwrap_or("-"),
         method = %call.method,
         endpoint = call.endpoint,
         status = call.status,
+        error = call.error.unwrap_or("-"),
         retries = call.retries,
+        entities = call.entities.values().sum::<u64>(),
+        restored = call.restored,
+        decisions = %call.decisions.join(","),
         latency_ms = latency.as_secs_f64() * 1e3,
         "call finished"
     );
@@ -1296,6 +1303,10 @@ async fn with_retries(
             }
         };
         let mut headers = target.headers.clone();
+        if body.is_some() {
+            // Set once below (the builder appends, which would send two).
+            headers.remove("content-type");
+        }
         if let Some(k) = key {
             if let Ok(mut v) = reqwest::header::HeaderValue::from_str(k) {
                 v.set_sensitive(true);

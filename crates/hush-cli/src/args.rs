@@ -37,6 +37,21 @@ pub struct Cli {
     #[arg(long, global = true, env = "HUSH_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// Diagnostics on standard error: text for people, json (one object
+    /// per line) for a log pipeline. What is logged is set by HUSH_LOG
+    /// (`warn`, `info`, `hush_claude=debug`, ...; default `info` for
+    /// the proxy, `warn` otherwise). No log line holds a prompt, an
+    /// answer, a key or an original value.
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        env = "HUSH_LOG_FORMAT",
+        default_value_t = LogFormat::Text,
+        value_name = "FORMAT"
+    )]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -872,6 +887,15 @@ pub enum InputMode {
     Text,
     /// JSON Lines records; see --field.
     Jsonl,
+}
+
+/// `--log-format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    Text,
+    /// One JSON object per event (timestamp, level, target, fields).
+    Json,
 }
 
 /// `--color`.

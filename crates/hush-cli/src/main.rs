@@ -32,6 +32,7 @@ use crate::args::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logs(&cli);
     match run(&cli) {
         Ok(code) => code,
         // A closed output pipe is how a reader says "enough".
@@ -64,6 +65,27 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         }
         Command::MockUpstream(args) => cmd_proxy::run_mock(args),
     }
+}
+
+/// Structured diagnostics through `tracing`, on standard error so that
+/// standard output stays the command's own (redacted text, records).
+fn init_logs(cli: &Cli) {
+    use tracing_subscriber::EnvFilter;
+    let default = match cli.command {
+        Command::Proxy(_) if !cli.quiet => "info",
+        _ => "warn",
+    };
+    let filter = std::env::var("HUSH_LOG")
+        .ok()
+        .and_then(|v| EnvFilter::try_new(v).ok())
+        .unwrap_or_else(|| EnvFilter::new(default));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr);
+    let _ = match cli.log_format {
+        args::LogFormat::Json => logs.json().try_init(),
+        args::LogFormat::Text => logs.with_ansi(false).try_init(),
+    };
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -572,7 +572,7 @@ fn run(mut w: Writer, rx: Receiver<Msg>) -> Result<(), AuditError> {
         }
         w.commit_acked(&mut pending)?;
         if w.head_due {
-            w.write_head();
+            w.write_head_soon();
         }
         if !flushes.is_empty() {
             let r = w.sync();
@@ -627,7 +627,60 @@ pub(crate) struct Writer {
     checkpoint_every: u64,
     checkpoint_interval: Duration,
     dirty_since: Option<Instant>,
+    syncer: Option<Syncer>,
     _lock: Option<File>,
+}
+
+/// The background syncer of [`Fsync::Batch`]: the periodic `fsync` (and
+/// the head file written after it) runs on its own thread, so records
+/// that arrive meanwhile are written and acknowledged without waiting
+/// for the disk (a batch acknowledgement promises the page cache, not
+/// the disk). Jobs run in order; one waits at most, and when one is
+/// already waiting the writer simply tries again on a later round.
+struct Syncer {
+    tx: Option<std::sync::mpsc::SyncSender<SyncJob>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// Make the log durable up to now (through a duplicate of its file
+/// handle), then, if given, replace the head file with this checkpoint.
+struct SyncJob {
+    file: File,
+    head: Option<(PathBuf, Vec<u8>)>,
+}
+
+impl Syncer {
+    fn start() -> Option<Syncer> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<SyncJob>(1);
+        let thread = std::thread::Builder::new()
+            .name("hush-audit-sync".into())
+            .spawn(move || {
+                for job in rx {
+                    if job.file.sync_data().is_ok() {
+                        if let Some((dir, line)) = job.head {
+                            let _ =
+                                files::write_atomic(&dir, HEAD_FILE, &line);
+                        }
+                    }
+                }
+            })
+            .ok()?;
+        Some(Syncer { tx: Some(tx), thread: Some(thread) })
+    }
+
+    /// Waits for every job handed over so far.
+    fn join(&mut self) {
+        drop(self.tx.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Syncer {
+    fn drop(&mut self) {
+        self.join();
+    }
 }
 
 impl Writer {
@@ -670,6 +723,7 @@ impl Writer {
             checkpoint_every: cfg.checkpoint_every,
             checkpoint_interval: cfg.checkpoint_interval,
             dirty_since: None,
+            syncer: None,
             _lock: lock,
         };
         for note in notes {
@@ -701,6 +755,7 @@ impl Writer {
             checkpoint_every: 0,
             checkpoint_interval: Duration::ZERO,
             dirty_since: None,
+            syncer: None,
             _lock: Some(lock),
         };
         for note in notes {
@@ -913,6 +968,11 @@ impl Writer {
     }
 
     pub(crate) fn sync(&mut self) -> Result<(), AuditError> {
+        // What the background syncer holds is done first (and its head
+        // file written) before an explicit sync returns.
+        if let Some(mut s) = self.syncer.take() {
+            s.join();
+        }
         self.dirty_since = None;
         match &mut self.out {
             Out::File { file, path, .. } => file
@@ -928,13 +988,68 @@ impl Writer {
                 .dirty_since
                 .is_some_and(|t| t.elapsed() >= Duration::from_secs(1))
         {
-            let _ = self.sync();
+            match &self.out {
+                Out::File { .. } => {
+                    if self.sync_in_background(None).is_ok() {
+                        self.dirty_since = None;
+                    }
+                }
+                Out::Stdout(_) => {
+                    let _ = self.sync();
+                }
+            }
+        }
+    }
+
+    /// Hands a sync (and a head line) to the background syncer; gives
+    /// the head line back when it could not (the syncer is busy or
+    /// cannot start), for a later round.
+    fn sync_in_background(
+        &mut self,
+        head: Option<Vec<u8>>,
+    ) -> Result<(), Option<Vec<u8>>> {
+        let Out::File { dir, file, .. } = &self.out else { return Err(head) };
+        let Ok(dup) = file.try_clone() else { return Err(head) };
+        if self.syncer.is_none() {
+            self.syncer = Syncer::start();
+        }
+        let Some(tx) = self.syncer.as_ref().and_then(|s| s.tx.as_ref()) else {
+            return Err(head);
+        };
+        let job = SyncJob { file: dup, head: head.map(|l| (dir.clone(), l)) };
+        tx.try_send(job).map_err(|e| match e {
+            std::sync::mpsc::TrySendError::Full(j)
+            | std::sync::mpsc::TrySendError::Disconnected(j) => {
+                j.head.map(|(_, l)| l)
+            }
+        })
+    }
+
+    /// [`Writer::write_head`] for the writer loop: with batch syncing
+    /// the sync and the head go to the background syncer.
+    fn write_head_soon(&mut self) {
+        if self.fsync != Fsync::Batch {
+            return self.write_head();
+        }
+        let Some(line) = self.last_cp_line.take() else {
+            self.head_due = false;
+            return;
+        };
+        match self.sync_in_background(Some(line)) {
+            Ok(()) => {
+                self.head_due = false;
+                self.dirty_since = None;
+            }
+            Err(back) => self.last_cp_line = back,
         }
     }
 
     /// Replaces the head file with the latest checkpoint, once the log
     /// holding it is synced (so the head never runs ahead of the disk).
     fn write_head(&mut self) {
+        if let Some(mut s) = self.syncer.take() {
+            s.join();
+        }
         self.head_due = false;
         let Some(line) = self.last_cp_line.take() else { return };
         if let Out::File { dir, file, .. } = &self.out {

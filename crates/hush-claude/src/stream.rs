@@ -93,7 +93,9 @@ enum End {
 enum Block<'r> {
     /// Restores; with a masker, masks new personal data first.
     Text(RestoreStream<'r>, Option<RedactStream<'r>>),
-    Json(RestoreStream<'r>, EscapeGuard),
+    /// Tool input JSON: restored, and masked first when there is a
+    /// masker (masks are JSON-safe: letters, digits, `[`, `]`, `-`).
+    Json(RestoreStream<'r>, EscapeGuard, Option<RedactStream<'r>>),
 }
 
 impl<'r> Block<'r> {
@@ -102,9 +104,14 @@ impl<'r> Block<'r> {
         Block::Text(red.restore_stream(), masker.map(|m| m.redact_stream()))
     }
 
-    /// Tool input JSON: restored values JSON-escaped.
-    fn json(red: &'r Redactor) -> Block<'r> {
-        Block::Json(red.restore_stream().json_string(), EscapeGuard::default())
+    /// Tool input JSON: restored values JSON-escaped, masked first when
+    /// there is a masker.
+    fn json(red: &'r Redactor, masker: Option<&'r Redactor>) -> Block<'r> {
+        Block::Json(
+            red.restore_stream().json_string(),
+            EscapeGuard::default(),
+            masker.map(|m| m.redact_stream()),
+        )
     }
 }
 
@@ -328,7 +335,7 @@ impl<'r> MessageStreamRestorer<'r> {
         let (red, masker) = (self.red, self.masker);
         let block = self.blocks.entry(index).or_insert_with(|| {
             if json {
-                Block::json(red)
+                Block::json(red, masker)
             } else {
                 Block::text(red, masker)
             }
@@ -552,7 +559,7 @@ impl<'r> ChatStreamRestorer<'r> {
                             let b = self
                                 .open
                                 .entry((ci, ChatField::Tool(ti)))
-                                .or_insert_with(|| Block::json(red));
+                                .or_insert_with(|| Block::json(red, masker));
                             *s = push_block(b, s, &mut self.restored)?;
                         }
                     }
@@ -634,9 +641,18 @@ fn push_block(
             *restored += rs.report().findings - before;
             String::from_utf8_lossy(&bytes).into_owned()
         }
-        Block::Json(rs, guard) => {
+        Block::Json(rs, guard, mask) => {
             let before = rs.report().findings;
-            rs.push(piece.as_bytes(), &mut bytes).map_err(restore_failed)?;
+            match mask {
+                Some(m) => {
+                    let mut mid = Vec::new();
+                    m.push(piece.as_bytes(), &mut mid).map_err(mask_failed)?;
+                    rs.push(&mid, &mut bytes).map_err(restore_failed)?;
+                }
+                None => rs
+                    .push(piece.as_bytes(), &mut bytes)
+                    .map_err(restore_failed)?,
+            }
             *restored += rs.report().findings - before;
             guard.push(&String::from_utf8_lossy(&bytes))
         }
@@ -667,8 +683,13 @@ fn finish_block(
             *restored += rs.report().findings - before;
             String::from_utf8_lossy(&bytes).into_owned()
         }
-        Block::Json(mut rs, mut guard) => {
+        Block::Json(mut rs, mut guard, mask) => {
             let before = rs.report().findings;
+            if let Some(mut m) = mask {
+                let mut mid = Vec::new();
+                m.finish(&mut mid).map_err(mask_failed)?;
+                rs.push(&mid, &mut bytes).map_err(restore_failed)?;
+            }
             if end == End::Complete {
                 rs.finish(&mut bytes).map_err(restore_failed)?;
             }
@@ -732,6 +753,57 @@ mod tests {
         s.push(wire.as_bytes(), &mut out).unwrap();
         s.finish(&mut out).unwrap();
         out
+    }
+
+    #[test]
+    fn new_pii_in_streamed_tool_input_is_masked_and_issued_pseudonyms_restored(
+    ) {
+        let red = redactor();
+        let masker = crate::masking_redactor(&red).unwrap();
+        let tag = red.redact("jane.roe@acme-mail.io").unwrap().into_text();
+        let input = format!(
+            r#"{{"to": "{tag}", "cc": "bob.smith@corp-mail.io", "note": "line\nnext"}}"#
+        );
+        let start = event(&json!({"type": "content_block_start", "index": 0,
+            "content_block": {"type": "tool_use", "id": "toolu_1", "name": "send", "input": {}}}));
+        let stop = event(&json!({"type": "content_block_stop", "index": 0}));
+        // Every split of the input JSON into two deltas gives the same
+        // tool input: the issued pseudonym restored, the new e-mail masked.
+        for cut in 0..=input.len() {
+            if !input.is_char_boundary(cut) {
+                continue;
+            }
+            let delta = |p: &str| {
+                event(&json!({"type": "content_block_delta", "index": 0,
+                    "delta": {"type": "input_json_delta", "partial_json": p}}))
+            };
+            let wire = format!(
+                "{start}{}{}{stop}",
+                delta(&input[..cut]),
+                delta(&input[cut..])
+            );
+            let mut s = MessageStreamRestorer::new(&red).with_masker(&masker);
+            let mut out = Vec::new();
+            s.push(wire.as_bytes(), &mut out).unwrap();
+            s.finish(&mut out).unwrap();
+            let mut p = crate::sse::SseParser::new();
+            let mut frames = Vec::new();
+            p.push(&out, &mut frames).unwrap();
+            p.finish(&mut frames).unwrap();
+            let json_text: String = frames
+                .iter()
+                .filter(|f| f.event_name() == "content_block_delta")
+                .map(|f| {
+                    let v: Value = serde_json::from_str(&f.data).unwrap();
+                    v["delta"]["partial_json"].as_str().unwrap().to_string()
+                })
+                .collect();
+            let got: Value = serde_json::from_str(&json_text).unwrap();
+            assert_eq!(got["to"], "jane.roe@acme-mail.io", "{cut}");
+            let cc = got["cc"].as_str().unwrap();
+            assert!(cc.starts_with("[[EMAIL-H-"), "{cut}: {cc}");
+            assert_eq!(got["note"], "line\nnext", "{cut}");
+        }
     }
 
     #[test]

@@ -42,7 +42,7 @@ fallback = [
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     for want in [
         "upstream: http://127.0.0.1:9",
-        "upstream key: from the environment variable MY_UPSTREAM_KEY",
+        "upstream key: from env MY_UPSTREAM_KEY, re-read every 300 s",
         "route 1 (models claude-opus-*):",
         "fallback 1: model claude-sonnet-4-5 on the same upstream",
         "fallback 2: an earlier answer to the same sanitised request",

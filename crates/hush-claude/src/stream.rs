@@ -89,29 +89,36 @@ enum End {
     Cut,
 }
 
+/// One content block (or tool call) of a stream: new personal data
+/// masked first when there is a masker, then the scope's pseudonyms
+/// restored; for tool input JSON, restored values JSON-escaped and no
+/// escape sequence split across deltas.
 #[derive(Debug)]
-enum Block<'r> {
-    /// Restores; with a masker, masks new personal data first.
-    Text(RestoreStream<'r>, Option<RedactStream<'r>>),
-    /// Tool input JSON: restored, and masked first when there is a
-    /// masker (masks are JSON-safe: letters, digits, `[`, `]`, `-`).
-    Json(RestoreStream<'r>, EscapeGuard, Option<RedactStream<'r>>),
+struct Block<'r> {
+    restore: RestoreStream<'r>,
+    mask: Option<RedactStream<'r>>,
+    /// Set for tool input JSON (masks are JSON-safe: letters, digits,
+    /// `[`, `]`, `-`).
+    json: Option<EscapeGuard>,
 }
 
 impl<'r> Block<'r> {
-    /// Text deltas: restored, and masked first when there is a masker.
+    /// Text deltas.
     fn text(red: &'r Redactor, masker: Option<&'r Redactor>) -> Block<'r> {
-        Block::Text(red.restore_stream(), masker.map(|m| m.redact_stream()))
+        Block {
+            restore: red.restore_stream(),
+            mask: masker.map(|m| m.redact_stream()),
+            json: None,
+        }
     }
 
-    /// Tool input JSON: restored values JSON-escaped, masked first when
-    /// there is a masker.
+    /// Tool input JSON.
     fn json(red: &'r Redactor, masker: Option<&'r Redactor>) -> Block<'r> {
-        Block::Json(
-            red.restore_stream().json_string(),
-            EscapeGuard::default(),
-            masker.map(|m| m.redact_stream()),
-        )
+        Block {
+            restore: red.restore_stream().json_string(),
+            mask: masker.map(|m| m.redact_stream()),
+            json: Some(EscapeGuard::default()),
+        }
     }
 }
 
@@ -362,7 +369,7 @@ impl<'r> MessageStreamRestorer<'r> {
         out: &mut Vec<u8>,
     ) -> Result<(), ApiError> {
         let Some(block) = self.blocks.remove(&index) else { return Ok(()) };
-        let is_json = matches!(block, Block::Json(..));
+        let is_json = block.json.is_some();
         let text = finish_block(block, end, &mut self.restored)?;
         let delta = if is_json {
             json!({"type": "input_json_delta", "partial_json": text})
@@ -625,37 +632,23 @@ fn push_block(
     restored: &mut u64,
 ) -> Result<String, ApiError> {
     let mut bytes = Vec::new();
-    Ok(match b {
-        Block::Text(rs, mask) => {
-            let before = rs.report().findings;
-            match mask {
-                Some(m) => {
-                    let mut mid = Vec::new();
-                    m.push(piece.as_bytes(), &mut mid).map_err(mask_failed)?;
-                    rs.push(&mid, &mut bytes).map_err(restore_failed)?;
-                }
-                None => rs
-                    .push(piece.as_bytes(), &mut bytes)
-                    .map_err(restore_failed)?,
-            }
-            *restored += rs.report().findings - before;
-            String::from_utf8_lossy(&bytes).into_owned()
+    let before = b.restore.report().findings;
+    match &mut b.mask {
+        Some(m) => {
+            let mut mid = Vec::new();
+            m.push(piece.as_bytes(), &mut mid).map_err(mask_failed)?;
+            b.restore.push(&mid, &mut bytes).map_err(restore_failed)?;
         }
-        Block::Json(rs, guard, mask) => {
-            let before = rs.report().findings;
-            match mask {
-                Some(m) => {
-                    let mut mid = Vec::new();
-                    m.push(piece.as_bytes(), &mut mid).map_err(mask_failed)?;
-                    rs.push(&mid, &mut bytes).map_err(restore_failed)?;
-                }
-                None => rs
-                    .push(piece.as_bytes(), &mut bytes)
-                    .map_err(restore_failed)?,
-            }
-            *restored += rs.report().findings - before;
-            guard.push(&String::from_utf8_lossy(&bytes))
-        }
+        None => b
+            .restore
+            .push(piece.as_bytes(), &mut bytes)
+            .map_err(restore_failed)?,
+    }
+    *restored += b.restore.report().findings - before;
+    let text = String::from_utf8_lossy(&bytes);
+    Ok(match &mut b.json {
+        Some(guard) => guard.push(&text),
+        None => text.into_owned(),
     })
 }
 
@@ -668,38 +661,28 @@ fn finish_block(
     end: End,
     restored: &mut u64,
 ) -> Result<String, ApiError> {
+    let Block { mut restore, mask, json } = b;
     let mut bytes = Vec::new();
-    Ok(match b {
-        Block::Text(mut rs, mask) => {
-            let before = rs.report().findings;
-            if let Some(mut m) = mask {
-                let mut mid = Vec::new();
-                m.finish(&mut mid).map_err(mask_failed)?;
-                rs.push(&mid, &mut bytes).map_err(restore_failed)?;
-            }
-            if end == End::Complete {
-                rs.finish(&mut bytes).map_err(restore_failed)?;
-            }
-            *restored += rs.report().findings - before;
-            String::from_utf8_lossy(&bytes).into_owned()
-        }
-        Block::Json(mut rs, mut guard, mask) => {
-            let before = rs.report().findings;
-            if let Some(mut m) = mask {
-                let mut mid = Vec::new();
-                m.finish(&mut mid).map_err(mask_failed)?;
-                rs.push(&mid, &mut bytes).map_err(restore_failed)?;
-            }
-            if end == End::Complete {
-                rs.finish(&mut bytes).map_err(restore_failed)?;
-            }
-            *restored += rs.report().findings - before;
-            let mut t = guard.push(&String::from_utf8_lossy(&bytes));
+    let before = restore.report().findings;
+    if let Some(mut m) = mask {
+        let mut mid = Vec::new();
+        m.finish(&mut mid).map_err(mask_failed)?;
+        restore.push(&mid, &mut bytes).map_err(restore_failed)?;
+    }
+    if end == End::Complete {
+        restore.finish(&mut bytes).map_err(restore_failed)?;
+    }
+    *restored += restore.report().findings - before;
+    let text = String::from_utf8_lossy(&bytes);
+    Ok(match json {
+        Some(mut guard) => {
+            let mut t = guard.push(&text);
             if end == End::Complete {
                 t.push_str(&guard.finish());
             }
             t
         }
+        None => text.into_owned(),
     })
 }
 

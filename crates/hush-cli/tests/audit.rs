@@ -238,64 +238,84 @@ fn acknowledged_call(addr: &str, n: usize) -> Option<String> {
     })
 }
 
-#[test]
-fn a_killed_proxy_loses_no_acknowledged_record() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command as Std, Stdio};
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::{Arc, Mutex};
-
-    let tmp = tempfile::tempdir().unwrap();
-    let bin = assert_cmd::cargo::cargo_bin("hush");
-    let isolated = |c: &mut Std| {
-        for (k, _) in std::env::vars() {
-            if k.starts_with("HUSH_") {
-                c.env_remove(k);
-            }
+/// The `hush` binary as a child process, isolated in `home` (no
+/// `HUSH_*` variables, its own data directory).
+fn hush_process(home: &Path) -> std::process::Command {
+    let mut c =
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("hush"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("HUSH_") {
+            c.env_remove(k);
         }
-        c.env("HOME", tmp.path())
-            .env("XDG_DATA_HOME", tmp.path().join("data"));
-    };
-    let mut mock = Std::new(&bin);
-    isolated(&mut mock);
-    let mut mock = mock
+    }
+    c.env("HOME", home).env("XDG_DATA_HOME", home.join("data"));
+    c
+}
+
+/// `hush mock-upstream` on a free port, and its base URL.
+fn spawn_mock(home: &Path) -> (Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut mock = hush_process(home)
         .args(["mock-upstream", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
+        .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let mut base = String::new();
     BufReader::new(mock.stdout.take().unwrap()).read_line(&mut base).unwrap();
-    let _mock = Child(mock);
+    (Child(mock), base.trim().to_string())
+}
+
+/// `hush proxy` to `base` on a free loopback port with these extra
+/// arguments, once it listens; and its address.
+fn spawn_proxy(
+    home: &Path,
+    base: &str,
+    extra: &[&std::ffi::OsStr],
+    stdout: std::process::Stdio,
+) -> (Child, String) {
     let addr = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().to_string()
     };
-    let (dir, key) = (tmp.path().join("audit"), tmp.path().join("audit.key"));
-    let mut proxy = Std::new(&bin);
-    isolated(&mut proxy);
-    proxy
-        .args([
-            "--quiet",
-            "proxy",
-            "--listen",
-            &addr,
-            "--upstream",
-            base.trim(),
-        ])
-        .arg("--audit-log")
-        .arg(&dir)
-        .arg("--audit-key")
-        .arg(&key)
-        .stderr(Stdio::null());
-    let mut proxy = Child(proxy.spawn().unwrap());
+    let proxy = hush_process(home)
+        .args(["--quiet", "proxy", "--listen", &addr, "--upstream", base])
+        .args(extra)
+        .stdout(stdout)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let proxy = Child(proxy);
     let t0 = std::time::Instant::now();
     while std::net::TcpStream::connect(&addr).is_err() {
         assert!(t0.elapsed().as_secs() < 30, "the proxy did not start");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    (proxy, addr)
+}
+
+#[test]
+fn a_killed_proxy_loses_no_acknowledged_record() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let (_mock, base) = spawn_mock(tmp.path());
+    let (dir, key) = (tmp.path().join("audit"), tmp.path().join("audit.key"));
+    let (mut proxy, addr) = spawn_proxy(
+        tmp.path(),
+        &base,
+        &[
+            "--audit-log".as_ref(),
+            dir.as_os_str(),
+            "--audit-key".as_ref(),
+            key.as_os_str(),
+        ],
+        std::process::Stdio::null(),
+    );
 
     // Four clients call as fast as they can; the proxy is SIGKILLed in
     // the middle of their traffic.
+    let t0 = std::time::Instant::now();
     let acked = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(AtomicBool::new(false));
     let clients: Vec<_> = (0..4)
@@ -370,61 +390,30 @@ fn a_killed_proxy_loses_no_acknowledged_record() {
 #[test]
 fn audit_records_can_go_to_standard_output() {
     use std::io::{BufRead, BufReader};
-    use std::process::{Command as Std, Stdio};
 
     let tmp = tempfile::tempdir().unwrap();
-    let bin = assert_cmd::cargo::cargo_bin("hush");
-    let mut mock = Std::new(&bin)
-        .args(["mock-upstream", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut base = String::new();
-    BufReader::new(mock.stdout.take().unwrap()).read_line(&mut base).unwrap();
-    let _mock = Child(mock);
-    let addr = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().to_string()
-    };
+    let (_mock, base) = spawn_mock(tmp.path());
     // Without a key file for the checkpoints, a clear refusal.
     hush()
         .env("XDG_DATA_HOME", tmp.path())
-        .args([
-            "proxy",
-            "--listen",
-            &addr,
-            "--upstream",
-            base.trim(),
-            "--audit-log",
-            "-",
-        ])
+        .args(["proxy", "--listen", "127.0.0.1:0", "--upstream", &base])
+        .args(["--audit-log", "-"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("needs --audit-key"));
-    let mut proxy = Std::new(&bin)
-        .env_remove("HUSH_KEY")
-        .env("XDG_DATA_HOME", tmp.path())
-        .args([
-            "--quiet",
-            "proxy",
-            "--listen",
-            &addr,
-            "--upstream",
-            base.trim(),
-        ])
-        .args(["--audit-log", "-", "--audit-key"])
-        .arg(tmp.path().join("audit.key"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let out = proxy.stdout.take().unwrap();
-    let _proxy = Child(proxy);
-    let t0 = std::time::Instant::now();
-    while std::net::TcpStream::connect(&addr).is_err() {
-        assert!(t0.elapsed().as_secs() < 30, "the proxy did not start");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let key = tmp.path().join("audit.key");
+    let (mut proxy, addr) = spawn_proxy(
+        tmp.path(),
+        &base,
+        &[
+            "--audit-log".as_ref(),
+            "-".as_ref(),
+            "--audit-key".as_ref(),
+            key.as_os_str(),
+        ],
+        std::process::Stdio::piped(),
+    );
+    let out = proxy.0.stdout.take().unwrap();
     let ids: Vec<String> = (0..3)
         .map(|n| acknowledged_call(&addr, n).expect("an answer"))
         .collect();

@@ -33,9 +33,7 @@ async fn every_call_is_recorded_sanitised_and_the_chain_verifies() {
     );
     let p = Proxy::new(cfg, Redactor::new(scanner.clone(), vault.clone()))
         .unwrap();
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", l.local_addr().unwrap());
-    tokio::spawn(p.serve(l));
+    let base = common::serve_proxy(p).await;
     let http = reqwest::Client::new();
     let ready: Value = http
         .get(format!("{base}/readyz"))

@@ -52,9 +52,7 @@ async fn primary_down() -> (ProxyConfig, Arc<MockState>) {
 
 async fn proxy(cfg: ProxyConfig) -> String {
     let p = Proxy::new(cfg, redactor()).unwrap();
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", l.local_addr().unwrap());
-    tokio::spawn(p.serve(l));
+    let url = common::serve_proxy(p).await;
     url
 }
 

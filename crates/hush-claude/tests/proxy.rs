@@ -31,9 +31,7 @@ async fn rig_with(cfg: impl FnOnce(&mut ProxyConfig)) -> Rig {
     c.max_body = 1 << 20;
     cfg(&mut c);
     let proxy = Proxy::new(c, red).unwrap();
-    let pl = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let proxy_url = format!("http://{}", pl.local_addr().unwrap());
-    tokio::spawn(proxy.serve(pl));
+    let proxy_url = common::serve_proxy(proxy).await;
     Rig { proxy: proxy_url, mock_url, mock, http: reqwest::Client::new() }
 }
 

@@ -29,9 +29,7 @@ fn fast_retries() -> RetryPolicy {
 
 async fn proxy(cfg: ProxyConfig) -> String {
     let p = Proxy::new(cfg, redactor()).unwrap();
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", l.local_addr().unwrap());
-    tokio::spawn(p.serve(l));
+    let url = common::serve_proxy(p).await;
     url
 }
 

@@ -31,6 +31,11 @@ fn read_key_env(name: &str) -> anyhow::Result<String> {
     }
 }
 
+/// Seconds between re-reads of the upstream key (default 300).
+fn key_refresh_secs(cfg: &Config) -> u64 {
+    cfg.proxy.upstream_key_refresh_secs.unwrap_or(300)
+}
+
 /// Where the upstream key comes from: `--upstream-key-file` or
 /// `--upstream-key-env`, else `upstream_key_file` / `upstream_key_env` /
 /// `[proxy.upstream_key]` in hush.toml (one of them), else nowhere (the
@@ -81,9 +86,7 @@ pub fn run_proxy(
     let mut pc = ProxyConfig::new(&upstream)
         .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
     let key_source = upstream_key_source(args, cfg)?;
-    let key_refresh = std::time::Duration::from_secs(
-        p.upstream_key_refresh_secs.unwrap_or(300),
-    );
+    let key_refresh = std::time::Duration::from_secs(key_refresh_secs(cfg));
     if let Some(ca) = args.ca_file.as_ref().or(p.ca_file.as_ref()) {
         pc.extra_ca_pem = Some(std::fs::read(ca).with_context(|| {
             format!("{}: cannot read the CA bundle", ca.display())
@@ -217,7 +220,8 @@ pub fn run_proxy(
     };
     let limited = !global.is_unlimited() || !pc.client_limits.is_unlimited();
     let limiter_plan = limited.then(|| (redis_url.clone(), global));
-    let mut plan = plan_text(&pc, &listen, tls.is_some(), args, cfg);
+    let mut plan =
+        plan_text(&pc, &listen, tls.is_some(), key_source.as_ref(), cfg);
     {
         use std::fmt::Write as _;
         let _ = writeln!(plan, "injection screening: {screen}");
@@ -333,23 +337,21 @@ fn plan_text(
     pc: &ProxyConfig,
     listen: &str,
     tls: bool,
-    args: &ProxyArgs,
+    key_source: Option<&hush_keys::UpstreamSecret>,
     cfg: &Config,
 ) -> String {
     use std::fmt::Write as _;
-    let p = &cfg.proxy;
     let mut s = String::new();
     let scheme = if tls { "https" } else { "http" };
     let _ = writeln!(s, "listen: {scheme}://{listen}");
     let _ = writeln!(s, "upstream: {}", pc.upstream());
-    let key = match upstream_key_source(args, cfg) {
-        Ok(Some(src)) => format!(
+    let key = match key_source {
+        Some(src) => format!(
             "from {}, re-read every {} s",
             src.describe(),
-            p.upstream_key_refresh_secs.unwrap_or(300)
+            key_refresh_secs(cfg)
         ),
-        Ok(None) => "the client's own key is forwarded".into(),
-        Err(e) => format!("misconfigured: {e}"),
+        None => "the client's own key is forwarded".into(),
     };
     let _ = writeln!(s, "upstream key: {key}");
     let _ = writeln!(

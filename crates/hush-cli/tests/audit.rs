@@ -43,16 +43,21 @@ fn pub_file(key: &Path) -> PathBuf {
     p.into()
 }
 
+/// `hush audit verify DIR --pubkey KEY.pub`, asserted by the caller.
+fn verify_signed(dir: &Path, key: &Path) -> assert_cmd::assert::Assert {
+    hush()
+        .args(["audit", "verify"])
+        .arg(dir)
+        .arg("--pubkey")
+        .arg(pub_file(key))
+        .assert()
+}
+
 #[test]
 fn verify_ok_tampered_and_error() {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, key) = write_log(tmp.path());
-    hush()
-        .args(["audit", "verify"])
-        .arg(&dir)
-        .arg("--pubkey")
-        .arg(pub_file(&key))
-        .assert()
+    verify_signed(&dir, &key)
         .success()
         .stdout(predicate::str::starts_with("ok\n"))
         .stdout(predicate::str::contains("12 calls"))
@@ -183,12 +188,7 @@ fn purge_keeps_the_log_verifiable() {
         .assert()
         .success()
         .stdout(predicate::str::starts_with("purged 0").not());
-    hush()
-        .args(["audit", "verify"])
-        .arg(&dir)
-        .arg("--pubkey")
-        .arg(pub_file(&key))
-        .assert()
+    verify_signed(&dir, &key)
         .success()
         .stdout(predicate::str::contains("purged before the anchor"));
     hush().args(["audit", "search"]).arg(&dir).assert().success().stdout("");
@@ -348,12 +348,7 @@ fn a_killed_proxy_loses_no_acknowledged_record() {
     // Reopening the log (what the next proxy start does) cuts a torn
     // line; then the chain verifies and holds every acknowledged call.
     AuditLog::open(AuditConfig::files(&dir, &key)).unwrap().close().unwrap();
-    hush()
-        .args(["audit", "verify"])
-        .arg(&dir)
-        .arg("--pubkey")
-        .arg(pub_file(&key))
-        .assert()
+    verify_signed(&dir, &key)
         .success()
         .stdout(predicate::str::starts_with("ok\n"));
     let out = hush().args(["audit", "search"]).arg(&dir).assert().success();

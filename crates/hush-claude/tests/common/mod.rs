@@ -1,5 +1,6 @@
 //! What the proxy's end-to-end tests share: a redactor with a fresh
-//! in-memory vault, and the mock upstream served on a free loopback port.
+//! in-memory vault, and the mock upstream and the proxy served on free
+//! loopback ports.
 
 #![allow(dead_code)] // each test binary uses part of it
 
@@ -26,4 +27,12 @@ pub async fn spawn_mock() -> (String, Arc<MockState>) {
     let (router, mock) = hush_claude::mock::router(&url);
     tokio::spawn(async move { axum::serve(ml, router).await });
     (url, mock)
+}
+
+/// Serves the proxy on a free loopback port; its base URL.
+pub async fn serve_proxy(p: hush_claude::proxy::Proxy) -> String {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    tokio::spawn(p.serve(l));
+    url
 }

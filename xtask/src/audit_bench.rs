@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use hush_audit::{AuditConfig, AuditLog, CallRecord, Filter, Fsync, Sink};
+use hush_audit::{
+    AuditConfig, AuditLog, Body, CallRecord, Filter, Fsync, Sink,
+};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -49,13 +51,22 @@ fn record(i: u64, rng: &mut u64) -> CallRecord {
             if i % 3 == 0 { "claude-haiku-4-5" } else { "claude-sonnet-4-5" }
                 .into(),
         ),
-        request: Some(serde_json::json!({
-            "model": "claude-sonnet-4-5", "max_tokens": 1024,
-            "messages": [{"role": "user", "content": text}]
-        })),
-        response: Some(serde_json::json!({
-            "content": [{"type": "text", "text": &text[..len / 3]}]
-        })),
+        // Bodies as the proxy records them: the JSON text it sent and got.
+        request: Some(Body::from_json_bytes(
+            serde_json::json!({
+                "model": "claude-sonnet-4-5", "max_tokens": 1024,
+                "messages": [{"role": "user", "content": text}]
+            })
+            .to_string()
+            .as_bytes(),
+        )),
+        response: Some(Body::from_json_bytes(
+            serde_json::json!({
+                "content": [{"type": "text", "text": &text[..len / 3]}]
+            })
+            .to_string()
+            .as_bytes(),
+        )),
         entities: [("EMAIL".to_string(), 1), ("PERSON".to_string(), 1)].into(),
         restored: 2,
         usage: Some(

@@ -9,7 +9,8 @@
 //! servers, so on a 2-core VM the figures include that contention.
 //!
 //! `--audit` adds a second proxy keeping an audit log (the log's cost on
-//! latency); `--fail-rate 0.3 --fail-status 529` makes the mock fail that
+//! latency; the two proxies take turns in slices so that the machine's
+//! drift does not fall on one of them); `--fail-rate 0.3 --fail-status 529` makes the mock fail that
 //! share of calls (what the proxy's retries recover, and at what
 //! latency).
 
@@ -49,6 +50,10 @@ pub struct Args {
     /// default fsync policy) and report what the log adds to the latency.
     #[arg(long)]
     audit: bool,
+    /// With `--audit`: the proxies with and without the log take turns in
+    /// this many slices of `seconds / slices` each (pooled per proxy).
+    #[arg(long, default_value_t = 10)]
+    slices: u64,
     /// The mock fails this fraction of calls (0 to 1) with
     /// `--fail-status`: the direct run shows what clients get without
     /// the proxy, the proxy run what its retries make of it.
@@ -316,14 +321,51 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         if let Some((_, a)) = &audited {
             targets.push(("audited", format!("http://{a}")));
         }
-        for (name, base) in targets {
-            let l = rt.block_on(load(
-                format!("{base}/v1/messages"),
-                body.clone(),
-                args.concurrency,
-                args.seconds,
-                rate,
-            ));
+        // With the audited proxy, the two proxies take turns in slices
+        // (A B B A A B ...) and each one's latencies are pooled, so that a
+        // drift of the machine's load over the run falls on both alike.
+        let slices = if audited.is_some() { args.slices.max(1) } else { 1 };
+        let slice_secs = (args.seconds / slices).max(1);
+        let mut pooled: Vec<Option<Load>> = vec![None, None];
+        if slices > 1 {
+            for i in 0..slices {
+                let order = if i % 2 == 0 { [1, 2] } else { [2, 1] };
+                for t in order {
+                    let l = rt.block_on(load(
+                        format!("{}/v1/messages", targets[t].1),
+                        body.clone(),
+                        args.concurrency,
+                        slice_secs,
+                        rate,
+                    ));
+                    let slot = &mut pooled[t - 1];
+                    match slot {
+                        None => *slot = Some(l),
+                        Some(p) => {
+                            p.lat_us.extend(l.lat_us);
+                            p.errors += l.errors;
+                            p.secs += l.secs;
+                        }
+                    }
+                }
+            }
+            for l in pooled.iter_mut().flatten() {
+                l.lat_us.sort_unstable();
+            }
+        }
+        for (i, (name, base)) in targets.into_iter().enumerate() {
+            let l =
+                match pooled.get_mut(i.wrapping_sub(1)).and_then(Option::take)
+                {
+                    Some(l) => l,
+                    None => rt.block_on(load(
+                        format!("{base}/v1/messages"),
+                        body.clone(),
+                        args.concurrency,
+                        args.seconds,
+                        rate,
+                    )),
+                };
             let rps = l.lat_us.len() as f64 / l.secs;
             let ok = l.lat_us.len() as f64;
             println!(

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use hush_audit::{AuditConfig, AuditLog, CallRecord, Entry, Fsync, Sink};
+use hush_audit::{
+    AuditConfig, AuditLog, Body, CallRecord, Entry, Fsync, Sink,
+};
 
 fn record(i: u64) -> CallRecord {
     let text = "Please summarise the ticket from <PERSON_1> (<EMAIL_2>) about order 4411. "
@@ -23,13 +25,21 @@ fn record(i: u64) -> CallRecord {
         method: "POST".into(),
         endpoint: "/v1/messages".into(),
         model: Some("claude-sonnet-4-5".into()),
-        request: Some(serde_json::json!({
-            "model": "claude-sonnet-4-5", "max_tokens": 1024,
-            "messages": [{"role": "user", "content": text}]
-        })),
-        response: Some(serde_json::json!({
-            "content": [{"type": "text", "text": &text[..3500]}]
-        })),
+        request: Some(Body::from_json_bytes(
+            serde_json::json!({
+                "model": "claude-sonnet-4-5", "max_tokens": 1024,
+                "messages": [{"role": "user", "content": text}]
+            })
+            .to_string()
+            .as_bytes(),
+        )),
+        response: Some(Body::from_json_bytes(
+            serde_json::json!({
+                "content": [{"type": "text", "text": &text[..3500]}]
+            })
+            .to_string()
+            .as_bytes(),
+        )),
         entities: [("EMAIL".to_string(), 1), ("PERSON".to_string(), 1)].into(),
         restored: 2,
         usage: Some(

@@ -63,7 +63,7 @@ mod writer;
 pub use error::AuditError;
 pub use key::{anchor_message, checkpoint_message, PublicKey, SigningKey};
 pub use purge::{purge, purge_before, PurgeReport};
-pub use record::{Anchor, CallRecord, Checkpoint, Entry, PurgeRecord};
+pub use record::{Anchor, Body, CallRecord, Checkpoint, Entry, PurgeRecord};
 pub use search::{search, Filter, Hit, Search};
 pub use time::{format_ts, parse_age, parse_time, DayEnd};
 pub use verify::{verify, verify_bytes, Problem, VerifyReport};

@@ -50,14 +50,14 @@ pub struct CallRecord {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
-    pub request: Option<serde_json::Value>,
+    pub request: Option<Body>,
     /// The sanitised response as received (for SSE: a JSON string of the
     /// raw event text, maybe truncated).
     #[serde(
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
-    pub response: Option<serde_json::Value>,
+    pub response: Option<Body>,
     /// Whether `response` was cut short.
     pub response_truncated: bool,
     /// Values pseudonymised in the request, per kind, e.g. `{"EMAIL": 2}`.
@@ -85,11 +85,131 @@ pub struct CallRecord {
 
 /// A JSON value that is present (even `null`) is `Some`; an absent one
 /// is `None` (by `#[serde(default)]`), so both round-trip exactly.
-fn present<'de, D>(d: D) -> Result<Option<serde_json::Value>, D::Error>
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
 {
-    serde_json::Value::deserialize(d).map(Some)
+    T::deserialize(d).map(Some)
+}
+
+/// A request or response body in a [`CallRecord`].
+///
+/// The proxy records bodies as the JSON text that crossed the boundary
+/// ([`Body::from_json_bytes`]): the text is checked once and copied into
+/// the line, never parsed into a tree and written out again, which is
+/// most of what a record costs on the request path. Bodies read back
+/// from a log are parsed values. Both write the same JSON; equality
+/// compares the values.
+///
+/// # Example
+///
+/// ```
+/// use hush_audit::Body;
+///
+/// let sent = Body::from_json_bytes(br#"{"model":"claude","max_tokens":5}"#);
+/// assert_eq!(sent.as_json(), r#"{"model":"claude","max_tokens":5}"#);
+/// assert_eq!(sent.value()["max_tokens"], 5);
+///
+/// // Not JSON: kept as a JSON string of the (lossy UTF-8) text.
+/// let odd = Body::from_json_bytes(b"not json");
+/// assert_eq!(odd.as_json(), r#""not json""#);
+/// assert_eq!(odd, Body::from(serde_json::json!("not json")));
+/// ```
+#[derive(Clone)]
+pub enum Body {
+    /// JSON text, on one line (no raw line breaks).
+    Text(Box<serde_json::value::RawValue>),
+    /// A parsed value.
+    Value(serde_json::Value),
+}
+
+impl Body {
+    /// The body of these bytes: their JSON text when they are JSON, else
+    /// a JSON string of their text (invalid UTF-8 replaced). JSON with
+    /// line breaks between tokens is re-written compactly, since a log
+    /// line holds one record.
+    pub fn from_json_bytes(bytes: &[u8]) -> Body {
+        let raw = std::str::from_utf8(bytes).ok().and_then(|s| {
+            if memchr::memchr2(b'\n', b'\r', s.as_bytes()).is_some() {
+                return None;
+            }
+            serde_json::value::RawValue::from_string(s.to_owned()).ok()
+        });
+        match raw {
+            Some(r) => Body::Text(r),
+            None => Body::Value(serde_json::from_slice(bytes).unwrap_or_else(
+                |_| {
+                    serde_json::Value::String(
+                        String::from_utf8_lossy(bytes).into_owned(),
+                    )
+                },
+            )),
+        }
+    }
+
+    /// The body as a JSON value (parsed, for a text body).
+    pub fn value(&self) -> std::borrow::Cow<'_, serde_json::Value> {
+        match self {
+            Body::Value(v) => std::borrow::Cow::Borrowed(v),
+            Body::Text(t) => std::borrow::Cow::Owned(
+                serde_json::from_str(t.get()).unwrap_or_default(),
+            ),
+        }
+    }
+
+    /// The body's JSON text.
+    pub fn as_json(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Body::Text(t) => std::borrow::Cow::Borrowed(t.get()),
+            Body::Value(v) => std::borrow::Cow::Owned(v.to_string()),
+        }
+    }
+}
+
+impl From<serde_json::Value> for Body {
+    fn from(v: serde_json::Value) -> Body {
+        Body::Value(v)
+    }
+}
+
+impl PartialEq for Body {
+    fn eq(&self, other: &Body) -> bool {
+        match (self, other) {
+            (Body::Text(a), Body::Text(b)) if a.get() == b.get() => true,
+            _ => self.value() == other.value(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Bodies hold pseudonyms only (see the module docs).
+        f.write_str(&self.as_json())
+    }
+}
+
+impl Serialize for Body {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match self {
+            Body::Text(t) => t.serialize(s),
+            Body::Value(v) => v.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Body {
+    /// Always a [`Body::Value`]: records are read through the `"type"`
+    /// tag of [`Entry`], which buffers the line and cannot hand out the
+    /// raw text.
+    fn deserialize<D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Body, D::Error> {
+        serde_json::Value::deserialize(d).map(Body::Value)
+    }
 }
 
 /// A signed statement that the chain up to this line is as written: the

@@ -44,9 +44,12 @@ fn child_main() {
                         request_id: format!("hush_{t}_{i}"),
                         method: "POST".into(),
                         endpoint: "/v1/messages".into(),
-                        request: Some(serde_json::json!({
-                            "messages": [{"role": "user", "content": "x".repeat(12_000)}]
-                        })),
+                        request: Some(
+                            serde_json::json!({
+                                "messages": [{"role": "user", "content": "x".repeat(12_000)}]
+                            })
+                            .into(),
+                        ),
                         status: 200,
                         ..CallRecord::default()
                     };

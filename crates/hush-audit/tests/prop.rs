@@ -7,7 +7,9 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
-use hush_audit::{search, verify, verify_bytes, AuditLog, CallRecord, Filter};
+use hush_audit::{
+    search, verify, verify_bytes, AuditLog, Body, CallRecord, Filter,
+};
 use proptest::prelude::*;
 
 fn json_value() -> impl Strategy<Value = serde_json::Value> {
@@ -29,13 +31,28 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
     })
 }
 
+/// A body as the proxy records one: the bytes it sent (compact or pretty
+/// JSON, or not JSON at all) or a parsed value.
+fn body() -> impl Strategy<Value = Body> {
+    prop_oneof![
+        json_value()
+            .prop_map(|v| Body::from_json_bytes(v.to_string().as_bytes())),
+        json_value().prop_map(|v| Body::from_json_bytes(
+            serde_json::to_string_pretty(&v).unwrap().as_bytes()
+        )),
+        prop::collection::vec(any::<u8>(), 0..40)
+            .prop_map(|b| Body::from_json_bytes(&b)),
+        json_value().prop_map(Body::from),
+    ]
+}
+
 fn call_record() -> impl Strategy<Value = CallRecord> {
     (
         ".{0,30}",
         proptest::option::of(".{0,10}"),
         proptest::option::of("[a-z0-9-]{1,12}"),
-        proptest::option::of(json_value()),
-        proptest::option::of(json_value()),
+        proptest::option::of(body()),
+        proptest::option::of(body()),
         prop::collection::btree_map("[A-Z_]{1,8}", any::<u64>(), 0..3),
         prop::collection::vec(".{0,12}", 0..3),
         (any::<u16>(), any::<u32>(), any::<bool>(), 0.0f64..1e6),

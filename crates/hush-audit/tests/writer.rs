@@ -25,7 +25,7 @@ fn every_append_is_answered_and_only_receipts_are_in_the_log() {
             let (mut ok, mut full) = (Vec::new(), 0);
             for i in 0..50 {
                 let mut r = record(t * 1000 + i);
-                r.request = Some(serde_json::json!("x".repeat(12_000)));
+                r.request = Some(serde_json::json!("x".repeat(12_000)).into());
                 match log.append_blocking(r) {
                     Ok(rc) => ok.push(rc.seq),
                     Err(AuditError::QueueFull) => full += 1,

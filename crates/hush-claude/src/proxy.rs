@@ -53,7 +53,7 @@ use crate::transform::{
     Endpoint, MediaPolicy, ResponsePii, ResponseShape,
 };
 use crate::validate::{validate_request, RequestShape};
-use hush_audit::{AuditLog, CallRecord};
+use hush_audit::{AuditLog, Body as RecordBody, CallRecord};
 use hush_guard::{
     estimate_input_tokens, Admission, BreakerConfig, CircuitBreaker, Limits,
     Outcome, RateLimiter, Reservation, RetryDecision, RetryPolicy,
@@ -911,24 +911,28 @@ impl Call {
 async fn finish_call(shared: &Shared, mut call: Call) -> Result<(), ApiError> {
     let fresh = call.status == 200
         && !call.decisions.iter().any(|d| d.starts_with("fallback:"));
-    // The answer, folded, when something needs it: its usage settles the
-    // rate-limit reservation; a fresh complete answer fills the cache.
-    let needs_answer = shared.cfg.audit.is_some()
-        || call.reservation.is_some()
-        || (fresh && call.cache_key.is_some());
-    let answer = if needs_answer && !call.response_truncated {
-        if call.response_is_sse {
-            message_from_sse(&call.response)
+    // What the answer holds, when something needs it: its usage settles
+    // the rate-limit reservation and goes into the audit record; a fresh
+    // complete answer fills the cache. A streamed answer is folded into
+    // its message (which the record keeps); a JSON answer is parsed into
+    // a tree only for the cache, since the record keeps its text.
+    let wants_cache = fresh && call.cache_key.is_some();
+    let needs_usage = shared.cfg.audit.is_some() || call.reservation.is_some();
+    let (answer, usage) =
+        if call.response_truncated || !(wants_cache || needs_usage) {
+            (None, None)
+        } else if call.response_is_sse || wants_cache {
+            let answer = if call.response_is_sse {
+                message_from_sse(&call.response)
+            } else {
+                serde_json::from_slice::<Value>(&call.response).ok()
+            };
+            let usage = answer.as_ref().and_then(|a| a.get("usage").cloned());
+            (answer, usage)
         } else {
-            serde_json::from_slice::<Value>(&call.response).ok()
-        }
-    } else {
-        None
-    };
-    let usage = answer
-        .as_ref()
-        .filter(|_| call.status < 300)
-        .and_then(|a| a.get("usage").cloned());
+            (None, usage_of(&call.response))
+        };
+    let usage = usage.filter(|_| call.status < 300);
     if let (Some(r), Some(limiter)) =
         (call.reservation.take(), &shared.cfg.limiter)
     {
@@ -1672,6 +1676,17 @@ fn answer_json(v: &Value) -> Option<Value> {
     serde_json::from_str(t.trim()).ok()
 }
 
+/// The `usage` object of a JSON answer, read without building a tree of
+/// the rest (the content is skipped, not copied).
+fn usage_of(answer: &[u8]) -> Option<Value> {
+    #[derive(serde::Deserialize)]
+    struct UsageOnly {
+        #[serde(default)]
+        usage: Option<Value>,
+    }
+    serde_json::from_slice::<UsageOnly>(answer).ok()?.usage
+}
+
 /// Whether an answer satisfies a schema (an answer that is not JSON does
 /// not).
 fn answer_fits(schema: &jsonschema::Validator, v: &Value) -> bool {
@@ -1681,23 +1696,35 @@ fn answer_fits(schema: &jsonschema::Validator, v: &Value) -> bool {
 /// The audit record of a call: what crossed the boundary (bodies with
 /// pseudonyms, never an original value), counts, decisions, usage,
 /// timing and outcome.
+///
+/// Bodies are recorded as the JSON text that crossed the boundary
+/// ([`RecordBody::from_json_bytes`]: checked, not parsed into a tree and written
+/// again); a streamed answer as its folded message; a cut or unfolded one
+/// as a string of its text.
 fn call_record(
     call: &Call,
     answer: Option<Value>,
     usage: Option<Value>,
     latency: Duration,
 ) -> CallRecord {
-    let text =
-        |b: &[u8]| Value::String(String::from_utf8_lossy(b).into_owned());
+    let text = |b: &[u8]| {
+        RecordBody::Value(Value::String(
+            String::from_utf8_lossy(b).into_owned(),
+        ))
+    };
     let request = call
         .request
         .as_ref()
         .filter(|b| !b.is_empty())
-        .map(|b| serde_json::from_slice(b).unwrap_or_else(|_| text(b)));
-    let response = match answer {
-        Some(a) => Some(a),
-        None if call.response.is_empty() => None,
-        None => Some(text(&call.response)),
+        .map(|b| RecordBody::from_json_bytes(b));
+    let response = if call.response.is_empty() {
+        None
+    } else if call.response_truncated {
+        Some(text(&call.response))
+    } else if call.response_is_sse {
+        Some(answer.map_or_else(|| text(&call.response), RecordBody::Value))
+    } else {
+        Some(RecordBody::from_json_bytes(&call.response))
     };
     CallRecord {
         request_id: call.id.clone(),

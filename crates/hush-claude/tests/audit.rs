@@ -100,15 +100,13 @@ async fn every_call_is_recorded_sanitised_and_the_chain_verifies() {
     assert!(first.usage.as_ref().unwrap()["output_tokens"].as_u64().is_some());
     assert!(first.key_id.as_deref().unwrap().starts_with("client-"));
     assert!(first.restored >= 3);
-    let req_text = first.request.as_ref().unwrap()["messages"][0]["content"]
-        .as_str()
-        .unwrap();
+    let req = first.request.as_ref().unwrap().value();
+    let req_text = req["messages"][0]["content"].as_str().unwrap();
     assert!(req_text.contains("[EMAIL-"), "{req_text}");
     // The streamed answer is kept as the message it folds into.
     let second = &hits[1].record;
-    assert!(
-        second.response.as_ref().unwrap()["content"][0]["text"].is_string()
-    );
+    assert!(second.response.as_ref().unwrap().value()["content"][0]["text"]
+        .is_string());
     assert_eq!(hits[2].record.status, 400);
     assert_eq!(hits[2].record.error.as_deref(), Some("invalid_request_error"));
 

@@ -406,16 +406,17 @@ async fn the_audit_log_records_which_cloud_answered() {
     assert_eq!(v.decisions, ["fallback:vertex"]);
     assert_eq!(b.upstream_request_id.as_deref(), Some("aws-req-mock"));
     // What the log keeps as the request is what went to the cloud.
-    let req = b.request.as_ref().unwrap();
+    let req = b.request.as_ref().unwrap().value();
     assert!(req.get("model").is_none());
     assert_eq!(req["anthropic_version"], "bedrock-2023-05-31");
     assert_eq!(
-        v.request.as_ref().unwrap()["anthropic_version"],
+        v.request.as_ref().unwrap().value()["anthropic_version"],
         "vertex-2023-10-16"
     );
     for r in [b, v] {
         assert_eq!(r.status, 200);
-        assert!(r.response.as_ref().unwrap()["content"][0]["text"].is_string());
+        let answer = r.response.as_ref().unwrap().value();
+        assert!(answer["content"][0]["text"].is_string());
     }
     let all: String = std::fs::read_dir(&log_dir)
         .unwrap()

@@ -89,11 +89,16 @@ fn fixture() -> Fixture {
         model: Some("claude-sonnet-4-5".into()),
         status: 200,
         latency_ms: 420.0,
-        request: Some(serde_json::json!({
-            "messages": [{"role": "user",
-                "content": format!("Write to {name} at {mail}")}]
-        })),
-        response: Some(serde_json::json!({"content": format!("Dear {name}")})),
+        request: Some(
+            serde_json::json!({
+                "messages": [{"role": "user",
+                    "content": format!("Write to {name} at {mail}")}]
+            })
+            .into(),
+        ),
+        response: Some(
+            serde_json::json!({"content": format!("Dear {name}")}).into(),
+        ),
         restored: 1,
         usage: Some(
             serde_json::json!({"input_tokens": 30, "output_tokens": 12}),

@@ -32,7 +32,8 @@ fn write_log(tmp: &Path) -> (PathBuf, PathBuf) {
     a.latency_ms = 100.0;
     a.usage =
         Some(serde_json::json!({"input_tokens": 10, "output_tokens": 5}));
-    a.request = Some(serde_json::json!({"messages": "[[EMAIL-123456]]"}));
+    a.request =
+        Some(serde_json::json!({"messages": "[[EMAIL-123456]]"}).into());
     let mut b = call(200);
     b.key_id = Some("k1".into());
     b.entities.insert("EMAIL".into(), 1);

@@ -28,7 +28,8 @@ pub fn record(i: u64) -> CallRecord {
                 .into(),
         ),
         request: Some(
-            serde_json::json!({"messages": [{"role": "user", "content": format!("hello <EMAIL_{i}>")}]}),
+            serde_json::json!({"messages": [{"role": "user", "content": format!("hello <EMAIL_{i}>")}]})
+                .into(),
         ),
         status: if i % 5 == 4 { 429 } else { 200 },
         latency_ms: 12.5,

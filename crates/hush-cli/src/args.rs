@@ -350,9 +350,10 @@ pub struct AuditPurgeArgs {
     #[arg(value_name = "PATH")]
     pub path: PathBuf,
 
-    /// Remove records older than this: 365d, 12h, 30m, 2w.
+    /// Remove records older than this: 365d, 12h, 30m, 2w [default:
+    /// `[retention] audit_log` of hush.toml].
     #[arg(long, value_name = "AGE")]
-    pub older_than: String,
+    pub older_than: Option<String>,
 
     /// The log's signing key file [default: PATH/audit.key].
     #[arg(long, env = "HUSH_AUDIT_KEY", value_name = "FILE")]
@@ -752,9 +753,10 @@ pub enum VaultCommand {
 /// `hush vault purge`.
 #[derive(Debug, Args)]
 pub struct VaultPurgeArgs {
-    /// Age since last use: 45s, 90m, 12h, 30d, 2w.
+    /// Age since last use: 45s, 90m, 12h, 30d, 2w [default: `[retention]
+    /// vault` of hush.toml].
     #[arg(long, value_name = "AGE")]
-    pub older_than: String,
+    pub older_than: Option<String>,
 }
 
 /// `hush vault forget`.

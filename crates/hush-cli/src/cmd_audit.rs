@@ -11,11 +11,16 @@ use hush_audit::{DayEnd, Filter, PublicKey, SigningKey};
 use crate::args::{
     AuditCommand, AuditPurgeArgs, AuditSearchArgs, AuditVerifyArgs,
 };
+use crate::config::Config;
 
-pub fn run(cmd: &AuditCommand, quiet: bool) -> anyhow::Result<ExitCode> {
+pub fn run(
+    cmd: &AuditCommand,
+    cfg: &Config,
+    quiet: bool,
+) -> anyhow::Result<ExitCode> {
     match cmd {
         AuditCommand::Verify(a) => verify(a, quiet),
-        AuditCommand::Purge(a) => purge(a, quiet),
+        AuditCommand::Purge(a) => purge(a, cfg, quiet),
         AuditCommand::Search(a) => search(a),
     }
 }
@@ -29,8 +34,25 @@ fn verify(a: &AuditVerifyArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     Ok(if report.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-fn purge(a: &AuditPurgeArgs, quiet: bool) -> anyhow::Result<ExitCode> {
-    let age = hush_audit::parse_age(&a.older_than)?;
+fn purge(
+    a: &AuditPurgeArgs,
+    cfg: &Config,
+    quiet: bool,
+) -> anyhow::Result<ExitCode> {
+    let declared = cfg.retention.as_ref().and_then(|r| r.audit_log.as_deref());
+    let Some(older_than) = a.older_than.as_deref().or(declared) else {
+        bail!(
+            "how old must a record be to go? give --older-than (e.g. 365d) \
+             or declare it in hush.toml: [retention] audit_log = \"365d\""
+        );
+    };
+    let age = hush_audit::parse_age(older_than).with_context(|| {
+        if a.older_than.is_some() {
+            "--older-than".to_string()
+        } else {
+            "[retention] audit_log in hush.toml".to_string()
+        }
+    })?;
     let key_path = a.key.clone().unwrap_or_else(|| a.path.join("audit.key"));
     let key = SigningKey::load(&key_path)
         .context("purge signs the new start of the log with its key")?;

@@ -58,7 +58,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Review(args) => cmd_review::run(args, &cfg),
         Command::Proxy(args) => cmd_proxy::run_proxy(args, &cfg, cli.quiet),
         Command::Ask(args) => cmd_proxy::run_ask(args, &cfg, cli.quiet),
-        Command::Audit(cmd) => cmd_audit::run(cmd, cli.quiet),
+        Command::Audit(cmd) => cmd_audit::run(cmd, &cfg, cli.quiet),
         Command::Keys(args) => cmd_keys::run(args, cli.quiet),
         Command::Report(args) => {
             cmd_report::run(args, &cfg, cli.config.as_deref())

@@ -231,8 +231,11 @@ fn purges_default_to_the_declared_retention() {
         .success()
         .stdout(predicate::str::contains("purged before the anchor").not());
     let config = tmp.path().join("hush.toml");
-    std::fs::write(&config, "[retention]\naudit_log = \"1s\"\nvault = \"30d\"\n")
-        .unwrap();
+    std::fs::write(
+        &config,
+        "[retention]\naudit_log = \"1s\"\nvault = \"30d\"\n",
+    )
+    .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1100));
     hush()
         .arg("--config")
@@ -278,7 +281,9 @@ fn purges_default_to_the_declared_retention() {
         .arg(&key)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("[retention] audit_log in hush.toml"));
+        .stderr(predicate::str::contains(
+            "[retention] audit_log in hush.toml",
+        ));
 }
 
 /// A child process killed when the test ends, however it ends.

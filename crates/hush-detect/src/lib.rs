@@ -48,6 +48,7 @@ mod error;
 mod kind;
 mod mask;
 mod names;
+mod recognizer;
 mod rule;
 mod scanner;
 #[allow(unsafe_code)]
@@ -63,6 +64,7 @@ pub use crate::error::BuildError;
 pub use crate::kind::{Kind, UnknownKind};
 pub use crate::mask::mask;
 pub use crate::names::lexicon_load_time;
+pub use crate::recognizer::{Recognized, Recognizer};
 pub use crate::rule::{MAX_RULE_BEFORE, MAX_RULE_LEN};
 pub use crate::scanner::{
     Builder, Detector, DetectorId, Finding, Scanner, DEFAULT_RULE_FILES,

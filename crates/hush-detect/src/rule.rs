@@ -243,10 +243,22 @@ const NEVER: &str = r"[^\x00-\xff]";
 /// and a pattern that matches nothing, so it never fires by itself; the
 /// scanner adds the dictionary's matches under its id.
 pub(crate) fn dictionary_rule(id: &str, kind: Kind, max_len: usize) -> Rule {
+    outside_rule(id, kind, max_len, "terms from the user's dictionary")
+}
+
+/// The rule behind findings the scanner gets from outside its rule engine
+/// (a dictionary, a [`Recognizer`](crate::Recognizer)): no anchors, a
+/// pattern that matches nothing.
+pub(crate) fn outside_rule(
+    id: &str,
+    kind: Kind,
+    max_len: usize,
+    description: &str,
+) -> Rule {
     let spec = RuleSpec {
         id: id.to_string(),
         kind: kind.as_str().to_string(),
-        description: "terms from the user's dictionary".to_string(),
+        description: description.to_string(),
         pattern: NEVER.to_string(),
         detector: None,
         anchors: Vec::new(),

@@ -23,7 +23,8 @@ use regex_automata::{
 
 use crate::error::{BuildError, BuildErrorKind};
 use crate::kind::Kind;
-use crate::rule::{parse_rule_file, Rule};
+use crate::recognizer::Recognizer;
+use crate::rule::{parse_rule_file, Rule, MAX_RULE_LEN};
 
 mod settle;
 
@@ -189,6 +190,17 @@ pub struct Builder {
     kinds: Option<Vec<Kind>>,
     only: Option<Vec<String>>,
     dictionary: Option<crate::dict::Dictionary>,
+    recognizers: Vec<Outside>,
+}
+
+/// A [`Recognizer`] held by a builder or scanner (shown by its id).
+#[derive(Clone)]
+struct Outside(std::sync::Arc<dyn Recognizer>);
+
+impl core::fmt::Debug for Outside {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Recognizer({:?})", self.0.id())
+    }
 }
 
 impl Default for Builder {
@@ -199,6 +211,7 @@ impl Default for Builder {
             kinds: None,
             only: None,
             dictionary: None,
+            recognizers: Vec::new(),
         }
     }
 }
@@ -256,6 +269,15 @@ impl Builder {
         self
     }
 
+    /// Adds a recogniser of your own (a model-based detector, say) that
+    /// runs beside the rules: one detector per kind it declares, with
+    /// the id `<id>.<kind>`. Kinds left out with [`Builder::kinds`] are
+    /// not reported. See [`Recognizer`] for the contract and an example.
+    pub fn recognizer(mut self, r: impl Recognizer + 'static) -> Builder {
+        self.recognizers.push(Outside(std::sync::Arc::new(r)));
+        self
+    }
+
     /// Parses, checks and compiles every rule.
     ///
     /// # Errors
@@ -287,8 +309,45 @@ impl Builder {
         if let Some(only) = &self.only {
             rules.retain(|r| only.contains(&r.spec.id));
         }
+        // One detector per kind each recogniser declares.
+        let mut recognizers = Vec::new();
+        let mut reach = (0, 0);
+        for rec in &self.recognizers {
+            let max_len = rec.0.max_len().clamp(1, MAX_RULE_LEN);
+            let mut rule_of_kind = Vec::new();
+            for &kind in rec.0.kinds() {
+                if self.kinds.as_ref().is_some_and(|k| !k.contains(&kind)) {
+                    continue;
+                }
+                let id = format!(
+                    "{}.{}",
+                    rec.0.id(),
+                    kind.as_str().to_ascii_lowercase()
+                );
+                if rules.iter().any(|r| r.spec.id == id) {
+                    return Err(BuildError::new(
+                        BuildErrorKind::DuplicateId { rule: id },
+                    ));
+                }
+                rules.push(crate::rule::outside_rule(
+                    &id,
+                    kind,
+                    max_len,
+                    "a recogniser added with Builder::recognizer",
+                ));
+                rule_of_kind.push((kind, rules.len() - 1));
+            }
+            reach = (reach.0.max(max_len), reach.1.max(rec.0.context()));
+            recognizers.push(RecognizerWiring {
+                rec: rec.clone(),
+                max_len,
+                rule_of_kind,
+            });
+        }
         let Some(dict) = self.dictionary else {
-            return Scanner::compile(rules);
+            let mut scanner = Scanner::compile(rules)?;
+            scanner.wire_recognizers(recognizers, reach);
+            return Ok(scanner);
         };
         // One detector per kind the dictionary's labels name.
         let mut rule_of_label = Vec::new();
@@ -323,6 +382,7 @@ impl Builder {
             rule_of_label.push(Some(at));
         }
         let mut scanner = Scanner::compile(rules)?;
+        scanner.wire_recognizers(recognizers, reach);
         scanner.settle.raise_floor(dict.max_span() + 1);
         scanner.dict = Some(DictWiring { dict, rule_of_label });
         Ok(scanner)
@@ -779,6 +839,19 @@ pub struct Scanner {
     /// The rules of the name detectors (PERSON, LOCATION, ORGANIZATION),
     /// if any is enabled.
     names: Option<NameWiring>,
+    /// Recognisers added with `Builder::recognizer`.
+    recognizers: Vec<RecognizerWiring>,
+}
+
+/// A recogniser wired into a scanner.
+#[derive(Debug)]
+struct RecognizerWiring {
+    rec: Outside,
+    /// Its `max_len`, clamped to `MAX_RULE_LEN`.
+    max_len: usize,
+    /// Each kind it declared (and the builder kept) and the rule
+    /// reporting it.
+    rule_of_kind: Vec<(Kind, usize)>,
 }
 
 /// The rules that report the name detectors' findings.
@@ -1038,7 +1111,25 @@ impl Scanner {
             settle,
             dict: None,
             names,
+            recognizers: Vec::new(),
         })
+    }
+
+    /// Wires recognisers in, with what streaming must hold back for them:
+    /// `reach` is (longest span, context before it).
+    fn wire_recognizers(
+        &mut self,
+        recognizers: Vec<RecognizerWiring>,
+        reach: (usize, usize),
+    ) {
+        if recognizers.is_empty() {
+            return;
+        }
+        self.settle.raise_floor(reach.0 + 1);
+        self.settle.raise_left(reach.1);
+        self.max_match_len = self.max_match_len.max(reach.0);
+        self.max_context = self.max_context.max(reach.1);
+        self.recognizers = recognizers;
     }
 
     /// The detectors (rules) of this scanner, in rule order.
@@ -1205,8 +1296,46 @@ impl Scanner {
         if let Some(w) = &self.names {
             self.name_candidates(*w, hay, from, cands);
         }
+        if !self.recognizers.is_empty() {
+            self.recognizer_candidates(hay, from, cands);
+        }
         if let Some(w) = &self.dict {
             self.dictionary_candidates(w, hay, from, cands);
+        }
+    }
+
+    /// What the recognisers report, as candidates; spans that break the
+    /// contract (see `Recognizer`) are dropped.
+    fn recognizer_candidates(
+        &self,
+        hay: &[u8],
+        from: usize,
+        cands: &mut Vec<Finding>,
+    ) {
+        let mut found = Vec::new();
+        for w in &self.recognizers {
+            found.clear();
+            w.rec.0.find(hay, from, &mut found);
+            for r in &found {
+                let ok = from <= r.start
+                    && r.start < r.end
+                    && r.end <= hay.len()
+                    && r.end - r.start <= w.max_len;
+                let rule = w
+                    .rule_of_kind
+                    .iter()
+                    .find(|(k, _)| *k == r.kind)
+                    .map(|&(_, i)| i);
+                let (true, Some(rule)) = (ok, rule) else { continue };
+                let score = if r.score.is_nan() { 0.0 } else { r.score };
+                cands.push(Finding {
+                    kind: r.kind,
+                    start: r.start,
+                    end: r.end,
+                    score: score.clamp(0.0, 1.0),
+                    detector: DetectorId(rule as u32),
+                });
+            }
         }
     }
 

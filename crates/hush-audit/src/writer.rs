@@ -751,7 +751,8 @@ impl Syncer {
 fn drop_cached(file: &File) {
     #[cfg(target_os = "linux")]
     {
-        let _ = rustix::fs::fadvise(file, 0, None, rustix::fs::Advice::DontNeed);
+        let _ =
+            rustix::fs::fadvise(file, 0, None, rustix::fs::Advice::DontNeed);
     }
     #[cfg(not(target_os = "linux"))]
     let _ = file;

@@ -1876,6 +1876,54 @@ fn words_before(h: &[u8], s: usize, buf: &mut [u8; CUE_WINDOW]) -> usize {
     k
 }
 
+/// Whether the word at `u` is a capitalised compound whose second part
+/// is lower case (`Self-enabling`, `User-centric`, `Re-contextualized`):
+/// a sentence- or title-initial compound, not a name (double-barrelled
+/// names capitalise both parts: `Smith-Jones`, `Jean-Pierre`).
+fn lower_compound(h: &[u8], u: usize) -> bool {
+    let mut i = u + 1;
+    while i < h.len() && i - u < 24 && h[i].is_ascii_lowercase() {
+        i += 1;
+    }
+    if i >= h.len() || h[i] != b'-' {
+        return false;
+    }
+    let tail = &h[i + 1..h.len().min(i + 4)];
+    tail.len() == 3 && tail.iter().all(u8::is_ascii_lowercase)
+}
+
+/// Whether the capital at `u` (after `/`, `+` or `-`) lies in base64 text
+/// (image data, an SRI hash, a key): a run of at least 24 bytes of the
+/// base64 alphabet around it, within 32 bytes on each side, where the
+/// case or digits change inside words at least four times. A path
+/// (`/Users/Maria/Documents`) changes neither, so names in paths stay
+/// found. Reads at most 32 bytes back (less than the names' context)
+/// and 32 ahead, so streams settle as before.
+fn in_base64(h: &[u8], u: usize) -> bool {
+    let b64 =
+        |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=');
+    let mut s = u;
+    while s > 0 && u - s < 32 && b64(h[s - 1]) {
+        s -= 1;
+    }
+    let mut e = u;
+    while e < h.len() && e - u < 32 && b64(h[e]) {
+        e += 1;
+    }
+    if e - s < 24 {
+        return false;
+    }
+    let changes = h[s..e]
+        .windows(2)
+        .filter(|w| {
+            (w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
+                || (w[0].is_ascii_alphabetic() && w[1].is_ascii_digit())
+                || (w[0].is_ascii_digit() && w[1].is_ascii_alphabetic())
+        })
+        .count();
+    changes >= 4
+}
+
 /// The detector proper: finds names in `h` starting at or after `from`.
 pub(crate) fn find(h: &[u8], from: usize, out: &mut Vec<NameHit>) {
     let lex = lexicon();
@@ -1898,6 +1946,12 @@ pub(crate) fn find(h: &[u8], from: usize, out: &mut Vec<NameHit>) {
             if u < done {
                 continue;
             }
+            if u > 0
+                && matches!(h[u - 1], b'/' | b'+' | b'-')
+                && in_base64(h, u)
+            {
+                continue;
+            }
             if h[u] >= 0xe3 {
                 if let Some(e) = cjk_name(h, u) {
                     if u >= from {
@@ -1913,6 +1967,9 @@ pub(crate) fn find(h: &[u8], from: usize, out: &mut Vec<NameHit>) {
                 continue;
             }
             if first_case(h, u) != Case::Upper {
+                continue;
+            }
+            if lower_compound(h, u) {
                 continue;
             }
             if lone_common_word(lex, h, u) {

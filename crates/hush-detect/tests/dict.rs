@@ -2,6 +2,9 @@
 //! bytes, finds inserted terms in any case and whitespace variant at the
 //! right offsets, and returns sorted, non-overlapping whole-word spans.
 
+mod common;
+use common::settle_stream;
+
 use hush_detect::Dictionary;
 use proptest::prelude::*;
 
@@ -123,32 +126,6 @@ fn dict_scanner() -> &'static hush_detect::Scanner {
             .unwrap();
         hush_detect::Scanner::builder().dictionary(dict).build().unwrap()
     })
-}
-
-/// Streams `hay` through `scan_settled` cut at `cuts`.
-fn settle_stream(
-    s: &hush_detect::Scanner,
-    hay: &[u8],
-    cuts: &[usize],
-) -> Vec<hush_detect::Finding> {
-    let (mut buf, mut base, mut from) = (Vec::new(), 0, 0);
-    let (mut found, mut out, mut last) = (Vec::new(), Vec::new(), 0);
-    for &cut in cuts.iter().chain(std::iter::once(&hay.len())) {
-        buf.extend_from_slice(&hay[last..cut]);
-        last = cut;
-        let p = s.scan_settled(&buf, from, cut == hay.len(), &mut out);
-        for f in &out {
-            let mut g = *f;
-            g.start += base;
-            g.end += base;
-            found.push(g);
-        }
-        let keep = p.saturating_sub(s.settle_context());
-        buf.drain(..keep);
-        base += keep;
-        from = p - keep;
-    }
-    found
 }
 
 fn dict_piece() -> impl Strategy<Value = String> {

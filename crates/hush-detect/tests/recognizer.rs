@@ -2,9 +2,10 @@
 //! the contract's bounds (bad spans are dropped), obey `kinds` and the
 //! dictionary's allow-list, and settle like any finding in a stream.
 
-use hush_detect::{
-    Dictionary, Finding, Kind, Recognized, Recognizer, Scanner,
-};
+mod common;
+use common::settle_stream;
+
+use hush_detect::{Dictionary, Kind, Recognized, Recognizer, Scanner};
 use proptest::prelude::*;
 
 /// Reports each word in all capitals (3 to 20 letters) as ORGANIZATION,
@@ -192,28 +193,6 @@ fn kinds_filter_allow_list_and_duplicate_ids() {
         .build()
         .unwrap_err();
     assert!(err.to_string().contains("toy.organization"), "{err}");
-}
-
-/// Streams `hay` through `scan_settled` cut at `cuts`.
-fn settle_stream(s: &Scanner, hay: &[u8], cuts: &[usize]) -> Vec<Finding> {
-    let (mut buf, mut base, mut from) = (Vec::new(), 0, 0);
-    let (mut found, mut out, mut last) = (Vec::new(), Vec::new(), 0);
-    for &cut in cuts.iter().chain(std::iter::once(&hay.len())) {
-        buf.extend_from_slice(&hay[last..cut]);
-        last = cut;
-        let p = s.scan_settled(&buf, from, cut == hay.len(), &mut out);
-        for f in &out {
-            let mut g = *f;
-            g.start += base;
-            g.end += base;
-            found.push(g);
-        }
-        let keep = p.saturating_sub(s.settle_context());
-        buf.drain(..keep);
-        base += keep;
-        from = p - keep;
-    }
-    found
 }
 
 fn piece() -> impl Strategy<Value = String> {

@@ -207,83 +207,70 @@ fn purges_default_to_the_declared_retention() {
     let (dir, key) = write_log(tmp.path());
     let vault = tmp.path().join("v.hushvault");
     let vault_key = tmp.path().join("vault.key");
+    let config = tmp.path().join("hush.toml");
+    // `hush [--config hush.toml] audit purge DIR [extra] --key KEY`, run
+    // where no hush.toml is picked up by itself.
+    let audit_purge = |with_config: bool, extra: &[&str]| {
+        let mut c = hush();
+        c.current_dir(tmp.path());
+        if with_config {
+            c.arg("--config").arg(&config);
+        }
+        c.args(["audit", "purge"])
+            .arg(&dir)
+            .args(extra)
+            .arg("--key")
+            .arg(&key);
+        c
+    };
+    let vault_purge = |with_config: bool| {
+        let mut c = hush();
+        c.current_dir(tmp.path());
+        if with_config {
+            c.arg("--config").arg(&config);
+        }
+        c.args(["vault", "purge", "--vault"])
+            .arg(&vault)
+            .arg("--key-file")
+            .arg(&vault_key);
+        c
+    };
     // Neither --older-than nor a declared retention: a clear error, and
     // nothing is removed.
-    hush()
-        .current_dir(tmp.path())
-        .args(["audit", "purge"])
-        .arg(&dir)
-        .arg("--key")
-        .arg(&key)
+    audit_purge(false, &[])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("[retention] audit_log"));
-    hush()
-        .current_dir(tmp.path())
-        .args(["vault", "purge", "--vault"])
-        .arg(&vault)
-        .arg("--key-file")
-        .arg(&vault_key)
+    vault_purge(false)
         .assert()
         .code(2)
         .stderr(predicate::str::contains("[retention] vault"));
     verify_signed(&dir, &key)
         .success()
         .stdout(predicate::str::contains("purged before the anchor").not());
-    let config = tmp.path().join("hush.toml");
     std::fs::write(
         &config,
         "[retention]\naudit_log = \"1s\"\nvault = \"30d\"\n",
     )
     .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    hush()
-        .arg("--config")
-        .arg(&config)
-        .args(["audit", "purge"])
-        .arg(&dir)
-        .arg("--key")
-        .arg(&key)
+    audit_purge(true, &[])
         .assert()
         .success()
         .stdout(predicate::str::starts_with("purged 0").not());
     verify_signed(&dir, &key)
         .success()
         .stdout(predicate::str::contains("purged before the anchor"));
-    hush()
-        .arg("--config")
-        .arg(&config)
-        .args(["vault", "purge", "--vault"])
-        .arg(&vault)
-        .arg("--key-file")
-        .arg(&vault_key)
-        .assert()
-        .success()
-        .stdout("purged 0 entries\n");
+    vault_purge(true).assert().success().stdout("purged 0 entries\n");
     // An explicit --older-than wins over the declared age.
-    hush()
-        .arg("--config")
-        .arg(&config)
-        .args(["audit", "purge"])
-        .arg(&dir)
-        .args(["--older-than", "365d", "--key"])
-        .arg(&key)
+    audit_purge(true, &["--older-than", "365d"])
         .assert()
         .success()
         .stdout(predicate::str::starts_with("purged 0 records"));
     std::fs::write(&config, "[retention]\naudit_log = \"forever\"\n").unwrap();
-    hush()
-        .arg("--config")
-        .arg(&config)
-        .args(["audit", "purge"])
-        .arg(&dir)
-        .arg("--key")
-        .arg(&key)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "[retention] audit_log in hush.toml",
-        ));
+    audit_purge(true, &[]).assert().code(2).stderr(predicate::str::contains(
+        "[retention] audit_log in hush.toml",
+    ));
 }
 
 /// A child process killed when the test ends, however it ends.

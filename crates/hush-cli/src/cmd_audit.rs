@@ -11,7 +11,7 @@ use hush_audit::{DayEnd, Filter, PublicKey, SigningKey};
 use crate::args::{
     AuditCommand, AuditPurgeArgs, AuditSearchArgs, AuditVerifyArgs,
 };
-use crate::config::Config;
+use crate::config::{purge_age, Config};
 
 pub fn run(
     cmd: &AuditCommand,
@@ -39,20 +39,14 @@ fn purge(
     cfg: &Config,
     quiet: bool,
 ) -> anyhow::Result<ExitCode> {
-    let declared = cfg.retention.as_ref().and_then(|r| r.audit_log.as_deref());
-    let Some(older_than) = a.older_than.as_deref().or(declared) else {
-        bail!(
-            "how old must a record be to go? give --older-than (e.g. 365d) \
-             or declare it in hush.toml: [retention] audit_log = \"365d\""
-        );
-    };
-    let age = hush_audit::parse_age(older_than).with_context(|| {
-        if a.older_than.is_some() {
-            "--older-than".to_string()
-        } else {
-            "[retention] audit_log in hush.toml".to_string()
-        }
-    })?;
+    let (older_than, from) = purge_age(
+        a.older_than.as_deref(),
+        cfg.retention.as_ref().and_then(|r| r.audit_log.as_deref()),
+        "audit_log",
+        "how old must a record be to go?",
+        "365d",
+    )?;
+    let age = hush_audit::parse_age(older_than).context(from)?;
     let key_path = a.key.clone().unwrap_or_else(|| a.path.join("audit.key"));
     let key = SigningKey::load(&key_path)
         .context("purge signs the new start of the log with its key")?;

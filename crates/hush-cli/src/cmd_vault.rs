@@ -51,22 +51,14 @@ pub fn run(
             }
         }
         VaultCommand::Purge(p) => {
-            let declared =
-                cfg.retention.as_ref().and_then(|r| r.vault.as_deref());
-            let Some(older_than) = p.older_than.as_deref().or(declared) else {
-                bail!(
-                    "how long unused must an entry be to go? give \
-                     --older-than (e.g. 30d) or declare it in hush.toml: \
-                     [retention] vault = \"30d\""
-                );
-            };
-            let secs = parse_duration(older_than).with_context(|| {
-                if p.older_than.is_some() {
-                    "--older-than".to_string()
-                } else {
-                    "[retention] vault in hush.toml".to_string()
-                }
-            })?;
+            let (older_than, from) = crate::config::purge_age(
+                p.older_than.as_deref(),
+                cfg.retention.as_ref().and_then(|r| r.vault.as_deref()),
+                "vault",
+                "how long unused must an entry be to go?",
+                "30d",
+            )?;
+            let secs = parse_duration(older_than).context(from)?;
             let n = match &args.scope {
                 Some(s) => vault.scope(s).purge_older_than(secs)?,
                 None => vault.purge_older_than(secs)?,

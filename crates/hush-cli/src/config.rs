@@ -48,6 +48,29 @@ pub struct Config {
     pub retention: Option<RetentionSection>,
 }
 
+/// The age a purge uses, and where it comes from (for error context):
+/// `--older-than` when given, else the `[retention] <entry>` the operator
+/// declared; neither is an error that says what to give (`question` and
+/// `example`, e.g. `365d`).
+pub fn purge_age<'a>(
+    flag: Option<&'a str>,
+    declared: Option<&'a str>,
+    entry: &str,
+    question: &str,
+    example: &str,
+) -> anyhow::Result<(&'a str, String)> {
+    match (flag, declared) {
+        (Some(f), _) => Ok((f, "--older-than".to_string())),
+        (None, Some(d)) => {
+            Ok((d, format!("[retention] {entry} in hush.toml")))
+        }
+        (None, None) => anyhow::bail!(
+            "{question} give --older-than (e.g. {example}) or declare it in \
+             hush.toml: [retention] {entry} = \"{example}\""
+        ),
+    }
+}
+
 /// The `[retention]` table: how long records are kept, as ages such as
 /// `365d`.
 #[derive(Debug, Default, Clone, serde::Deserialize)]

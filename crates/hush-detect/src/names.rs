@@ -2353,10 +2353,11 @@ fn judge(
         if used[k] {
             continue;
         }
+        // The last partner may end the sentence ("... and Khanna.").
         let surname = |j: usize| {
             word(j).is_some_and(|w| {
                 !w.particle
-                    && !w.dot
+                    && (!w.dot || j == k + 4)
                     && !w.initial
                     && (w.info.is_surname() || w.info.unknown())
                     && !w.info.flag(STOP | TITLE)
@@ -2366,11 +2367,35 @@ fn judge(
         let kind_is = |j: usize, kd: ItemKind| {
             items.get(j).is_some_and(|x| x.kind == kd)
         };
-        if surname(k)
+        // Three names, at least two of them mainly surnames (or
+        // unknown), the third any name ("Golla, Anand and Khanna", "Pau,
+        // Ratti and Murty"): given names are people ("John, Paul and
+        // Mary"), big places places ("Paris, London and Berlin").
+        let strict = |j: usize| {
+            surname(j)
+                && word(j).is_some_and(|w| {
+                    w.info.unknown()
+                        || (w.info.given <= w.info.surname
+                            && w.info.place < CITY_BIG)
+                })
+        };
+        let any_name = |j: usize| {
+            word(j).is_some_and(|w| {
+                !w.particle
+                    && (!w.dot || j == k + 4)
+                    && !w.initial
+                    && !w.caps
+                    && (w.info.is_name() || w.info.place > 0)
+                    && !w.info.flag(STOP | TITLE)
+                    && !w.info.common()
+            })
+        };
+        let three = [k, k + 2, k + 4];
+        let partners = three.iter().filter(|&&j| strict(j)).count() >= 2
+            && three.iter().all(|&j| surname(j) || any_name(j));
+        if partners
             && kind_is(k + 1, ItemKind::Comma)
-            && surname(k + 2)
             && kind_is(k + 3, ItemKind::And)
-            && surname(k + 4)
             && !items[k + 2].poss
         {
             push(NameKind::Organization, items[k].s, items[k + 4].e, 0.75);
@@ -2687,7 +2712,40 @@ fn judge_chain(
         judge_single(&words[0], ctx, titled, &h[words[0].s..words[0].e], push);
         return;
     }
-    judge_single(&words[0], ctx, titled, &h[words[0].s..words[0].e], push);
+    let w = &words[0];
+    if ctx.place_cue && !titled && surname_pair(lex, &h[w.s..w.e]) {
+        // "a shift at Hurst-Jones": two surnames joined by a hyphen,
+        // alone after "at", name a firm; a person's double-barrelled
+        // surname comes after a given name or a title.
+        push(NameKind::Organization, w.s, w.e, 0.7);
+        return;
+    }
+    judge_single(w, ctx, titled, &h[w.s..w.e], push);
+}
+
+/// Whether `text` is two capitalised parts joined by one hyphen, each a
+/// surname (a common word only if a frequent surname) or an unknown
+/// word, at least one a known surname: `Hurst-Jones`, `MacKenzie-Wheeler`.
+fn surname_pair(lex: &Lexicon, text: &[u8]) -> bool {
+    let Some(dash) = text.iter().position(|&b| b == b'-') else {
+        return false;
+    };
+    let (a, b) = (&text[..dash], &text[dash + 1..]);
+    let part = |p: &[u8]| {
+        p.len() >= 2
+            && p[0].is_ascii_uppercase()
+            && p[1..].iter().any(u8::is_ascii_lowercase)
+            && !p.contains(&b'-')
+    };
+    if !(part(a) && part(b)) {
+        return false;
+    }
+    let (ia, ib) = (lex.get(a), lex.get(b));
+    let ok = |i: &Info| {
+        i.is_surname() && (!i.common() || i.surname_ppm() >= 100)
+            || i.unknown()
+    };
+    ok(&ia) && ok(&ib) && (ia.is_surname() || ib.is_surname())
 }
 
 fn judge_single(

@@ -22,6 +22,7 @@ pub(crate) enum Validator {
     Ipv4,
     Ipv6,
     Phone,
+    PhoneShape,
     Date,
     BtcBase58,
     Bech32,
@@ -50,6 +51,7 @@ impl Validator {
         ("ipv4", Validator::Ipv4),
         ("ipv6", Validator::Ipv6),
         ("phone", Validator::Phone),
+        ("phone_shape", Validator::PhoneShape),
         ("date", Validator::Date),
         ("btc_base58", Validator::BtcBase58),
         ("bech32", Validator::Bech32),
@@ -83,6 +85,7 @@ impl Validator {
             Validator::Ipv4 => ipv4(m),
             Validator::Ipv6 => ipv6(m),
             Validator::Phone => phone(m),
+            Validator::PhoneShape => phone_shape(m),
             Validator::Date => date(m),
             Validator::BtcBase58 => btc_base58(m),
             Validator::Bech32 => bech32(m),
@@ -419,7 +422,11 @@ fn phone(m: &[u8]) -> bool {
     if !(7..=15).contains(&d.len()) || d.iter().all(|&x| x == d[0]) {
         return false;
     }
-    let plus = main.first() == Some(&b'+');
+    // `00` is the international call prefix outside North America:
+    // `001-704-...` is `+1 704 ...`.
+    let intl_prefix = main.starts_with(b"00") && d.len() > 2;
+    let plus = main.first() == Some(&b'+') || intl_prefix;
+    let d = if intl_prefix { &d[2..] } else { &d[..] };
     if plus {
         // E.164: country code must not start with 0; NANP numbers under
         // +1 must have a valid area code and exchange.
@@ -433,14 +440,40 @@ fn phone(m: &[u8]) -> bool {
     }
     if d[0] == 0 {
         // National trunk prefix (UK, DE, FR, AU, IN, ...): 0 then a
-        // non-zero digit, 9..=12 digits in all.
-        return d.len() >= 10 && d.len() <= 12 && d[1] != 0;
+        // non-zero digit, 10..=12 digits in all; 9 (New Zealand, small
+        // German and Austrian towns) only with the area code in
+        // parentheses, `(09) 472 8022`.
+        let min = if main.first() == Some(&b'(') { 9 } else { 10 };
+        return d.len() >= min && d.len() <= 12 && d[1] != 0;
     }
     match d.len() {
         10 => nanp(&d),
         11 => d[0] == 1 && nanp(&d[1..]),
         // Local seven-digit numbers only with a visible separator.
         7 => d[0] >= 2 && main.iter().any(|b| matches!(b, b'-' | b'.')),
+        _ => false,
+    }
+}
+
+/// A phone number's shape without its numbering plan: ten digits
+/// (any area code and exchange), eleven with a leading 1, thirteen with
+/// `001`, or nine with a trunk 0 (New Zealand). For rules that require
+/// a phone word, where made-up and mistyped numbers still are phone
+/// numbers.
+fn phone_shape(m: &[u8]) -> bool {
+    let main = match find_extension(m) {
+        Some(i) => &m[..i],
+        None => m,
+    };
+    let d = digits(main);
+    if d.is_empty() || d.iter().all(|&x| x == d[0]) {
+        return false;
+    }
+    match d.len() {
+        9 => d[0] == 0 && d[1] != 0,
+        10 => d[0] != 0,
+        11 => d[0] == 1,
+        13 => d.starts_with(&[0, 0, 1]),
         _ => false,
     }
 }

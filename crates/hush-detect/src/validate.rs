@@ -447,7 +447,7 @@ fn phone(m: &[u8]) -> bool {
         return d.len() >= min && d.len() <= 12 && d[1] != 0;
     }
     match d.len() {
-        10 => nanp(&d),
+        10 => nanp(d),
         11 => d[0] == 1 && nanp(&d[1..]),
         // Local seven-digit numbers only with a visible separator.
         7 => d[0] >= 2 && main.iter().any(|b| matches!(b, b'-' | b'.')),

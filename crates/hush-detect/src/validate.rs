@@ -23,6 +23,7 @@ pub(crate) enum Validator {
     Ipv6,
     Phone,
     PhoneShape,
+    IbanChecksum,
     Date,
     BtcBase58,
     Bech32,
@@ -52,6 +53,7 @@ impl Validator {
         ("ipv6", Validator::Ipv6),
         ("phone", Validator::Phone),
         ("phone_shape", Validator::PhoneShape),
+        ("iban_checksum", Validator::IbanChecksum),
         ("date", Validator::Date),
         ("btc_base58", Validator::BtcBase58),
         ("bech32", Validator::Bech32),
@@ -86,6 +88,7 @@ impl Validator {
             Validator::Ipv6 => ipv6(m),
             Validator::Phone => phone(m),
             Validator::PhoneShape => phone_shape(m),
+            Validator::IbanChecksum => iban_checksum(m),
             Validator::Date => date(m),
             Validator::BtcBase58 => btc_base58(m),
             Validator::Bech32 => bech32(m),
@@ -160,7 +163,12 @@ fn prefix_num(d: &[u8], n: usize) -> u32 {
 /// Luhn plus issuer (IIN) ranges and the lengths each network issues.
 fn credit_card(d: &[u8]) -> bool {
     let len = d.len();
-    if !(13..=19).contains(&len) || !luhn(d) {
+    if !(12..=19).contains(&len) || !luhn(d) {
+        return false;
+    }
+    // Twelve digits only for Maestro (the rule that allows them wants a
+    // card word next to them).
+    if len == 12 && !maestro_prefix(d) {
         return false;
     }
     if d.iter().all(|&x| x == d[0]) {
@@ -173,24 +181,47 @@ fn credit_card(d: &[u8]) -> bool {
     let p6 = prefix_num(d, 6);
     match p1 {
         4 => matches!(len, 13 | 16 | 19),
-        5 => (51..=55).contains(&p2) && len == 16,
-        2 => (2221..=2720).contains(&p4) && len == 16,
+        5 => {
+            (51..=55).contains(&p2) && len == 16
+                // Maestro: 50, 56-58.
+                || (p2 == 50 || (56..=58).contains(&p2))
+        }
+        2 => {
+            (2221..=2720).contains(&p4) && len == 16
+                // JCB's old 15-digit range.
+                || p4 == 2131 && len == 15
+        }
+        1 => p4 == 1800 && len == 15,
         3 => {
             (matches!(p2, 34 | 37) && len == 15)
-                || ((3528..=3589).contains(&p4) && (16..=19).contains(&len))
+                // JCB (3528-3589 assigned; 35 as generators print it).
+                || (p2 == 35 && (16..=19).contains(&len))
                 || ((matches!(p2, 36 | 38 | 39) || (300..=305).contains(&p3))
                     && (14..=19).contains(&len))
         }
         6 => {
-            (p4 == 6011
-                || p2 == 65
-                || (644..=649).contains(&p3)
-                || (622126..=622925).contains(&p6)
-                || p2 == 62)
-                && (16..=19).contains(&len)
+            // Maestro: 6304, 6759, 6761-6763, 639.
+            matches!(p4, 6304 | 6759 | 6761..=6763)
+                || p3 == 639
+                || (p4 == 6011
+                    || p2 == 65
+                    || (644..=649).contains(&p3)
+                    || (622126..=622925).contains(&p6)
+                    || p2 == 62)
+                    && (16..=19).contains(&len)
         }
         _ => false,
     }
+}
+
+/// Maestro's issuer prefixes (12 to 19 digits).
+fn maestro_prefix(d: &[u8]) -> bool {
+    let p2 = prefix_num(d, 2);
+    let p4 = prefix_num(d, 4);
+    p2 == 50
+        || (56..=58).contains(&p2)
+        || matches!(p4, 6304 | 6759 | 6761..=6763)
+        || prefix_num(d, 3) == 639
 }
 
 /// IBAN lengths per country (ISO 13616 registry).
@@ -287,7 +318,29 @@ fn iban(m: &[u8]) -> bool {
     let Some(&(_, want)) = IBAN_LENGTHS.iter().find(|(c, _)| **c == cc) else {
         return false;
     };
-    if s.len() != want || !s[2].is_ascii_digit() || !s[3].is_ascii_digit() {
+    s.len() == want && iban_mod97(&s)
+}
+
+/// An IBAN of a known country whose length its registry entry does not
+/// give (test-data generators get some wrong) but whose check digits
+/// hold: for a rule that requires the word "IBAN" next to it.
+fn iban_checksum(m: &[u8]) -> bool {
+    let s: Vec<u8> = m
+        .iter()
+        .filter(|b| !b.is_ascii_whitespace() && **b != b'-')
+        .map(|b| b.to_ascii_uppercase())
+        .collect();
+    if !(15..=34).contains(&s.len())
+        || !s.iter().all(|b| b.is_ascii_alphanumeric())
+    {
+        return false;
+    }
+    IBAN_LENGTHS.iter().any(|(c, _)| **c == [s[0], s[1]]) && iban_mod97(&s)
+}
+
+/// ISO 7064 mod 97-10 of an upper-case alphanumeric IBAN.
+fn iban_mod97(s: &[u8]) -> bool {
+    if !s[2].is_ascii_digit() || !s[3].is_ascii_digit() {
         return false;
     }
     // ISO 7064 mod 97-10 over the rearranged string, letters as 10..35.
@@ -455,9 +508,11 @@ fn phone(m: &[u8]) -> bool {
     }
 }
 
-/// A phone number's shape without its numbering plan: ten digits
-/// (any area code and exchange), eleven with a leading 1, thirteen with
-/// `001`, or nine with a trunk 0 (New Zealand). For rules that require
+/// A phone number's shape without its numbering plan: seven or eight
+/// digits in two groups (a local number), nine to eleven digits in one
+/// run (mobiles without separators), ten digits (any area code and
+/// exchange), eleven with a leading 1, thirteen with `001`, or nine
+/// with a trunk 0 (New Zealand). For rules that require
 /// a phone word, where made-up and mistyped numbers still are phone
 /// numbers.
 fn phone_shape(m: &[u8]) -> bool {
@@ -469,10 +524,20 @@ fn phone_shape(m: &[u8]) -> bool {
     if d.is_empty() || d.iter().all(|&x| x == d[0]) {
         return false;
     }
+    let plain = main.iter().all(u8::is_ascii_digit);
     match d.len() {
-        9 => d[0] == 0 && d[1] != 0,
-        10 => d[0] != 0,
-        11 => d[0] == 1,
+        // Local numbers ("951 6993", "1421-7743"), separated, but not
+        // a range of years ("1999-2003").
+        7 => !plain,
+        8 => {
+            let (a, b) = (prefix_num(&d, 4), prefix_num(&d[4..], 4));
+            let years =
+                (1900..=2099).contains(&a) && (1900..=2099).contains(&b);
+            !plain && !years && d[..4] != d[4..]
+        }
+        9 => d[0] == 0 && d[1] != 0 || plain && d[0] != 0,
+        10 => d[0] != 0 || plain,
+        11 => d[0] == 1 || plain,
         13 => d.starts_with(&[0, 0, 1]),
         _ => false,
     }
@@ -955,5 +1020,34 @@ mod tests {
         assert!(!phone(b"1701234567"));
         assert!(!phone(b"000 000 0000"));
         assert!(phone(b"415-555-0132 ext. 12"));
+        assert!(phone(b"001-704-473-6457x849"));
+        assert!(phone(b"(09) 472 8022"));
+        assert!(!phone(b"09 472 8022"));
+        assert!(!phone(b"(346) 048-0591"));
+    }
+
+    #[test]
+    fn phone_shapes() {
+        assert!(phone_shape(b"(346) 048-0591 x460"));
+        assert!(phone_shape(b"1421-7743"));
+        assert!(phone_shape(b"375687789"));
+        assert!(!phone_shape(b"1999-2003"));
+        assert!(!phone_shape(b"1234-1234"));
+        assert!(!phone_shape(b"5555555"));
+        assert!(!phone_shape(b"1234567"));
+    }
+
+    #[test]
+    fn cards_and_ibans_generators_print() {
+        let card = |s: &str| credit_card(&digits(s.as_bytes()));
+        assert!(card("568082940616"));
+        assert!(card("3507540091714524"));
+        assert!(card("213168731690192"));
+        assert!(!card("412345678903"));
+        assert!(!card("568082940617"));
+        assert!(iban_checksum(b"GB31SGQH4701746814538"));
+        assert!(!iban(b"GB31SGQH4701746814538"));
+        assert!(!iban_checksum(b"GB31SGQH4701746814539"));
+        assert!(!iban_checksum(b"PH978096792908100339"));
     }
 }

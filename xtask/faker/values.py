@@ -1,0 +1,58 @@
+"""Faker values in 13 locales, one per record, each in a sentence that
+names what it is (and phones also without a phone word). Fixed seeds."""
+import json
+import sys
+
+from faker import Faker
+
+LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "en_IN", "en_AU", "en_CA",
+           "en_NZ", "en_IE", "es_ES", "it_IT", "nl_NL", "en_PH"]
+DATE_FORMATS = ["%Y-%m-%d", "%m/%d/%Y", "%d/%m/%Y", "%B %d, %Y", "%d %B %Y",
+                "%d.%m.%Y", "%b %d, %Y"]
+
+
+def emit(kind, loc, value, template):
+    if value is None:
+        return
+    text = template.format(v=value)
+    sys.stdout.write(json.dumps({"kind": kind, "locale": loc, "value": value,
+                                 "text": text}) + "\n")
+
+
+def maybe(fake, method):
+    try:
+        return getattr(fake, method)()
+    except AttributeError:
+        return None  # the locale has no such provider
+
+
+for loc in LOCALES:
+    f = Faker(loc)
+    f.seed_instance(11)
+    for _ in range(40):
+        emit("PHONE", loc, maybe(f, "phone_number"), "Please call me on {v} tomorrow.")
+        emit("PHONE_NO_WORD", loc, maybe(f, "phone_number"), "Reach the desk: {v} or visit.")
+        # Faker's default e-mail domains are example.org/.net/.com, which
+        # hush leaves alone by design; free-mail domains are real ones.
+        emit("EMAIL", loc, f.free_email(), "Send it to {v} please.")
+        emit("CREDIT_CARD", loc, f.credit_card_number(), "Card number {v} expires soon.")
+        emit("IBAN", loc, f.iban(), "Wire to IBAN {v} today.")
+        emit("IP_ADDRESS", loc, f.ipv4(), "Server {v} is down.")
+        emit("IP_ADDRESS", loc, f.ipv6(), "Host {v} is down.")
+        emit("URL", loc, f.url(), "See {v} for details.")
+        emit("MAC_ADDRESS", loc, f.mac_address(), "Device MAC {v} registered.")
+        born = f.date_of_birth()
+        for fmt in DATE_FORMATS:
+            emit("DATE", loc, born.strftime(fmt), "Date of birth: {v}.")
+    if loc == "en_US":
+        for _ in range(60):
+            emit("SSN", loc, f.ssn(), "SSN {v} on file.")
+            emit("US_ITIN", loc, f.itin(), "ITIN {v} on file.")
+            emit("US_PASSPORT", loc, f.passport_number(), "Passport number {v} on file.")
+            emit("ABA_ROUTING", loc, f.aba(), "Routing number {v} for the transfer.")
+    if loc == "en_GB":
+        for _ in range(60):
+            emit("UK_NINO", loc, f.ssn(), "National insurance number {v} on file.")
+    if loc == "en_CA":
+        for _ in range(60):
+            emit("CA_SIN", loc, f.ssn(), "SIN {v} on file.")

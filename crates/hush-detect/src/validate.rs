@@ -24,6 +24,7 @@ pub(crate) enum Validator {
     Phone,
     PhoneShape,
     IbanChecksum,
+    DateTime,
     Date,
     BtcBase58,
     Bech32,
@@ -54,6 +55,7 @@ impl Validator {
         ("phone", Validator::Phone),
         ("phone_shape", Validator::PhoneShape),
         ("iban_checksum", Validator::IbanChecksum),
+        ("date_time", Validator::DateTime),
         ("date", Validator::Date),
         ("btc_base58", Validator::BtcBase58),
         ("bech32", Validator::Bech32),
@@ -89,6 +91,7 @@ impl Validator {
             Validator::Phone => phone(m),
             Validator::PhoneShape => phone_shape(m),
             Validator::IbanChecksum => iban_checksum(m),
+            Validator::DateTime => date_time(m),
             Validator::Date => date(m),
             Validator::BtcBase58 => btc_base58(m),
             Validator::Bech32 => bech32(m),
@@ -582,6 +585,14 @@ fn valid_ymd(y: Option<u32>, m: u32, d: u32) -> bool {
         }
     }
     (1..=12).contains(&m) && d >= 1 && d <= days_in_month(m, y)
+}
+
+/// A numeric date followed by a time of day (the rule's pattern checks
+/// the time): the date, up to the first blank or comma, must be one.
+fn date_time(m: &[u8]) -> bool {
+    let end =
+        m.iter().position(|&b| b == b' ' || b == b',').unwrap_or(m.len());
+    date(&m[..end])
 }
 
 /// A calendar date: numeric (Y-M-D, M/D/Y, D/M/Y, D.M.Y) or written.

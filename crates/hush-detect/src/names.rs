@@ -2391,12 +2391,14 @@ fn judge(
             })
         };
         let three = [k, k + 2, k + 4];
-        let partners = three.iter().filter(|&&j| strict(j)).count() >= 2
-            && three.iter().all(|&j| surname(j) || any_name(j));
-        if partners
-            && kind_is(k + 1, ItemKind::Comma)
+        let partners = || {
+            three.iter().filter(|&&j| strict(j)).count() >= 2
+                && three.iter().all(|&j| surname(j) || any_name(j))
+        };
+        if kind_is(k + 1, ItemKind::Comma)
             && kind_is(k + 3, ItemKind::And)
             && !items[k + 2].poss
+            && partners()
         {
             push(NameKind::Organization, items[k].s, items[k + 4].e, 0.75);
             for u in used.iter_mut().take(k + 5).skip(k) {

@@ -17,7 +17,8 @@ for rec, out in zip(values, found):
     fs = out["findings"]
     whole = any(f["char_start"] <= s and f["char_end"] >= e for f in fs)
     part = any(f["char_start"] < e and f["char_end"] > s for f in fs)
-    key = rec["kind"] + (" " + rec["locale"] if rec["kind"].startswith("PHONE") else "")
+    per_locale = ("PHONE", "STREET_ADDRESS", "ADDRESS", "PERSON", "ORGANIZATION", "LOCATION")
+    key = rec["kind"] + (" " + rec["locale"] if rec["kind"].startswith(per_locale) else "")
     i = 0 if whole else 1 if part else 2
     counts[key][i] += 1
     if i:

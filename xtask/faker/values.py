@@ -44,6 +44,13 @@ for loc in LOCALES:
         born = f.date_of_birth()
         for fmt in DATE_FORMATS:
             emit("DATE", loc, born.strftime(fmt), "Date of birth: {v}.")
+    if loc in ("en_US", "en_GB", "en_AU", "en_CA", "en_IN", "en_IE", "en_NZ", "de_DE", "fr_FR"):
+        for _ in range(30):
+            emit("STREET_ADDRESS", loc, f.street_address(), "She lives at {v} with her dog.")
+            emit("ADDRESS", loc, f.address().replace("\n", ", "), "Ship to {v} by Friday.")
+            emit("PERSON", loc, f.name(), "Yesterday {v} called about the invoice.")
+            emit("ORGANIZATION", loc, f.company(), "She works for {v} in sales.")
+            emit("LOCATION", loc, f.city(), "He moved to {v} last year.")
     if loc == "en_US":
         for _ in range(60):
             emit("SSN", loc, f.ssn(), "SSN {v} on file.")

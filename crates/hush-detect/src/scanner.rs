@@ -26,6 +26,7 @@ use crate::kind::Kind;
 use crate::recognizer::Recognizer;
 use crate::rule::{parse_rule_file, Rule, MAX_RULE_LEN};
 
+mod context;
 mod settle;
 
 /// Identifies the rule (detector) that produced a finding, within one
@@ -556,6 +557,10 @@ struct Compiled {
     positions: Vec<[bool; 256]>,
     context: Option<AhoCorasick>,
     anti_context: Option<AhoCorasick>,
+    /// The sets of `context` and `anti_context` in `Scanner::words`, when
+    /// they are looked up there (see `context.rs`).
+    context_set: Option<usize>,
+    anti_set: Option<usize>,
     not_followed_by: Option<Guard>,
     not_preceded_by: Option<Guard>,
     /// The pattern has a capture group; the finding is group 1.
@@ -832,6 +837,8 @@ pub struct Scanner {
     digits: bool,
     max_match_len: usize,
     max_context: usize,
+    /// Every rule's context and anti-context words, in one automaton.
+    words: Option<context::Words>,
     /// What streaming needs to know to settle a prefix of a buffer.
     settle: settle::SettleInfo,
     /// A user dictionary and the detector of each of its labels.
@@ -930,10 +937,26 @@ impl Scanner {
                 positions,
                 context: word_matcher(&rule.spec.context)?,
                 anti_context: word_matcher(&rule.spec.anti_context)?,
+                context_set: None,
+                anti_set: None,
                 not_followed_by,
                 not_preceded_by,
                 detector: Detector { rule },
             });
+        }
+
+        // Every context and anti-context list, looked up in one automaton.
+        let lists: Vec<&[String]> = compiled
+            .iter()
+            .flat_map(|c| {
+                let spec = &c.detector.rule.spec;
+                [&spec.context[..], &spec.anti_context[..]]
+            })
+            .collect();
+        let (words, set_ids) = context::Words::new(&lists)?;
+        for (c, ids) in compiled.iter_mut().zip(set_ids.chunks(2)) {
+            c.context_set = ids[0];
+            c.anti_set = ids[1];
         }
 
         // Sort anchors into classes.
@@ -1108,6 +1131,7 @@ impl Scanner {
             digits,
             max_match_len,
             max_context,
+            words,
             settle,
             dict: None,
             names,
@@ -1214,10 +1238,11 @@ impl Scanner {
         open: &mut usize,
     ) {
         let mut tried = vec![0usize; self.rules.len()];
+        let mut memo = context::Memo::default();
         if let Some(ac) = &self.literals {
             let mut fire = |pid: usize, start: usize, tried: &mut [usize]| {
                 for &r in &self.literal_rules[pid] {
-                    self.confirm_rule(hay, r, start, tried, cands);
+                    self.confirm_rule(hay, r, start, tried, cands, &mut memo);
                 }
             };
             // Leftmost-longest from every position after the last match
@@ -1267,6 +1292,7 @@ impl Scanner {
                                 &mut tried,
                                 &mut ends,
                                 cands,
+                                &mut memo,
                             );
                         }
                     }
@@ -1287,6 +1313,7 @@ impl Scanner {
                             &mut tried,
                             &mut ends,
                             cands,
+                            &mut memo,
                         );
                     }
                 }
@@ -1467,6 +1494,7 @@ impl Scanner {
         tried: &mut [usize],
         ends: &mut [usize; MAX_GROUP_RULES],
         cands: &mut Vec<Finding>,
+        memo: &mut context::Memo,
     ) {
         let floor = p.saturating_sub(g.before).max(*group_tried);
         // Token starts as plain offsets (usize::MAX for none): this loop
@@ -1480,7 +1508,9 @@ impl Scanner {
         // Rules that start only at a token need no sliding window.
         let lo = p.saturating_sub(g.window).max(*group_tried);
         let mut visit = |s: usize| {
-            self.visit_start(hay, g, cache, p, s, t1, t2, tried, ends, cands)
+            self.visit_start(
+                hay, g, cache, p, s, t1, t2, tried, ends, cands, memo,
+            )
         };
         if t2 < lo {
             visit(t2);
@@ -1511,6 +1541,7 @@ impl Scanner {
         tried: &mut [usize],
         ends: &mut [usize; MAX_GROUP_RULES],
         cands: &mut Vec<Finding>,
+        memo: &mut context::Memo,
     ) {
         let mut eligible =
             g.pos_mask[0][usize::from(hay[s])] & g.before_mask[p - s];
@@ -1536,7 +1567,7 @@ impl Scanner {
             found &= found - 1;
             let end = ends[bit];
             let end = if end == usize::MAX { None } else { Some(end) };
-            self.try_start(hay, g.rules[bit], s, p, end, tried, cands);
+            self.try_start(hay, g.rules[bit], s, p, end, tried, cands, memo);
         }
     }
 
@@ -1547,12 +1578,13 @@ impl Scanner {
         p: usize,
         tried: &mut [usize],
         cands: &mut Vec<Finding>,
+        memo: &mut context::Memo,
     ) {
         let c = &self.rules[r];
         let lo = p.saturating_sub(c.detector.rule.spec.before).max(tried[r]);
         for s in lo..=p {
             if c.positions[0][usize::from(hay[s])] {
-                self.try_start(hay, r, s, p, None, tried, cands);
+                self.try_start(hay, r, s, p, None, tried, cands, memo);
             }
         }
         tried[r] = tried[r].max(p + 1);
@@ -1571,6 +1603,7 @@ impl Scanner {
         known_end: Option<usize>,
         tried: &mut [usize],
         cands: &mut Vec<Finding>,
+        memo: &mut context::Memo,
     ) {
         let c = &self.rules[r];
         let spec = &c.detector.rule.spec;
@@ -1620,7 +1653,7 @@ impl Scanner {
             if let Some(v) = value {
                 if !v.is_empty() {
                     found = self
-                        .evaluate(hay, r, v.start, v.end)
+                        .evaluate(hay, r, v.start, v.end, memo)
                         .map(|score| (v.start, v.end, score));
                 }
             }
@@ -1628,14 +1661,16 @@ impl Scanner {
             if let Some((vs, ve)) =
                 value_after(hay, s, m_end, spec.value_after.as_bytes())
             {
-                found =
-                    self.evaluate(hay, r, vs, ve).map(|score| (vs, ve, score));
+                found = self
+                    .evaluate(hay, r, vs, ve, memo)
+                    .map(|score| (vs, ve, score));
             }
         } else {
-            found =
-                self.evaluate(hay, r, s, m_end).map(|score| (s, m_end, score));
+            found = self
+                .evaluate(hay, r, s, m_end, memo)
+                .map(|score| (s, m_end, score));
             if found.is_none() && !spec.shrink_at.is_empty() {
-                found = self.shrink(hay, r, s, p, m_end);
+                found = self.shrink(hay, r, s, p, m_end, memo);
             }
         }
         if let Some((start, end, score)) = found {
@@ -1660,6 +1695,7 @@ impl Scanner {
         s: usize,
         p: usize,
         end: usize,
+        memo: &mut context::Memo,
     ) -> Option<(usize, usize, f32)> {
         let c = &self.rules[r];
         let shrink_at = &c.detector.rule.shrink_at;
@@ -1670,7 +1706,7 @@ impl Scanner {
             let input = Input::new(hay).range(s..q).anchored(Anchored::Yes);
             match c.regex.find(input) {
                 Some(m) if m.end() == q => {
-                    if let Some(score) = self.evaluate(hay, r, s, q) {
+                    if let Some(score) = self.evaluate(hay, r, s, q, memo) {
                         return Some((s, q, score));
                     }
                 }
@@ -1687,6 +1723,7 @@ impl Scanner {
         r: usize,
         s: usize,
         e: usize,
+        memo: &mut context::Memo,
     ) -> Option<f32> {
         let c = &self.rules[r];
         let rule = &c.detector.rule;
@@ -1716,7 +1753,19 @@ impl Scanner {
         if let Some(anti) = &c.anti_context {
             let window =
                 spec.anti_context_window.unwrap_or(spec.context_window);
-            if has_word(anti, hay, s.saturating_sub(window), s) {
+            let lo = s.saturating_sub(window);
+            let found = match (c.anti_set, &self.words) {
+                (Some(set), Some(w)) => {
+                    let mut found = false;
+                    memo.words(w, set, hay, lo, s, |a, b| {
+                        found = bounded(hay, a, b);
+                        !found
+                    });
+                    found
+                }
+                _ => has_word(anti, hay, lo, s),
+            };
+            if found {
                 return None;
             }
         }
@@ -1724,12 +1773,30 @@ impl Scanner {
         if let Some(ctx) = &c.context {
             // Before first: a hit there makes the (equal-cost) search
             // after the match unnecessary.
-            let gap = nearest_word_before(ctx, hay, lo, s).or_else(|| {
+            let near = |memo: &mut context::Memo, after: bool| {
+                let (from, to) = if after { (e, hi) } else { (lo, s) };
+                match (c.context_set, &self.words) {
+                    (Some(set), Some(w)) => {
+                        let mut gap = None;
+                        memo.words(w, set, hay, from, to, |a, b| {
+                            if !bounded(hay, a, b) {
+                                return true;
+                            }
+                            gap = Some(if after { a - e } else { s - b });
+                            // The first word after, the last one before.
+                            !after
+                        });
+                        gap
+                    }
+                    _ if after => nearest_word_after(ctx, hay, from, to),
+                    _ => nearest_word_before(ctx, hay, from, to),
+                }
+            };
+            let gap = near(memo, false).or_else(|| {
                 if spec.context_after {
                     // Labels usually come first: a word after the match
                     // counts as farther than any word before it.
-                    nearest_word_after(ctx, hay, e, hi)
-                        .map(|g| g + spec.context_window)
+                    near(memo, true).map(|g| g + spec.context_window)
                 } else {
                     None
                 }
@@ -1870,17 +1937,22 @@ fn words<'a>(
     lo: usize,
     hi: usize,
 ) -> impl Iterator<Item = (usize, usize)> + 'a {
-    let is_word = |b: u8| b.is_ascii_alphanumeric() || b >= 0x80;
     ac.find_iter(aho_corasick::Input::new(hay).range(lo..hi)).filter_map(
         move |m| {
-            let left_ok = m.start() == 0 || !word_before(hay, m.start());
-            let first = hay[m.start()];
-            let last = hay[m.end() - 1];
-            let right_ok = m.end() >= hay.len() || !is_word(hay[m.end()]);
-            ((left_ok || !is_word(first)) && (right_ok || !is_word(last)))
-                .then_some((m.start(), m.end()))
+            bounded(hay, m.start(), m.end()).then_some((m.start(), m.end()))
         },
     )
+}
+
+/// Whether the word `hay[start..end]` has word boundaries on both sides
+/// (a side that begins or ends with a non-word byte needs none).
+fn bounded(hay: &[u8], start: usize, end: usize) -> bool {
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b >= 0x80;
+    let left_ok = start == 0 || !word_before(hay, start);
+    let first = hay[start];
+    let last = hay[end - 1];
+    let right_ok = end >= hay.len() || !is_word(hay[end]);
+    (left_ok || !is_word(first)) && (right_ok || !is_word(last))
 }
 
 /// Bytes between the last context word in `hay[lo..s]` and `s`.

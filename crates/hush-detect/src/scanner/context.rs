@@ -41,6 +41,8 @@ impl Words {
         lists: &[&[String]],
     ) -> Result<(Option<Words>, Vec<Option<usize>>), BuildError> {
         let mut patterns: Vec<Vec<u8>> = Vec::new();
+        let mut pid_of: std::collections::HashMap<Vec<u8>, usize> =
+            std::collections::HashMap::new();
         let mut members: Vec<Vec<usize>> = Vec::new();
         let mut ids = Vec::with_capacity(lists.len());
         for list in lists {
@@ -53,13 +55,10 @@ impl Words {
                 // The automaton is ASCII case-insensitive, so words that
                 // differ only in ASCII case are one pattern.
                 let key = w.as_bytes().to_ascii_lowercase();
-                let pid = match patterns.iter().position(|p| *p == key) {
-                    Some(pid) => pid,
-                    None => {
-                        patterns.push(key);
-                        patterns.len() - 1
-                    }
-                };
+                let pid = *pid_of.entry(key).or_insert_with_key(|key| {
+                    patterns.push(key.clone());
+                    patterns.len() - 1
+                });
                 set.push(pid);
             }
             // Lists that are the same set of words share a set.

@@ -720,7 +720,7 @@ impl Group {
     /// ends known (`usize::MAX`), and the rules' own regexes decide.
     fn matches_at(
         &self,
-        cache: &mut hybrid::dfa::Cache,
+        cache: &mut GroupCache,
         hay: &[u8],
         s: usize,
         eligible: u64,
@@ -732,9 +732,10 @@ impl Group {
         };
         let end = hay.len().min(s + self.max_len);
         let input = Input::new(hay).range(s..end).anchored(Anchored::Yes);
-        let Ok(mut sid) = self.dfa.start_state_forward(cache, &input) else {
+        let Some(mut sid) = cache.start(&self.dfa, hay, &input) else {
             return give_up(ends);
         };
+        let cache = &mut cache.dfa;
         let mut found = 0u64;
         let mut at = s;
         loop {
@@ -780,7 +781,54 @@ impl Group {
 /// Per-thread mutable state for the lazy DFAs of a scanner.
 #[derive(Debug)]
 struct Caches {
-    groups: Vec<hybrid::dfa::Cache>,
+    groups: Vec<GroupCache>,
+}
+
+/// A group automaton's lazy-DFA cache, and its anchored start states by
+/// the byte before the start (index 256: none), filled as they are met.
+/// A start state only depends on that byte, so this skips recomputing
+/// it at every candidate start; the ids are dropped whenever the cache
+/// is cleared (which invalidates them).
+#[derive(Debug)]
+struct GroupCache {
+    dfa: hybrid::dfa::Cache,
+    starts: Box<[Option<hybrid::LazyStateID>; 257]>,
+    clears: usize,
+}
+
+impl GroupCache {
+    fn new(dfa: &hybrid::dfa::DFA) -> GroupCache {
+        GroupCache {
+            dfa: dfa.create_cache(),
+            starts: Box::new([None; 257]),
+            clears: 0,
+        }
+    }
+
+    /// The start state for an anchored search of `input` (which starts
+    /// at its span's start in `hay`); `None` if the DFA gives up.
+    #[inline]
+    fn start(
+        &mut self,
+        dfa: &hybrid::dfa::DFA,
+        hay: &[u8],
+        input: &Input<'_>,
+    ) -> Option<hybrid::LazyStateID> {
+        let s = input.start();
+        let k = if s == 0 { 256 } else { usize::from(hay[s - 1]) };
+        if self.clears == self.dfa.clear_count() {
+            if let Some(sid) = self.starts[k] {
+                return Some(sid);
+            }
+        }
+        let sid = dfa.start_state_forward(&mut self.dfa, input).ok()?;
+        if self.clears != self.dfa.clear_count() {
+            self.starts.fill(None);
+            self.clears = self.dfa.clear_count();
+        }
+        self.starts[k] = Some(sid);
+        Some(sid)
+    }
 }
 
 type CacheFactory = Box<
@@ -1114,7 +1162,7 @@ impl Scanner {
                 .map(|g| g.dfa.clone())
                 .collect();
             let factory: CacheFactory = Box::new(move || Caches {
-                groups: dfas.iter().map(|d| d.create_cache()).collect(),
+                groups: dfas.iter().map(GroupCache::new).collect(),
             });
             regex_automata::util::pool::Pool::new(factory)
         };
@@ -1488,7 +1536,7 @@ impl Scanner {
         &self,
         hay: &[u8],
         g: &Group,
-        cache: &mut hybrid::dfa::Cache,
+        cache: &mut GroupCache,
         p: usize,
         group_tried: &mut usize,
         tried: &mut [usize],
@@ -1533,7 +1581,7 @@ impl Scanner {
         &self,
         hay: &[u8],
         g: &Group,
-        cache: &mut hybrid::dfa::Cache,
+        cache: &mut GroupCache,
         p: usize,
         s: usize,
         t1: usize,

@@ -582,6 +582,8 @@ struct Group {
     pos_mask: Box<[[u64; 256]; FILTER_DEPTH]>,
     before_mask: Vec<u64>,
     boundary_mask: u64,
+    /// Every rule of the group wants a word boundary at its start.
+    all_boundary: bool,
     /// Rules that start only at the key just before the anchor.
     token_mask: u64,
     /// The largest `before` of any rule in the group.
@@ -676,12 +678,15 @@ impl Group {
             .iter()
             .map(|&i| compiled[i].detector.rule.spec.min_len)
             .collect();
+        let all_boundary =
+            boundary_mask == u64::MAX >> (64 - rules.len().max(1));
         Ok(Group {
             rules,
             dfa,
             pos_mask,
             before_mask,
             boundary_mask,
+            all_boundary,
             token_mask,
             before,
             window,
@@ -1566,8 +1571,19 @@ impl Scanner {
         if t1 < lo && t1 != t2 {
             visit(t1);
         }
-        for s in lo..=p {
-            visit(s);
+        if g.all_boundary {
+            // No start right after an ASCII letter or digit passes the
+            // boundary test (`visit_start` would return at once), so those
+            // are skipped with one load (long windows: `@`).
+            for s in lo..=p {
+                if s == 0 || !hay[s - 1].is_ascii_alphanumeric() {
+                    visit(s);
+                }
+            }
+        } else {
+            for s in lo..=p {
+                visit(s);
+            }
         }
         *group_tried = (*group_tried).max(p + 1);
     }

@@ -1792,11 +1792,6 @@ impl Scanner {
         let c = &self.rules[r];
         let rule = &c.detector.rule;
         let spec = &rule.spec;
-        if let Some(v) = rule.validator {
-            if !v.check(&hay[s..e]) {
-                return None;
-            }
-        }
         if let Some(nf) = &c.not_followed_by {
             let end = hay.len().min(e + 64);
             let input = Input::new(hay).range(e..end).anchored(Anchored::Yes);
@@ -1811,6 +1806,9 @@ impl Scanner {
             if np.is_match(Input::new(before)) {
                 return None;
             }
+        }
+        if !spec.context_required && !valid(rule.validator, &hay[s..e]) {
+            return None;
         }
         let lo = s.saturating_sub(spec.context_window);
         let hi = hay.len().min(e + spec.context_window);
@@ -1878,8 +1876,21 @@ impl Scanner {
                 return None;
             }
         }
+        // Rules that need a context word check it first (it rejects
+        // most of their candidates); the others validate first. Every
+        // check is pure and all must pass, so the order only changes
+        // the cost.
+        if spec.context_required && !valid(rule.validator, &hay[s..e]) {
+            return None;
+        }
         Some(score)
     }
+}
+
+/// Whether `m` passes the validator, if any.
+#[inline]
+fn valid(v: Option<crate::validate::Validator>, m: &[u8]) -> bool {
+    v.is_none_or(|v| v.check(m))
 }
 
 /// The two starts a `start_at_token` rule may use for the anchor at

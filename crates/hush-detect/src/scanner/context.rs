@@ -117,9 +117,6 @@ struct Occ {
 
 /// How far behind the newest window occurrences are kept.
 const KEEP_BEHIND: usize = 2048;
-/// A window that starts this close after the region extends it rather
-/// than starting a new one.
-const JOIN_GAP: usize = 64;
 
 /// The occurrences of all words in `hay[lo..hi]` (every occurrence that
 /// starts at or after `lo` and ends at or before `hi`), sorted by start.
@@ -138,7 +135,9 @@ impl Memo {
             return;
         }
         let joins = self.lo < self.hi
-            && lo <= self.hi.saturating_add(JOIN_GAP)
+            // A window that starts after the region starts a new one
+            // (joining across a gap costs more than it saves).
+            && lo <= self.hi
             && hi >= self.lo;
         if !joins {
             self.occs.clear();

@@ -783,6 +783,18 @@ impl Group {
     }
 }
 
+/// The mutable state of one rule pass over a haystack, passed down as one
+/// pointer.
+struct Pass<'a> {
+    /// Per rule: starts below this are already settled.
+    tried: Vec<usize>,
+    cands: &'a mut Vec<Finding>,
+    memo: context::Memo,
+    /// Per group bit: the end of the rule's longest match at the start
+    /// just walked (only read for rules the walk found, so never stale).
+    ends: [usize; MAX_GROUP_RULES],
+}
+
 /// Per-thread mutable state for the lazy DFAs of a scanner.
 #[derive(Debug)]
 struct Caches {
@@ -1290,12 +1302,16 @@ impl Scanner {
         cands: &mut Vec<Finding>,
         open: &mut usize,
     ) {
-        let mut tried = vec![0usize; self.rules.len()];
-        let mut memo = context::Memo::default();
+        let mut pass = Pass {
+            tried: vec![0usize; self.rules.len()],
+            cands,
+            memo: context::Memo::default(),
+            ends: [usize::MAX; MAX_GROUP_RULES],
+        };
         if let Some(ac) = &self.literals {
-            let mut fire = |pid: usize, start: usize, tried: &mut [usize]| {
+            let fire = |pid: usize, start: usize, pass: &mut Pass<'_>| {
                 for &r in &self.literal_rules[pid] {
-                    self.confirm_rule(hay, r, start, tried, cands, &mut memo);
+                    self.confirm_rule(hay, r, start, pass);
                 }
             };
             // Leftmost-longest from every position after the last match
@@ -1307,19 +1323,17 @@ impl Scanner {
                 let Some(m) = ac.find(input) else { break };
                 let pid = m.pattern().as_usize();
                 self.settle.literal_open(pid, m.start(), hay.len(), open);
-                fire(pid, m.start(), &mut tried);
+                fire(pid, m.start(), &mut pass);
                 for &short in &self.literal_prefixes[pid] {
-                    fire(short, m.start(), &mut tried);
+                    fire(short, m.start(), &mut pass);
                 }
                 pos = m.start() + 1;
             }
         }
         if self.digits || !self.byte_groups.is_empty() {
-            tried.iter_mut().for_each(|t| *t = 0);
+            pass.tried.iter_mut().for_each(|t| *t = 0);
             let mut caches = self.caches.get();
             let mut group_tried = vec![0usize; 1 + self.byte_groups.len()];
-            // Only read for rules a walk just found, so never stale.
-            let mut ends = [usize::MAX; MAX_GROUP_RULES];
             let mut carry = false;
             let mut block = 0;
             while block < hay.len() {
@@ -1342,10 +1356,7 @@ impl Scanner {
                                 &mut caches.groups[0],
                                 p,
                                 &mut group_tried[0],
-                                &mut tried,
-                                &mut ends,
-                                cands,
-                                &mut memo,
+                                &mut pass,
                             );
                         }
                     }
@@ -1363,16 +1374,14 @@ impl Scanner {
                             &mut caches.groups[cache_index],
                             p,
                             &mut group_tried[j + 1],
-                            &mut tried,
-                            &mut ends,
-                            cands,
-                            &mut memo,
+                            &mut pass,
                         );
                     }
                 }
                 block += 64;
             }
         }
+        let cands = pass.cands;
         if let Some(w) = &self.names {
             self.name_candidates(*w, hay, from, cands);
         }
@@ -1544,10 +1553,7 @@ impl Scanner {
         cache: &mut GroupCache,
         p: usize,
         group_tried: &mut usize,
-        tried: &mut [usize],
-        ends: &mut [usize; MAX_GROUP_RULES],
-        cands: &mut Vec<Finding>,
-        memo: &mut context::Memo,
+        pass: &mut Pass<'_>,
     ) {
         let floor = p.saturating_sub(g.before).max(*group_tried);
         // Token starts as plain offsets (usize::MAX for none): this loop
@@ -1560,11 +1566,8 @@ impl Scanner {
         };
         // Rules that start only at a token need no sliding window.
         let lo = p.saturating_sub(g.window).max(*group_tried);
-        let mut visit = |s: usize| {
-            self.visit_start(
-                hay, g, cache, p, s, t1, t2, tried, ends, cands, memo,
-            )
-        };
+        let mut visit =
+            |s: usize| self.visit_start(hay, g, cache, p, s, t1, t2, pass);
         if t2 < lo {
             visit(t2);
         }
@@ -1602,10 +1605,7 @@ impl Scanner {
         s: usize,
         t1: usize,
         t2: usize,
-        tried: &mut [usize],
-        ends: &mut [usize; MAX_GROUP_RULES],
-        cands: &mut Vec<Finding>,
-        memo: &mut context::Memo,
+        pass: &mut Pass<'_>,
     ) {
         let mut eligible =
             g.pos_mask[0][usize::from(hay[s])] & g.before_mask[p - s];
@@ -1625,13 +1625,13 @@ impl Scanner {
         if eligible == 0 {
             return;
         }
-        let mut found = g.matches_at(cache, hay, s, eligible, ends);
+        let mut found = g.matches_at(cache, hay, s, eligible, &mut pass.ends);
         while found != 0 {
             let bit = found.trailing_zeros() as usize;
             found &= found - 1;
-            let end = ends[bit];
+            let end = pass.ends[bit];
             let end = if end == usize::MAX { None } else { Some(end) };
-            self.try_start(hay, g.rules[bit], s, p, end, tried, cands, memo);
+            self.try_start(hay, g.rules[bit], s, p, end, pass);
         }
     }
 
@@ -1640,18 +1640,17 @@ impl Scanner {
         hay: &[u8],
         r: usize,
         p: usize,
-        tried: &mut [usize],
-        cands: &mut Vec<Finding>,
-        memo: &mut context::Memo,
+        pass: &mut Pass<'_>,
     ) {
         let c = &self.rules[r];
-        let lo = p.saturating_sub(c.detector.rule.spec.before).max(tried[r]);
+        let lo =
+            p.saturating_sub(c.detector.rule.spec.before).max(pass.tried[r]);
         for s in lo..=p {
             if c.positions[0][usize::from(hay[s])] {
-                self.try_start(hay, r, s, p, None, tried, cands, memo);
+                self.try_start(hay, r, s, p, None, pass);
             }
         }
-        tried[r] = tried[r].max(p + 1);
+        pass.tried[r] = pass.tried[r].max(p + 1);
     }
 
     /// Tries rule `r` anchored at `s` for the anchor at `p`. `known_end`
@@ -1665,13 +1664,12 @@ impl Scanner {
         s: usize,
         p: usize,
         known_end: Option<usize>,
-        tried: &mut [usize],
-        cands: &mut Vec<Finding>,
-        memo: &mut context::Memo,
+        pass: &mut Pass<'_>,
     ) {
+        let memo = &mut pass.memo;
         let c = &self.rules[r];
         let spec = &c.detector.rule.spec;
-        if s < tried[r] || s + spec.before < p {
+        if s < pass.tried[r] || s + spec.before < p {
             return;
         }
         if s > 0 {
@@ -1738,14 +1736,14 @@ impl Scanner {
             }
         }
         if let Some((start, end, score)) = found {
-            cands.push(Finding {
+            pass.cands.push(Finding {
                 kind: c.detector.rule.kind,
                 start,
                 end,
                 score,
                 detector: DetectorId(r as u32),
             });
-            tried[r] = m_end;
+            pass.tried[r] = m_end;
         }
     }
 

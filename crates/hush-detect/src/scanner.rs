@@ -2170,6 +2170,18 @@ fn resolve(cands: &mut Vec<Finding>, out: &mut Vec<Finding>) {
     }
 }
 
+/// A xorshift generator for the scanner's randomised unit tests:
+/// `next(n)` is a number below `n`, the same sequence for the same seed.
+#[cfg(test)]
+pub(crate) fn test_rng(mut seed: u64) -> impl FnMut(usize) -> usize {
+    move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    }
+}
+
 #[cfg(test)]
 mod sort_tests {
     use super::*;
@@ -2178,13 +2190,7 @@ mod sort_tests {
     /// candidates (with different scores) included.
     #[test]
     fn sort_candidates_is_the_stable_sort() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = test_rng(0x2545_f491_4f6c_dd1d);
         for round in 0..300 {
             let runs = 1 + next(6);
             let mut cands = Vec::new();

@@ -169,12 +169,15 @@ fn credit_card(d: &[u8]) -> bool {
     if !(12..=19).contains(&len) || !luhn(d) {
         return false;
     }
-    // Twelve digits only for Maestro (the rule that allows them wants a
-    // card word next to them).
-    if len == 12 && !maestro_prefix(d) {
+    if d.iter().all(|&x| x == d[0]) {
         return false;
     }
-    if d.iter().all(|&x| x == d[0]) {
+    // Maestro takes 12 to 19 digits (twelve only through the rule that
+    // wants a card word next to them); other cards 13 or more.
+    if maestro_prefix(d) {
+        return true;
+    }
+    if len == 12 {
         return false;
     }
     let p1 = prefix_num(d, 1);
@@ -184,11 +187,7 @@ fn credit_card(d: &[u8]) -> bool {
     let p6 = prefix_num(d, 6);
     match p1 {
         4 => matches!(len, 13 | 16 | 19),
-        5 => {
-            (51..=55).contains(&p2) && len == 16
-                // Maestro: 50, 56-58.
-                || (p2 == 50 || (56..=58).contains(&p2))
-        }
+        5 => (51..=55).contains(&p2) && len == 16,
         2 => {
             (2221..=2720).contains(&p4) && len == 16
                 // JCB's old 15-digit range.
@@ -203,15 +202,12 @@ fn credit_card(d: &[u8]) -> bool {
                     && (14..=19).contains(&len))
         }
         6 => {
-            // Maestro: 6304, 6759, 6761-6763, 639.
-            matches!(p4, 6304 | 6759 | 6761..=6763)
-                || p3 == 639
-                || (p4 == 6011
-                    || p2 == 65
-                    || (644..=649).contains(&p3)
-                    || (622126..=622925).contains(&p6)
-                    || p2 == 62)
-                    && (16..=19).contains(&len)
+            (p4 == 6011
+                || p2 == 65
+                || (644..=649).contains(&p3)
+                || (622126..=622925).contains(&p6)
+                || p2 == 62)
+                && (16..=19).contains(&len)
         }
         _ => false,
     }
@@ -308,12 +304,16 @@ const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
     (b"XK", 20),
 ];
 
-fn iban(m: &[u8]) -> bool {
-    let s: Vec<u8> = m
-        .iter()
+/// An IBAN's characters without blanks and dashes, in upper case.
+fn compact_iban(m: &[u8]) -> Vec<u8> {
+    m.iter()
         .filter(|b| !b.is_ascii_whitespace() && **b != b'-')
         .map(|b| b.to_ascii_uppercase())
-        .collect();
+        .collect()
+}
+
+fn iban(m: &[u8]) -> bool {
+    let s = compact_iban(m);
     if s.len() < 15 || !s.iter().all(|b| b.is_ascii_alphanumeric()) {
         return false;
     }
@@ -328,11 +328,7 @@ fn iban(m: &[u8]) -> bool {
 /// give (test-data generators get some wrong) but whose check digits
 /// hold: for a rule that requires the word "IBAN" next to it.
 fn iban_checksum(m: &[u8]) -> bool {
-    let s: Vec<u8> = m
-        .iter()
-        .filter(|b| !b.is_ascii_whitespace() && **b != b'-')
-        .map(|b| b.to_ascii_uppercase())
-        .collect();
+    let s = compact_iban(m);
     if !(15..=34).contains(&s.len())
         || !s.iter().all(|b| b.is_ascii_alphanumeric())
     {
@@ -470,10 +466,7 @@ fn ipv6(m: &[u8]) -> bool {
 
 /// Plausibility for a phone number: digit count and national prefixes.
 fn phone(m: &[u8]) -> bool {
-    let main = match find_extension(m) {
-        Some(i) => &m[..i],
-        None => m,
-    };
+    let main = without_extension(m);
     let d = digits(main);
     if !(7..=15).contains(&d.len()) || d.iter().all(|&x| x == d[0]) {
         return false;
@@ -519,10 +512,7 @@ fn phone(m: &[u8]) -> bool {
 /// a phone word, where made-up and mistyped numbers still are phone
 /// numbers.
 fn phone_shape(m: &[u8]) -> bool {
-    let main = match find_extension(m) {
-        Some(i) => &m[..i],
-        None => m,
-    };
+    let main = without_extension(m);
     let d = digits(main);
     if d.is_empty() || d.iter().all(|&x| x == d[0]) {
         return false;
@@ -544,6 +534,11 @@ fn phone_shape(m: &[u8]) -> bool {
         13 => d.starts_with(&[0, 0, 1]),
         _ => false,
     }
+}
+
+/// A phone match less its extension (`ext. 12`, `x460`), if any.
+fn without_extension(m: &[u8]) -> &[u8] {
+    find_extension(m).map_or(m, |i| &m[..i])
 }
 
 /// Where an extension marker (`ext`, `x`, `#`) starts, if any. Phone

@@ -430,13 +430,7 @@ mod tests {
             "\u{e9}",
             "#",
         ];
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = crate::scanner::test_rng(0x9e37_79b9_7f4a_7c15);
         for _ in 0..200 {
             let mut hay = Vec::new();
             while hay.len() < 300 {

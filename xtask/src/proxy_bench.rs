@@ -43,6 +43,10 @@ pub struct Args {
     /// per second; the paced run measures latency below saturation.
     #[arg(long, default_value_t = 500)]
     rate: u64,
+    /// Only the paced run (with `--rate`): the latency figures without
+    /// the closed-loop throughput run.
+    #[arg(long)]
+    paced_only: bool,
     /// Streamed requests for the time-to-first-byte figure.
     #[arg(long, default_value_t = 300)]
     ttfb_requests: usize,
@@ -302,11 +306,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.seconds,
         args.set
     );
-    let runs: Vec<(&str, u64)> = if args.rate > 0 {
-        vec![("closed loop", 0), ("paced", args.rate)]
-    } else {
-        vec![("closed loop", 0)]
-    };
+    let mut runs: Vec<(&str, u64)> = vec![("closed loop", 0)];
+    if args.rate > 0 {
+        runs.push(("paced", args.rate));
+        if args.paced_only {
+            runs.remove(0);
+        }
+    }
     for (mode, rate) in runs {
         if rate > 0 {
             println!("{mode}: {rate} req/s in total");

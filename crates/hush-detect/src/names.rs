@@ -2256,6 +2256,23 @@ fn judge(
         if w.len() <= 2 && !it.caps && !(w == b"Co" && it.dot) {
             continue;
         }
+        // A legal form leading a shop's name right after "at" ("working
+        // at Inc. Store", "a glitch at LLC Store"), as synthetic profiles
+        // print an employer.
+        if let Some(n) = word(k + 1) {
+            let gap = &h[it.e..n.s];
+            if h[..it.s].ends_with(b" at ")
+                && (gap == b" " || gap == b". ")
+                && !used[k + 1]
+                && !(n.caps || n.initial || n.dot)
+                && !n.info.flag(STOP | SUFFIX | TITLE)
+            {
+                push(NameKind::Organization, it.s, n.e, 0.75);
+                used[k] = true;
+                used[k + 1] = true;
+                continue;
+            }
+        }
         if k == 0 {
             continue;
         }

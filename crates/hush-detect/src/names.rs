@@ -286,6 +286,12 @@ pub(crate) struct Lexicon {
 }
 
 const STOP_WORDS: &[&str] = &[
+    // "I’m Madison": contractions of "I" with a typographic apostrophe
+    // are one token (the ASCII apostrophe splits them).
+    "i\u{2019}m",
+    "i\u{2019}ve",
+    "i\u{2019}d",
+    "i\u{2019}ll",
     // Calendar.
     "january",
     "february",
@@ -1608,6 +1614,13 @@ fn is_boundary_token(_lex: &Lexicon, h: &[u8], s: usize, e: usize) -> bool {
     }
 }
 
+/// Whether `w` is two or more capitals and a plural `s` (`IDs`, `URLs`).
+fn plural_acronym(w: &[u8]) -> bool {
+    w.len() >= 3
+        && w.ends_with(b"s")
+        && w[..w.len() - 1].iter().all(u8::is_ascii_uppercase)
+}
+
 /// Bytes that may sit between the tokens of a segment.
 #[inline]
 fn glue_byte(b: u8) -> bool {
@@ -2158,6 +2171,8 @@ fn items_of(
                 (te, first_case(h, i) == Case::Lower, caps)
             }
         };
+        // A plural acronym ("patient IDs", "the PDFs") reads as one.
+        let caps = caps || plural_acronym(&h[i..te]);
         let sentence_start =
             *sentence.get_or_insert_with(|| sentence_start_at(h, i));
         let word = &h[i..te];
@@ -2481,14 +2496,24 @@ fn judge(
         }
         let first_cue =
             a == 0 || items[..a].iter().all(|x| x.kind == ItemKind::Comma);
+        // A greeting or sign-off that opens the segment, then a comma:
+        // "Cheers, Rachita.", "Thanks, Anand", "Hi, Sam".
+        let greeted = a == 2
+            && items[1].kind == ItemKind::Comma
+            && word(0).is_some_and(|c| {
+                c.info.flag(PCUE) && !(c.particle || c.dot || c.poss)
+            })
+            && !items[a].info.flag(PCUE | STOP);
+        let greeted_strong =
+            greeted && word(0).is_some_and(|c| c.info.flag(SCUE));
         let last = b == items.len();
         judge_chain(
             lex,
             h,
             &items[a..b],
             ChainCtx {
-                person_cue: person_cue && first_cue,
-                strong_cue: strong_cue && first_cue,
+                person_cue: person_cue && first_cue || greeted,
+                strong_cue: strong_cue && first_cue || greeted_strong,
                 place_cue: place_cue && first_cue,
                 person_after: person_after && last,
                 place_after: place_after && last,

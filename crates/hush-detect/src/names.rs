@@ -1064,6 +1064,13 @@ const PLACE_FIELDS: &[&str] = &[
     "place of birth",
     "birthplace",
     "lives in",
+    "pickup",
+    "pick-up",
+    "pickup location",
+    "location for pickup",
+    "province",
+    "neighborhood",
+    "neighbourhood",
 ];
 
 impl Lexicon {

@@ -794,6 +794,7 @@ const C_PFIELD: u8 = 8;
 const C_LFIELD: u8 = 16;
 const C_PAFTER: u8 = 32;
 const C_LAFTER: u8 = 64;
+const C_EMPLOYER: u8 = 128;
 
 /// Words before a segment that make its first word a person.
 const PERSON_CUES: &[&str] = &[
@@ -872,6 +873,24 @@ const PERSON_CUES: &[&str] = &[
     "fiancée",
     "girlfriend",
     "boyfriend",
+];
+
+/// Words before a segment that make it an employer: people do not work
+/// at a person ("a demanding job at Cyber Silver", "working at John
+/// Lewis").
+const EMPLOYER_CUES: &[&str] = &[
+    "work at",
+    "works at",
+    "working at",
+    "worked at",
+    "job at",
+    "employed at",
+    "shift at",
+    "shifts at",
+    "intern at",
+    "internship at",
+    "position at",
+    "career at",
 ];
 
 /// Cues that are strong enough for an ambiguous word ("Dear Will").
@@ -1163,6 +1182,7 @@ impl Lexicon {
             (PLACE_CUES, C_PLACE),
             (PERSON_FIELDS, C_PFIELD),
             (PLACE_FIELDS, C_LFIELD),
+            (EMPLOYER_CUES, C_EMPLOYER),
         ] {
             for w in list {
                 *cues.entry(&key(w)) |= bit;
@@ -2233,6 +2253,7 @@ fn judge(
     let person_cue = bits & C_PERSON != 0;
     let strong_cue = bits & C_STRONG != 0;
     let place_cue = bits & C_PLACE != 0;
+    let employer_cue = bits & C_EMPLOYER != 0;
     // The lower-case word right after the segment.
     let after = {
         let mut a = seg_end;
@@ -2522,6 +2543,7 @@ fn judge(
                 person_cue: person_cue && first_cue || greeted,
                 strong_cue: strong_cue && first_cue || greeted_strong,
                 place_cue: place_cue && first_cue,
+                employer_cue: employer_cue && first_cue && !greeted,
                 person_after: person_after && last,
                 place_after: place_after && last,
                 weak_after: after == b"from",
@@ -2537,6 +2559,8 @@ struct ChainCtx {
     person_cue: bool,
     strong_cue: bool,
     place_cue: bool,
+    /// "working at", "job at", ... comes before the chain.
+    employer_cue: bool,
     /// "said", "from", ... follows the chain.
     person_after: bool,
     /// "office", "branch", ... follows the chain.
@@ -2619,6 +2643,21 @@ fn judge_chain(
         return;
     }
     let span = |w: &[Item]| (w[0].s, w[w.len() - 1].e);
+
+    // An employer: capitalised words right after "working at", unless a
+    // title makes them a person or the first is a country or region.
+    if ctx.employer_cue
+        && !titled
+        && words.len() <= 4
+        && words[0].info.place < REGION
+        && words.iter().all(|w| {
+            !(w.initial || w.caps || w.info.flag(STOP | TITLE | PCUE))
+        })
+    {
+        let (s, e) = span(words);
+        push(NameKind::Organization, s, e, 0.7);
+        return;
+    }
 
     // Places: the longest prefix of up to three words in the gazetteer.
     if !titled {

@@ -306,12 +306,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.seconds,
         args.set
     );
-    let mut runs: Vec<(&str, u64)> = vec![("closed loop", 0)];
-    if args.rate > 0 {
+    let paced = args.rate > 0;
+    let mut runs: Vec<(&str, u64)> = Vec::new();
+    if !(paced && args.paced_only) {
+        runs.push(("closed loop", 0));
+    }
+    if paced {
         runs.push(("paced", args.rate));
-        if args.paced_only {
-            runs.remove(0);
-        }
     }
     for (mode, rate) in runs {
         if rate > 0 {

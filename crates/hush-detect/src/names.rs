@@ -2299,24 +2299,23 @@ fn judge(
         if w.len() <= 2 && !it.caps && !(w == b"Co" && it.dot) {
             continue;
         }
-        // A legal form leading a shop's name right after "at" ("working
-        // at Inc. Store", "a glitch at LLC Store"), as synthetic profiles
-        // print an employer.
-        if let Some(n) = word(k + 1) {
-            let gap = &h[it.e..n.s];
-            if h[..it.s].ends_with(b" at ")
-                && (gap == b" " || gap == b". ")
-                && !used[k + 1]
-                && !(n.caps || n.initial || n.dot)
-                && !n.info.flag(STOP | SUFFIX | TITLE)
-            {
-                push(NameKind::Organization, it.s, n.e, 0.75);
-                used[k] = true;
-                used[k + 1] = true;
-                continue;
-            }
-        }
         if k == 0 {
+            // A legal form leading the segment, a shop's name after it,
+            // right after "at" ("working at Inc. Store", "a glitch at LLC
+            // Store"), as synthetic profiles print an employer. ("at"
+            // ends a segment, so such a suffix is always its first item.)
+            let shop = word(1).filter(|n| {
+                let gap = &h[it.e..n.s];
+                h[..it.s].ends_with(b" at ")
+                    && (gap == b" " || gap == b". ")
+                    && !(n.caps || n.initial || n.dot)
+                    && !n.info.flag(STOP | SUFFIX | TITLE)
+            });
+            if let Some(n) = shop {
+                push(NameKind::Organization, it.s, n.e, 0.75);
+                used[0] = true;
+                used[1] = true;
+            }
             continue;
         }
         // Go back over capitalised words, `and`, `&`, particles.
@@ -2525,25 +2524,26 @@ fn judge(
         let first_cue =
             a == 0 || items[..a].iter().all(|x| x.kind == ItemKind::Comma);
         // A greeting or sign-off that opens the segment, then a comma:
-        // "Cheers, Rachita.", "Thanks, Anand", "Hi, Sam".
-        let greeted = a == 2
-            && items[1].kind == ItemKind::Comma
-            && word(0).is_some_and(|c| {
-                c.info.flag(PCUE) && !(c.particle || c.dot || c.poss)
-            })
-            && !items[a].info.flag(PCUE | STOP);
-        let greeted_strong =
-            greeted && word(0).is_some_and(|c| c.info.flag(SCUE));
+        // "Cheers, Rachita.", "Thanks, Anand", "Hi, Sam". (Never with
+        // `first_cue`: the greeting is a word before the chain.)
+        let greeting = word(0).filter(|c| {
+            a == 2
+                && items[1].kind == ItemKind::Comma
+                && !items[a].info.flag(PCUE | STOP)
+                && c.info.flag(PCUE)
+                && !(c.particle || c.dot || c.poss)
+        });
         let last = b == items.len();
         judge_chain(
             lex,
             h,
             &items[a..b],
             ChainCtx {
-                person_cue: person_cue && first_cue || greeted,
-                strong_cue: strong_cue && first_cue || greeted_strong,
+                person_cue: person_cue && first_cue || greeting.is_some(),
+                strong_cue: strong_cue && first_cue
+                    || greeting.is_some_and(|c| c.info.flag(SCUE)),
                 place_cue: place_cue && first_cue,
-                employer_cue: employer_cue && first_cue && !greeted,
+                employer_cue: employer_cue && first_cue,
                 person_after: person_after && last,
                 place_after: place_after && last,
                 weak_after: after == b"from",

@@ -58,6 +58,12 @@ pub struct Args {
     /// this many slices of `seconds / slices` each (pooled per proxy).
     #[arg(long, default_value_t = 10)]
     slices: u64,
+    /// With `--audit`: also run a third proxy, identical to the first
+    /// (no log), in the same turns, and report how far two identical
+    /// proxies differ: the noise floor of the audit figure on this
+    /// machine.
+    #[arg(long)]
+    control: bool,
     /// The mock fails this fraction of calls (0 to 1) with
     /// `--fail-status`: the direct run shows what clients get without
     /// the proxy, the proxy run what its retries make of it.
@@ -287,6 +293,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     } else {
         None
     };
+    let control = if args.audit && args.control {
+        Some(start_proxy(&[])?)
+    } else {
+        None
+    };
 
     let text = prompt(&root, &args.set, args.prompt_bytes)?;
     let body = serde_json::json!({"model": "claude-bench", "max_tokens": 64, "messages": [{"role": "user", "content": text}]});
@@ -328,15 +339,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         if let Some((_, a)) = &audited {
             targets.push(("audited", format!("http://{a}")));
         }
-        // With the audited proxy, the two proxies take turns in slices
-        // (A B B A A B ...) and each one's latencies are pooled, so that a
-        // drift of the machine's load over the run falls on both alike.
+        if let Some((_, c)) = &control {
+            targets.push(("control", format!("http://{c}")));
+        }
+        // With the audited proxy, the proxies take turns in slices
+        // (A B B A A B ..., or A B C C B A ... with the control) and each
+        // one's latencies are pooled, so that a drift of the machine's
+        // load over the run falls on all alike.
         let slices = if audited.is_some() { args.slices.max(1) } else { 1 };
         let slice_secs = (args.seconds / slices).max(1);
-        let mut pooled: Vec<Option<Load>> = vec![None, None];
+        let mut pooled: Vec<Option<Load>> =
+            (1..targets.len()).map(|_| None).collect();
         if slices > 1 {
             for i in 0..slices {
-                let order = if i % 2 == 0 { [1, 2] } else { [2, 1] };
+                let mut order: Vec<usize> = (1..targets.len()).collect();
+                if i % 2 == 1 {
+                    order.reverse();
+                }
                 for t in order {
                     let l = rt.block_on(load(
                         format!("{}/v1/messages", targets[t].1),
@@ -401,6 +420,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 100.0 * (percentile(a, 0.5) / percentile(p, 0.5) - 1.0),
                 percentile(a, 0.99) - percentile(p, 0.99),
                 100.0 * (percentile(a, 0.99) / percentile(p, 0.99) - 1.0)
+            );
+        }
+        if let Some(c) = rows.get(3).map(|r| &r.lat_us) {
+            println!(
+                "  noise floor: an identical proxy without the log differs by p50 {:.3} ms ({:+.1}%), p99 {:.3} ms ({:+.1}%)",
+                percentile(c, 0.5) - percentile(p, 0.5),
+                100.0 * (percentile(c, 0.5) / percentile(p, 0.5) - 1.0),
+                percentile(c, 0.99) - percentile(p, 0.99),
+                100.0 * (percentile(c, 0.99) / percentile(p, 0.99) - 1.0)
             );
         }
     }

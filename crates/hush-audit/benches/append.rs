@@ -25,7 +25,7 @@ fn record(i: u64) -> CallRecord {
         method: "POST".into(),
         endpoint: "/v1/messages".into(),
         model: Some("claude-sonnet-4-5".into()),
-        request: Some(Body::from_json_bytes(
+        request: Some(Body::from_serialized_json(
             serde_json::json!({
                 "model": "claude-sonnet-4-5", "max_tokens": 1024,
                 "messages": [{"role": "user", "content": text}]

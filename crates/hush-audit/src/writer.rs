@@ -25,7 +25,7 @@ use crate::error::AuditError;
 use crate::files::{self, HEAD_FILE};
 use crate::key::{checkpoint_message, PublicKey, SigningKey};
 use crate::line::{self, to_hex, ZERO_HASH};
-use crate::record::{CallRecord, Checkpoint, Entry};
+use crate::record::{Body, CallRecord, Checkpoint, Entry};
 use crate::time::{format_ts, now_ms};
 
 /// Where lines go.
@@ -331,10 +331,46 @@ impl AuditLog {
         self.public
     }
 
-    fn body(rec: CallRecord) -> Result<Vec<u8>, AuditError> {
-        serde_json::to_vec(&Entry::Call(rec)).map_err(|e| {
+    /// The entry's JSON. Bodies the proxy serialised itself
+    /// ([`Body::Serialized`]) are spliced in as they are, after the other
+    /// fields, rather than parsed again by the serialiser; a reader finds
+    /// fields by name, so their place in the object does not matter.
+    fn body(mut rec: CallRecord) -> Result<Vec<u8>, AuditError> {
+        fn take(b: &mut Option<Body>) -> Option<Box<str>> {
+            match b.take() {
+                Some(Body::Serialized(t)) => Some(t),
+                other => {
+                    *b = other;
+                    None
+                }
+            }
+        }
+        let request = take(&mut rec.request);
+        let response = take(&mut rec.response);
+        let extra = request.as_ref().map_or(0, |t| t.len() + 12)
+            + response.as_ref().map_or(0, |t| t.len() + 13);
+        let mut out = Vec::with_capacity(extra + 1024);
+        serde_json::to_writer(&mut out, &Entry::Call(rec)).map_err(|e| {
             AuditError::WriteFailed(format!("cannot serialise record: {e}"))
-        })
+        })?;
+        if extra > 0 {
+            // An object always ends with its brace; the bodies go before.
+            if out.pop() != Some(b'}') {
+                return Err(AuditError::WriteFailed(
+                    "cannot serialise record: not an object".into(),
+                ));
+            }
+            for (key, text) in [("request", request), ("response", response)] {
+                if let Some(t) = text {
+                    out.extend_from_slice(b",\"");
+                    out.extend_from_slice(key.as_bytes());
+                    out.extend_from_slice(b"\":");
+                    out.extend_from_slice(t.as_bytes());
+                }
+            }
+            out.push(b'}');
+        }
+        Ok(out)
     }
 
     /// The fast path: when no other append holds the writer and nothing

@@ -32,7 +32,7 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
 }
 
 /// A body as the proxy records one: the bytes it sent (compact or pretty
-/// JSON, or not JSON at all) or a parsed value.
+/// JSON, or not JSON at all), its own serialisation, or a parsed value.
 fn body() -> impl Strategy<Value = Body> {
     prop_oneof![
         json_value()
@@ -43,6 +43,10 @@ fn body() -> impl Strategy<Value = Body> {
         prop::collection::vec(any::<u8>(), 0..40)
             .prop_map(|b| Body::from_json_bytes(&b)),
         json_value().prop_map(Body::from),
+        // The proxy's own serialisation, spliced into the line unparsed.
+        json_value().prop_map(|v| Body::from_serialized_json(
+            &serde_json::to_vec(&v).unwrap()
+        )),
     ]
 }
 

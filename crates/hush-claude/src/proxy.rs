@@ -869,7 +869,9 @@ struct Call {
     key_id: Option<String>,
     user_id: Option<String>,
     model: Option<String>,
-    /// The sanitised request body as sent upstream.
+    /// The sanitised request body as sent upstream: always text that
+    /// `serde_json` wrote, which the audit record takes without parsing
+    /// it again (`RecordBody::from_serialized_json`).
     request: Option<Bytes>,
     /// The answer as it came from upstream (before restoration).
     response: Vec<u8>,
@@ -1697,10 +1699,12 @@ fn answer_fits(schema: &jsonschema::Validator, v: &Value) -> bool {
 /// pseudonyms, never an original value), counts, decisions, usage,
 /// timing and outcome.
 ///
-/// Bodies are recorded as the JSON text that crossed the boundary
-/// ([`RecordBody::from_json_bytes`]: checked, not parsed into a tree and written
-/// again); a streamed answer as its folded message; a cut or unfolded one
-/// as a string of its text.
+/// Bodies are recorded as the JSON text that crossed the boundary, not
+/// parsed into a tree and written again: the request as hush serialised
+/// it ([`RecordBody::from_serialized_json`], not parsed a second time),
+/// the answer checked ([`RecordBody::from_json_bytes`]); a streamed
+/// answer as its folded message; a cut or unfolded one as a string of its
+/// text.
 fn call_record(
     call: &Call,
     answer: Option<Value>,
@@ -1716,7 +1720,7 @@ fn call_record(
         .request
         .as_ref()
         .filter(|b| !b.is_empty())
-        .map(|b| RecordBody::from_json_bytes(b));
+        .map(|b| RecordBody::from_serialized_json(b));
     let response = if call.response.is_empty() {
         None
     } else if call.response_truncated {

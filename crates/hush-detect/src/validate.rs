@@ -638,11 +638,15 @@ fn date(m: &[u8]) -> bool {
     };
     let nums = &nums_buf[..n_nums];
     if let Some(mo) = month_name {
-        // "March 14, 1987" / "14 March 1987": a day and a 4-digit year.
+        // "March 14, 1987" / "14 March 1987": a day and a 4-digit year;
+        // "March 14" / "14 March": a day of that month (any year);
+        // "March 1987": a year in range.
         return match nums {
             [(d, dl), (y, 4)] | [(y, 4), (d, dl)] if *dl <= 2 => {
                 valid_ymd(Some(*y), mo, *d)
             }
+            [(d, dl)] if *dl <= 2 => valid_ymd(None, mo, *d),
+            [(y, 4)] => (1900..=2099).contains(y),
             _ => false,
         };
     }
@@ -1015,6 +1019,9 @@ mod tests {
         assert!(date(b"March 14, 1987"));
         assert!(!date(b"1987-02-29"));
         assert!(date(b"29/02/1988"));
+        assert!(date(b"Feb 29th") && date(b"the 5th of January"));
+        assert!(!date(b"Feb 30") && !date(b"32 March"));
+        assert!(date(b"December 2020") && !date(b"December 2120"));
         assert!(jwt(b"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig"));
     }
 

@@ -172,6 +172,11 @@ pub async fn serve_with(
     let base = format!("http://{}", listener.local_addr()?);
     let (r, state) = router(&base);
     state.set_outage(outage);
+    // As the proxy: frames written one by one must not wait for the
+    // client's delayed ACK.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, r).await
 }
 

@@ -534,7 +534,16 @@ impl Proxy {
         self,
         listener: tokio::net::TcpListener,
     ) -> std::io::Result<()> {
+        use axum::serve::ListenerExt as _;
         self.spawn_background();
+        // Without TCP_NODELAY, a response written in more than one
+        // segment (headers, then a body or SSE frames) waits behind the
+        // client's delayed ACK: a 40 ms stall on one call in fifty or so
+        // at 500 calls/s, which made the proxy's p99. The TLS path sets
+        // it on each accepted stream too.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         axum::serve(
             listener,
             self.router().into_make_service_with_connect_info::<SocketAddr>(),

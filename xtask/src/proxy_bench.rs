@@ -413,22 +413,28 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             percentile(p, 0.5) - percentile(d, 0.5),
             percentile(p, 0.99) - percentile(d, 0.99)
         );
-        if let Some(a) = rows.get(2).map(|r| &r.lat_us) {
+        // p50 and p99 of `x` against `p`, in ms and per cent.
+        let versus = |x: &[u64]| {
+            let d = |q| percentile(x, q) - percentile(p, q);
+            let pct = |q| 100.0 * (percentile(x, q) / percentile(p, q) - 1.0);
+            format!(
+                "p50 {:.3} ms ({:+.1}%), p99 {:.3} ms ({:+.1}%)",
+                d(0.5),
+                pct(0.5),
+                d(0.99),
+                pct(0.99)
+            )
+        };
+        if let Some(a) = rows.get(2) {
             println!(
-                "  audit log adds: p50 {:.3} ms ({:+.1}%), p99 {:.3} ms ({:+.1}%) over the proxy without it",
-                percentile(a, 0.5) - percentile(p, 0.5),
-                100.0 * (percentile(a, 0.5) / percentile(p, 0.5) - 1.0),
-                percentile(a, 0.99) - percentile(p, 0.99),
-                100.0 * (percentile(a, 0.99) / percentile(p, 0.99) - 1.0)
+                "  audit log adds: {} over the proxy without it",
+                versus(&a.lat_us)
             );
         }
-        if let Some(c) = rows.get(3).map(|r| &r.lat_us) {
+        if let Some(c) = rows.get(3) {
             println!(
-                "  noise floor: an identical proxy without the log differs by p50 {:.3} ms ({:+.1}%), p99 {:.3} ms ({:+.1}%)",
-                percentile(c, 0.5) - percentile(p, 0.5),
-                100.0 * (percentile(c, 0.5) / percentile(p, 0.5) - 1.0),
-                percentile(c, 0.99) - percentile(p, 0.99),
-                100.0 * (percentile(c, 0.99) / percentile(p, 0.99) - 1.0)
+                "  noise floor: an identical proxy without the log differs by {}",
+                versus(&c.lat_us)
             );
         }
     }

@@ -143,6 +143,8 @@ const STREET: u16 = 32; // Street, Avenue ... (part of an address)
 const PCUE: u16 = 64; // Dear, Hi, Patient ... (a person follows)
 const SCUE: u16 = 128; // a strong cue: even an ambiguous name follows
 const PLACE_HEAD: u16 = 256; // first word of a multi-word place (United)
+const BRAND: u16 = 512; // a company or product name (Google, Apple)
+const INSTITUTION: u16 = 1024; // University, Hospital, Bank ... (an org's head)
 
 /// What the lexicon knows about one lower-case word or phrase.
 #[derive(Clone, Copy, Debug, Default)]
@@ -399,106 +401,6 @@ const STOP_WORDS: &[&str] = &[
     "gujarati",
     "marathi",
     "kannada",
-    // Products, companies, services that name no person.
-    "google",
-    "microsoft",
-    "apple",
-    "amazon",
-    "facebook",
-    "meta",
-    "twitter",
-    "linkedin",
-    "instagram",
-    "youtube",
-    "whatsapp",
-    "tiktok",
-    "reddit",
-    "netflix",
-    "spotify",
-    "uber",
-    "airbnb",
-    "tesla",
-    "nvidia",
-    "intel",
-    "ibm",
-    "oracle",
-    "salesforce",
-    "slack",
-    "zoom",
-    "github",
-    "gitlab",
-    "python",
-    "java",
-    "javascript",
-    "typescript",
-    "rust",
-    "linux",
-    "windows",
-    "android",
-    "iphone",
-    "ipad",
-    "macbook",
-    "excel",
-    "word",
-    "powerpoint",
-    "outlook",
-    "gmail",
-    "chrome",
-    "firefox",
-    "safari",
-    "docker",
-    "kubernetes",
-    "postgres",
-    "postgresql",
-    "mysql",
-    "redis",
-    "aws",
-    "azure",
-    "gcp",
-    "claude",
-    "anthropic",
-    "openai",
-    "chatgpt",
-    "gpt",
-    "gemini",
-    "copilot",
-    "siri",
-    "alexa",
-    "paypal",
-    "stripe",
-    "visa",
-    "mastercard",
-    "amex",
-    "venmo",
-    "jira",
-    "confluence",
-    "notion",
-    "figma",
-    "dropbox",
-    "ebay",
-    "walmart",
-    "costco",
-    "target",
-    "starbucks",
-    "mcdonalds",
-    "toyota",
-    "honda",
-    "ford",
-    "bmw",
-    "audi",
-    "mercedes",
-    "samsung",
-    "sony",
-    "lenovo",
-    "dell",
-    "hp",
-    "cisco",
-    "adobe",
-    "wikipedia",
-    "covid",
-    "internet",
-    "bluetooth",
-    "wifi",
     // Titles of things, honorific words that are not names.
     "god",
     "lord's",
@@ -629,6 +531,112 @@ const STOP_WORDS: &[&str] = &[
     "chapter",
     "section",
     "quick",
+    // Products, companies, services that name no person: see BRANDS.
+];
+
+/// Companies and products: no person, no place alone, but the name of
+/// an organisation before a legal form ("Apple Inc.", "Microsoft
+/// Corporation"). Listed as stop words too.
+const BRANDS: &[&str] = &[
+    "google",
+    "microsoft",
+    "apple",
+    "amazon",
+    "facebook",
+    "meta",
+    "twitter",
+    "linkedin",
+    "instagram",
+    "youtube",
+    "whatsapp",
+    "tiktok",
+    "reddit",
+    "netflix",
+    "spotify",
+    "uber",
+    "airbnb",
+    "tesla",
+    "nvidia",
+    "intel",
+    "ibm",
+    "oracle",
+    "salesforce",
+    "slack",
+    "zoom",
+    "github",
+    "gitlab",
+    "python",
+    "java",
+    "javascript",
+    "typescript",
+    "rust",
+    "linux",
+    "windows",
+    "android",
+    "iphone",
+    "ipad",
+    "macbook",
+    "excel",
+    "word",
+    "powerpoint",
+    "outlook",
+    "gmail",
+    "chrome",
+    "firefox",
+    "safari",
+    "docker",
+    "kubernetes",
+    "postgres",
+    "postgresql",
+    "mysql",
+    "redis",
+    "aws",
+    "azure",
+    "gcp",
+    "claude",
+    "anthropic",
+    "openai",
+    "chatgpt",
+    "gpt",
+    "gemini",
+    "copilot",
+    "siri",
+    "alexa",
+    "paypal",
+    "stripe",
+    "visa",
+    "mastercard",
+    "amex",
+    "venmo",
+    "jira",
+    "confluence",
+    "notion",
+    "figma",
+    "dropbox",
+    "ebay",
+    "walmart",
+    "costco",
+    "target",
+    "starbucks",
+    "mcdonalds",
+    "toyota",
+    "honda",
+    "ford",
+    "bmw",
+    "audi",
+    "mercedes",
+    "samsung",
+    "sony",
+    "lenovo",
+    "dell",
+    "hp",
+    "cisco",
+    "adobe",
+    "wikipedia",
+    "covid",
+    "internet",
+    "bluetooth",
+    "wifi",
 ];
 
 const TITLES: &[&str] = &[
@@ -738,6 +746,25 @@ const SUFFIXES: &[&str] = &[
     "pllc",
     "pc",
     "labs",
+];
+
+/// The head word of an institution's name: the capitalised words before
+/// it ("Boston University", "St. Mary's Hospital", "Deutsche Bank") or
+/// `of` and a name after it ("University of Michigan", "Bank of
+/// America") make an organisation, as a legal form does.
+const INSTITUTIONS: &[&str] = &[
+    "university",
+    "college",
+    "academy",
+    "institute",
+    "hospital",
+    "clinic",
+    "bank",
+    "foundation",
+    "museum",
+    "society",
+    "association",
+    "ministry",
 ];
 
 const PLACE_PREFIXES: &[&str] = &[
@@ -1162,6 +1189,8 @@ impl Lexicon {
             (STOP_WORDS, STOP),
             (TITLES, TITLE),
             (SUFFIXES, SUFFIX),
+            (INSTITUTIONS, SUFFIX | INSTITUTION),
+            (BRANDS, STOP | BRAND),
             (PLACE_PREFIXES, PLACE_PREFIX),
             (PARTICLES, PARTICLE),
             (STREETS, STREET),
@@ -2221,7 +2250,11 @@ fn items_of(
             e: te,
             info,
             caps,
-            initial: te - i == 1 && !lower,
+            // "A" and "I" opening a sentence without a dot are the
+            // article and the pronoun ("A Cupertino firm").
+            initial: te - i == 1
+                && !lower
+                && !(sentence_start && !dot && matches!(b, b'A' | b'I')),
             dot,
             poss,
             particle: lower,
@@ -2241,6 +2274,39 @@ fn items_of(
 
 /// Judges one segment's items, pushing hits that start at or after
 /// `from`.
+/// After the institution word at `k`: when `of` and a capitalised name
+/// follow ("University of Michigan", "Bank of New York Mellon"), the
+/// index of the name's last word and its end.
+fn of_name_end(
+    h: &[u8],
+    items: &[Item],
+    k: usize,
+    used: &[bool; MAX_ITEMS],
+) -> Option<(usize, usize)> {
+    let of = items.get(k + 1)?;
+    if !(of.particle && &h[of.s..of.e] == b"of" && of.s == items[k].e + 1) {
+        return None;
+    }
+    let mut last = None;
+    for (j, w) in items.iter().enumerate().skip(k + 2) {
+        let gap = &h[items[j - 1].e..w.s];
+        if w.kind != ItemKind::Word
+            || w.particle
+            || used[j]
+            || w.info.flag(STOP | SUFFIX) && !w.info.flag(BRAND)
+            || gap != b" "
+            || j > k + 5
+        {
+            break;
+        }
+        last = Some((j, w.e));
+        if w.dot {
+            break;
+        }
+    }
+    last
+}
+
 fn judge(
     lex: &Lexicon,
     h: &[u8],
@@ -2299,6 +2365,20 @@ fn judge(
         if w.len() <= 2 && !it.caps && !(w == b"Co" && it.dot) {
             continue;
         }
+        let institution = it.info.flag(INSTITUTION);
+        // "University of Michigan", "Bank of New York": `of` and the
+        // capitalised words after an institution belong to its name.
+        let of_end =
+            if institution { of_name_end(h, items, k, &used) } else { None };
+        if k == 0 && institution {
+            if let Some((j, e)) = of_end {
+                push(NameKind::Organization, it.s, e, 0.75);
+                for u in used.iter_mut().take(j + 1) {
+                    *u = true;
+                }
+            }
+            continue;
+        }
         if k == 0 {
             // A legal form leading the segment, a shop's name after it,
             // right after "at" ("working at Inc. Store", "a glitch at LLC
@@ -2327,11 +2407,24 @@ fn judge(
             }
             let ok = match p.kind {
                 ItemKind::Word => {
+                    // A line break inside a sentence ("by the\nFree
+                    // Software Foundation") starts no sentence.
+                    let wrapped = p.s >= 2
+                        && h[p.s - 1] == b'\n'
+                        && h[p.s - 2].is_ascii_lowercase()
+                        && !h[p.s.saturating_sub(50)..p.s - 1]
+                            .contains(&b'\n');
                     let opener = p.sentence_start
+                        && !wrapped
                         && p.info.common()
                         && !p.info.is_name();
-                    let abbrev = p.dot && !p.initial;
-                    !(opener || abbrev || p.info.flag(TITLE))
+                    // "St. Mary's Hospital", "Mt. Sinai Hospital".
+                    let abbrev = p.dot
+                        && !p.initial
+                        && !(institution && p.info.flag(PLACE_PREFIX));
+                    // "Massachusetts General Hospital", "Royal Bank".
+                    let title = p.info.flag(TITLE) && (p.dot || !institution);
+                    !(opener || abbrev || title)
                 }
                 ItemKind::And => a - 1 > 0 && a < k,
                 ItemKind::Comma => {
@@ -2348,27 +2441,37 @@ fn judge(
             }
             a -= 1;
         }
+        // Stop words open no company ("The"), but brands do ("Apple
+        // Inc.", "Microsoft Corporation").
+        let stop = |i: Info| i.flag(STOP) && !i.flag(BRAND);
         while a < k
             && (items[a].kind != ItemKind::Word
                 || items[a].particle
-                || items[a].info.flag(STOP))
+                || stop(items[a].info))
         {
             a += 1;
         }
-        if a == k {
+        // "the Bank of England": the institution may start the name.
+        if a == k && of_end.is_none() {
             // A company needs one word: take the one before the suffix
             // even at the start of a sentence ("Company: Orbit AG").
             let p = &items[k - 1];
             if p.kind != ItemKind::Word
                 || p.particle
-                || p.info.flag(STOP | PCUE)
+                || stop(p.info)
+                || p.info.flag(PCUE)
                 || (p.dot && !p.initial)
+                || (institution && (p.sentence_start || p.initial))
             {
                 continue;
             }
             a = k - 1;
         }
+        let mut last = k;
         let mut end = it.e;
+        if let Some((j, e)) = of_end {
+            (last, end) = (j, e);
+        }
         // Include the dot of an abbreviation (Inc., Corp., Co.).
         let abbrev = w.eq_ignore_ascii_case(b"inc")
             || w.eq_ignore_ascii_case(b"corp")
@@ -2378,7 +2481,7 @@ fn judge(
         }
         // "S.A.", "N.V.": single letters with dots.
         push(NameKind::Organization, items[a].s, end, 0.8);
-        for u in used.iter_mut().take(k + 1).skip(a) {
+        for u in used.iter_mut().take(last + 1).skip(a) {
             *u = true;
         }
     }

@@ -2183,6 +2183,21 @@ pub(crate) fn test_rng(mut seed: u64) -> impl FnMut(usize) -> usize {
 }
 
 #[cfg(test)]
+mod literal_tests {
+    use super::*;
+
+    /// aho-corasick's Teddy prefilter takes at most 64 literals; beyond
+    /// that the literal pass walks the automaton over every byte (about
+    /// 20% more instructions on prose). New built-in anchors must fit.
+    #[test]
+    fn built_in_literals_fit_the_simd_prefilter() {
+        let scanner = Scanner::new().unwrap();
+        let n = scanner.literals.as_ref().map_or(0, |ac| ac.patterns_len());
+        assert!(n > 0 && n <= 64, "{n} literal anchors");
+    }
+}
+
+#[cfg(test)]
 mod sort_tests {
     use super::*;
 

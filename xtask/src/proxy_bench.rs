@@ -202,6 +202,52 @@ async fn load(
     all
 }
 
+/// The proxy's own overhead histogram (`hush_overhead_seconds`: each
+/// call's latency less its wait on the upstream), read from its
+/// `/metrics`: the mean, and the bucket bounds holding p50 and p99. It
+/// leaves out the time the load generator and the mock take, and so the
+/// machine's noise on that leg.
+async fn overhead(base: &str) -> Option<String> {
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    let mut buckets = Vec::new();
+    let (mut sum, mut count) = (0.0, 0.0);
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("hush_overhead_seconds") else {
+            continue;
+        };
+        let (key, value) = rest.rsplit_once(' ')?;
+        let value: f64 = value.parse().ok()?;
+        if let Some(le) = key.strip_prefix("_bucket{le=\"") {
+            let le = le.trim_end_matches("\"}");
+            buckets.push((le.parse::<f64>().unwrap_or(f64::INFINITY), value));
+        } else if key == "_sum" {
+            sum = value;
+        } else if key == "_count" {
+            count = value;
+        }
+    }
+    if count == 0.0 {
+        return None;
+    }
+    let bound = |q: f64| {
+        buckets
+            .iter()
+            .find(|(_, c)| *c >= q * count)
+            .map_or(f64::INFINITY, |(le, _)| le * 1000.0)
+    };
+    Some(format!(
+        "{count} calls, mean {:.3} ms, p50 <= {} ms, p99 <= {} ms",
+        1000.0 * sum / count,
+        bound(0.5),
+        bound(0.99)
+    ))
+}
+
 async fn ttfb(url: String, body: Vec<u8>, n: usize) -> Vec<u64> {
     let client =
         reqwest::Client::builder().tcp_nodelay(true).build().expect("client");
@@ -405,6 +451,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 percentile(&l.lat_us, 0.99),
                 percentile(&l.lat_us, 1.0)
             );
+            if name != "direct" {
+                if let Some(o) = rt.block_on(overhead(&base)) {
+                    println!("{:>9}hush's own overhead (its /metrics, whole run): {o}", "");
+                }
+            }
             rows.push(l);
         }
         let (d, p) = (&rows[0].lat_us, &rows[1].lat_us);

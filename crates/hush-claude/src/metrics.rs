@@ -1,6 +1,6 @@
 //! What the proxy counts, in the Prometheus text format, for `/metrics`.
 //!
-//! A handful of counters and one latency histogram do not need a metrics
+//! A handful of counters and two latency histograms do not need a metrics
 //! framework: labelled counters are a small locked map (a few labels,
 //! one short lock per request), the histogram is fixed buckets of atomics.
 //! Labels never carry request text, only endpoints, statuses, kinds and
@@ -13,9 +13,10 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// Upper bounds of the latency buckets, in seconds.
-const BUCKETS: [f64; 16] = [
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-    10.0, 30.0, 60.0, 120.0,
+/// (The sub-millisecond ones are for hush's own overhead.)
+const BUCKETS: [f64; 19] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+    0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
 ];
 
 /// A counter with labels, rendered one line per label set.
@@ -86,6 +87,7 @@ impl Histogram {
 pub struct Metrics {
     requests: Labelled,
     latency: Histogram,
+    overhead: Histogram,
     upstream_errors: Labelled,
     retries: AtomicU64,
     rate_limited: Labelled,
@@ -97,6 +99,24 @@ pub struct Metrics {
     in_flight: AtomicU64,
     /// 0 unknown, 1 up, 2 down.
     upstream_up: AtomicU64,
+}
+
+/// One histogram in the text format: cumulative buckets, sum, count.
+fn histogram(s: &mut String, name: &str, help: &str, h: &Histogram) {
+    let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} histogram");
+    let mut cum = 0;
+    for (i, b) in BUCKETS.iter().enumerate() {
+        cum += h.counts[i].load(Ordering::Relaxed);
+        let _ = writeln!(s, "{name}_bucket{{le=\"{b}\"}} {cum}");
+    }
+    let count = h.count.load(Ordering::Relaxed);
+    let _ = writeln!(s, "{name}_bucket{{le=\"+Inf\"}} {count}");
+    let _ = writeln!(
+        s,
+        "{name}_sum {}",
+        h.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
+    );
+    let _ = writeln!(s, "{name}_count {count}");
 }
 
 fn esc(s: &str) -> String {
@@ -111,6 +131,23 @@ impl Metrics {
             1,
         );
         self.latency.observe(latency);
+    }
+
+    /// What hush added to a call answered whole: its latency less the
+    /// time spent waiting on the upstream (`hush_overhead_seconds`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hush_claude::metrics::Metrics;
+    ///
+    /// let m = Metrics::default();
+    /// m.overhead(Duration::from_micros(700));
+    /// assert!(m.render().contains("hush_overhead_seconds_bucket{le=\"0.001\"} 1"));
+    /// ```
+    pub fn overhead(&self, d: Duration) {
+        self.overhead.observe(d);
     }
 
     /// An upstream failure of a type (`429`, `529`, `5xx`, `connect`,
@@ -205,29 +242,18 @@ impl Metrics {
             "Requests answered, by endpoint and status.",
             &self.requests,
         );
-        let _ = writeln!(
-            s,
-            "# HELP hush_request_duration_seconds Time from request to the end of the answer.\n# TYPE hush_request_duration_seconds histogram"
+        histogram(
+            &mut s,
+            "hush_request_duration_seconds",
+            "Time from request to the end of the answer.",
+            &self.latency,
         );
-        let mut cum = 0;
-        for (i, b) in BUCKETS.iter().enumerate() {
-            cum += self.latency.counts[i].load(Ordering::Relaxed);
-            let _ = writeln!(
-                s,
-                "hush_request_duration_seconds_bucket{{le=\"{b}\"}} {cum}"
-            );
-        }
-        let count = self.latency.count.load(Ordering::Relaxed);
-        let _ = writeln!(
-            s,
-            "hush_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
+        histogram(
+            &mut s,
+            "hush_overhead_seconds",
+            "Time hush added to a call answered whole: the latency less the time spent waiting on the upstream (redaction, restoration, audit record).",
+            &self.overhead,
         );
-        let _ = writeln!(
-            s,
-            "hush_request_duration_seconds_sum {}",
-            self.latency.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
-        );
-        let _ = writeln!(s, "hush_request_duration_seconds_count {count}");
         counter(
             &mut s,
             "hush_upstream_errors_total",

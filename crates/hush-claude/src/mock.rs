@@ -23,13 +23,14 @@
 //!
 //! Request headers steer failures: `x-mock-fail: 429 | 529 | 500 |
 //! stream-error | no-block-stop | drop`. `x-mock-seed: N` fixes the
-//! random splits. `GET /_mock/requests` returns the recorded bodies,
-//! `DELETE /_mock/requests` clears them.
+//! random splits. `GET /_mock/requests` returns the recorded bodies
+//! (the last [`RECORD_LIMIT`]), `DELETE /_mock/requests` clears them.
 
 // Handlers return a ready error `Response` as their `Err`; it is built
 // once per failed request, so its size costs nothing worth boxing.
 #![allow(clippy::result_large_err)]
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -42,17 +43,33 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
 
+/// How many request bodies (and API keys) the mock keeps: the last
+/// ones. A mock serving a load test for minutes must not grow without
+/// bound (at 500 requests a second of 11 KB, unbounded recording grew the
+/// mock by 330 MB a minute).
+pub const RECORD_LIMIT: usize = 1000;
+
 /// Shared state of a mock server.
 #[derive(Debug, Default)]
 pub struct MockState {
-    requests: Mutex<Vec<String>>,
+    requests: Mutex<VecDeque<String>>,
     batches: Mutex<Vec<(String, Value)>>,
     counter: AtomicU64,
     /// The base URL the mock puts in `results_url`.
     base: Mutex<String>,
     outage: Mutex<Option<Outage>>,
     draws: AtomicU64,
-    api_keys: Mutex<Vec<String>>,
+    api_keys: Mutex<VecDeque<String>>,
+}
+
+/// Appends `item`, dropping the oldest beyond [`RECORD_LIMIT`].
+fn record(list: &Mutex<VecDeque<String>>, item: String) {
+    if let Ok(mut l) = list.lock() {
+        if l.len() == RECORD_LIMIT {
+            l.pop_front();
+        }
+        l.push_back(item);
+    }
 }
 
 /// A simulated outage: calls (to one model, or all) fail with `status`
@@ -100,9 +117,13 @@ impl MockState {
         (u < o.rate).then_some(o.status)
     }
 
-    /// Every request body received so far, as text.
+    /// The request bodies received so far (the last [`RECORD_LIMIT`]),
+    /// oldest first, as text.
     pub fn requests(&self) -> Vec<String> {
-        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+        self.requests
+            .lock()
+            .map(|r| r.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// The `x-api-key` of every request received so far, in order (kept
@@ -115,7 +136,10 @@ impl MockState {
     /// assert!(state.api_keys().is_empty());
     /// ```
     pub fn api_keys(&self) -> Vec<String> {
-        self.api_keys.lock().map(|r| r.clone()).unwrap_or_default()
+        self.api_keys
+            .lock()
+            .map(|r| r.iter().cloned().collect())
+            .unwrap_or_default()
     }
 }
 
@@ -234,14 +258,9 @@ fn record_and_fail(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<(), Response> {
-    if let Ok(mut r) = state.requests.lock() {
-        r.push(String::from_utf8_lossy(body).into_owned());
-    }
-    if let (Some(k), Ok(mut keys)) = (
-        headers.get("x-api-key").and_then(|v| v.to_str().ok()),
-        state.api_keys.lock(),
-    ) {
-        keys.push(k.to_string());
+    record(&state.requests, String::from_utf8_lossy(body).into_owned());
+    if let Some(k) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
+        record(&state.api_keys, k.to_string());
     }
     let outage = state.in_outage(body).map(|s| s.to_string());
     let fail = outage
@@ -948,6 +967,27 @@ async fn vertex_predict(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A long load test keeps the mock's memory flat: only the last
+    /// `RECORD_LIMIT` bodies and keys stay, oldest dropped first.
+    #[test]
+    fn recording_keeps_the_last_bodies_only() {
+        let state = MockState::default();
+        let mut headers = HeaderMap::new();
+        headers.insert("x-api-key", HeaderValue::from_static("sk-ant-k"));
+        for i in 0..RECORD_LIMIT + 5 {
+            let body = Bytes::from(format!("{{\"n\":{i}}}"));
+            assert!(record_and_fail(&state, &headers, &body).is_ok());
+        }
+        let r = state.requests();
+        assert_eq!(r.len(), RECORD_LIMIT);
+        assert_eq!(r[0], "{\"n\":5}");
+        assert_eq!(
+            r[RECORD_LIMIT - 1],
+            format!("{{\"n\":{}}}", RECORD_LIMIT + 4)
+        );
+        assert_eq!(state.api_keys().len(), RECORD_LIMIT);
+    }
 
     fn with_date(d: &'static str) -> HeaderMap {
         let mut h = HeaderMap::new();

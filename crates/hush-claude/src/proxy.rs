@@ -901,6 +901,9 @@ struct Call {
     flagged: Option<&'static str>,
     /// The upstream (and every fallback) was down for this call.
     upstream_failed: bool,
+    /// Time spent waiting on the upstream: its calls (retries and
+    /// fallbacks included) and, for a whole answer, reading its body.
+    upstream_wait: Duration,
 }
 
 impl Call {
@@ -1002,6 +1005,13 @@ async fn finish_call(shared: &Shared, mut call: Call) -> Result<(), ApiError> {
         shared.metrics.entities(kind, *n);
     }
     shared.metrics.restored(call.restored);
+    // What hush itself added, its audit record included: whole answers
+    // only (a stream's time is the model's pace).
+    if !call.upstream_wait.is_zero() && !call.response_is_sse {
+        shared
+            .metrics
+            .overhead(call.latency().saturating_sub(call.upstream_wait));
+    }
     // Upstream errors are counted once per failed attempt where they
     // happen (`with_retries`); what is left here is the proxy's own
     // refusals.
@@ -2006,9 +2016,11 @@ async fn handle_inner(
         policy.map_or(&[][..], |i| shared.cfg.routes[i].fallback.as_slice());
     let target =
         Target { method, path_query: format!("{path}{query}"), headers };
-    let resp = match call_upstream(shared, call, &target, upstream_body, plan)
-        .await?
-    {
+    let asked = Instant::now();
+    let answer =
+        call_upstream(shared, call, &target, upstream_body, plan).await;
+    call.upstream_wait += asked.elapsed();
+    let resp = match answer? {
         Answer::Upstream(resp) => resp,
         Answer::Message(msg) => {
             return serve_message(
@@ -2050,10 +2062,10 @@ async fn handle_inner(
         && matches!(route, Route::Messages | Route::Chat)
         && status.is_success();
     if hold {
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| ApiError::upstream(without_url(&e)))?;
+        let read = Instant::now();
+        let bytes = resp.bytes().await;
+        call.upstream_wait += read.elapsed();
+        let bytes = bytes.map_err(|e| ApiError::upstream(without_url(&e)))?;
         call.keep_response(&bytes);
         let answer = if is_sse {
             message_from_sse(&bytes)
@@ -2122,8 +2134,10 @@ async fn handle_inner(
         };
         return out.body(body).map_err(|e| ApiError::upstream(e.to_string()));
     }
-    let bytes =
-        resp.bytes().await.map_err(|e| ApiError::upstream(without_url(&e)))?;
+    let read = Instant::now();
+    let bytes = resp.bytes().await;
+    call.upstream_wait += read.elapsed();
+    let bytes = bytes.map_err(|e| ApiError::upstream(without_url(&e)))?;
     call.keep_response(&bytes);
     if !restores {
         return out

@@ -721,6 +721,9 @@ async fn health_readiness_and_metrics_are_served_and_never_forwarded() {
         text.contains("hush_refused_total{type=\"invalid_request_error\"} 1")
     );
     assert!(text.contains("hush_request_duration_seconds_count 3"));
+    // Only the answer read whole counts towards hush's own overhead: the
+    // stream runs at the model's pace, the refused call never went up.
+    assert!(text.contains("hush_overhead_seconds_count 1"), "{text}");
     assert!(text.contains("hush_in_flight 0"));
     assert!(!text.contains(EMAIL) && !text.contains("jane"));
     assert_eq!(

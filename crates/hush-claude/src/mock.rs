@@ -72,6 +72,11 @@ fn record(list: &Mutex<VecDeque<String>>, item: String) {
     }
 }
 
+/// What `list` holds, oldest first.
+fn recorded_list(list: &Mutex<VecDeque<String>>) -> Vec<String> {
+    list.lock().map(|l| l.iter().cloned().collect()).unwrap_or_default()
+}
+
 /// A simulated outage: calls (to one model, or all) fail with `status`
 /// at `rate` (0..=1), drawn from a fixed pseudo-random sequence so runs
 /// repeat.
@@ -120,10 +125,7 @@ impl MockState {
     /// The request bodies received so far (the last [`RECORD_LIMIT`]),
     /// oldest first, as text.
     pub fn requests(&self) -> Vec<String> {
-        self.requests
-            .lock()
-            .map(|r| r.iter().cloned().collect())
-            .unwrap_or_default()
+        recorded_list(&self.requests)
     }
 
     /// The `x-api-key` of every request received so far, in order (kept
@@ -136,10 +138,7 @@ impl MockState {
     /// assert!(state.api_keys().is_empty());
     /// ```
     pub fn api_keys(&self) -> Vec<String> {
-        self.api_keys
-            .lock()
-            .map(|r| r.iter().cloned().collect())
-            .unwrap_or_default()
+        recorded_list(&self.api_keys)
     }
 }
 

@@ -2062,11 +2062,7 @@ async fn handle_inner(
         && matches!(route, Route::Messages | Route::Chat)
         && status.is_success();
     if hold {
-        let read = Instant::now();
-        let bytes = resp.bytes().await;
-        call.upstream_wait += read.elapsed();
-        let bytes = bytes.map_err(|e| ApiError::upstream(without_url(&e)))?;
-        call.keep_response(&bytes);
+        let bytes = read_answer(call, resp).await?;
         let answer = if is_sse {
             message_from_sse(&bytes)
         } else {
@@ -2134,11 +2130,7 @@ async fn handle_inner(
         };
         return out.body(body).map_err(|e| ApiError::upstream(e.to_string()));
     }
-    let read = Instant::now();
-    let bytes = resp.bytes().await;
-    call.upstream_wait += read.elapsed();
-    let bytes = bytes.map_err(|e| ApiError::upstream(without_url(&e)))?;
-    call.keep_response(&bytes);
+    let bytes = read_answer(call, resp).await?;
     if !restores {
         return out
             .body(Body::from(bytes))
@@ -2189,6 +2181,20 @@ async fn handle_inner(
     let body = serde_json::to_vec(&v)
         .map_err(|e| ApiError::upstream(e.to_string()))?;
     out.body(Body::from(body)).map_err(|e| ApiError::upstream(e.to_string()))
+}
+
+/// Reads a whole upstream answer, counting the time as upstream wait,
+/// and keeps it for the call's record.
+async fn read_answer(
+    call: &mut Call,
+    resp: reqwest::Response,
+) -> Result<Bytes, ApiError> {
+    let read = Instant::now();
+    let bytes = resp.bytes().await;
+    call.upstream_wait += read.elapsed();
+    let bytes = bytes.map_err(|e| ApiError::upstream(without_url(&e)))?;
+    call.keep_response(&bytes);
+    Ok(bytes)
 }
 
 /// A reqwest error without its URL (which could carry a query string).

@@ -2370,16 +2370,7 @@ fn judge(
         // capitalised words after an institution belong to its name.
         let of_end =
             if institution { of_name_end(h, items, k, &used) } else { None };
-        if k == 0 && institution {
-            if let Some((j, e)) = of_end {
-                push(NameKind::Organization, it.s, e, 0.75);
-                for u in used.iter_mut().take(j + 1) {
-                    *u = true;
-                }
-            }
-            continue;
-        }
-        if k == 0 {
+        if k == 0 && !institution {
             // A legal form leading the segment, a shop's name after it,
             // right after "at" ("working at Inc. Store", "a glitch at LLC
             // Store"), as synthetic profiles print an employer. ("at"
@@ -2396,6 +2387,11 @@ fn judge(
                 used[0] = true;
                 used[1] = true;
             }
+            continue;
+        }
+        // An institution opening the segment names one only with `of`
+        // and a name after it; the walk below then starts at it.
+        if k == 0 && of_end.is_none() {
             continue;
         }
         // Go back over capitalised words, `and`, `&`, particles.
@@ -2480,7 +2476,8 @@ fn judge(
             end += 1;
         }
         // "S.A.", "N.V.": single letters with dots.
-        push(NameKind::Organization, items[a].s, end, 0.8);
+        let score = if k == 0 { 0.75 } else { 0.8 };
+        push(NameKind::Organization, items[a].s, end, score);
         for u in used.iter_mut().take(last + 1).skip(a) {
             *u = true;
         }

@@ -776,7 +776,7 @@ const PLACE_PREFIXES: &[&str] = &[
 const PARTICLES: &[&str] = &[
     "van", "von", "de", "der", "den", "del", "della", "dei", "di", "da",
     "das", "dos", "du", "la", "le", "ter", "ten", "bin", "ibn", "bint", "al",
-    "el", "y", "zu", "af", "and", "of", "plc", "e",
+    "el", "y", "zu", "af", "and", "of", "plc", "e", "et", "und",
 ];
 
 const STREETS: &[&str] = &[
@@ -1653,6 +1653,8 @@ fn is_particle(w: &[u8]) -> bool {
             | b"of"
             | b"plc"
             | b"e"
+            | b"et"
+            | b"und"
     )
 }
 
@@ -1961,6 +1963,22 @@ fn lower_compound(h: &[u8], u: usize) -> bool {
     tail.len() == 3 && tail.iter().all(u8::is_ascii_lowercase)
 }
 
+/// Whether the compound at `u` is a region and `-based`, `-born` or
+/// `-headquartered` ("California-based"): the region is a place.
+fn region_compound(lex: &Lexicon, h: &[u8], u: usize) -> bool {
+    let Some(hy) = h[u..h.len().min(u + 25)].iter().position(|&c| c == b'-')
+    else {
+        return false;
+    };
+    let rest = &h[u + hy + 1..];
+    let word = |w: &[u8]| {
+        rest.starts_with(w)
+            && !rest.get(w.len()).is_some_and(u8::is_ascii_alphanumeric)
+    };
+    (word(b"based") || word(b"born") || word(b"headquartered"))
+        && lex.get_at(h, u, u + hy).place >= REGION
+}
+
 /// Whether the capital at `u` (after `/`, `+` or `-`) lies in base64 text
 /// (image data, an SRI hash, a key): a run of at least 24 bytes of the
 /// base64 alphabet around it, within 32 bytes on each side, where the
@@ -2038,7 +2056,7 @@ pub(crate) fn find(h: &[u8], from: usize, out: &mut Vec<NameHit>) {
             if first_case(h, u) != Case::Upper {
                 continue;
             }
-            if lower_compound(h, u) {
+            if lower_compound(h, u) && !region_compound(lex, h, u) {
                 continue;
             }
             if lone_common_word(lex, h, u) {
@@ -2238,7 +2256,8 @@ fn items_of(
         if n == MAX_ITEMS {
             return 0;
         }
-        let kind = if lower && (word == b"and" || word == b"y" || word == b"e")
+        let kind = if lower
+            && matches!(word, b"and" | b"y" | b"e" | b"et" | b"und")
         {
             ItemKind::And
         } else {
@@ -2353,18 +2372,32 @@ fn judge(
         let it = &items[k];
         // Lower-case `plc` is the one suffix written in lower case.
         let plc = it.particle && &h[it.s..it.e] == b"plc";
-        if it.kind != ItemKind::Word
-            || !it.info.flag(SUFFIX)
-            || (it.particle && !plc)
+        // "Grün-Weiß e.V.", "e. V.": a registered association's form, the
+        // `V.` after `e.`; the name ends before the `e.`.
+        let ev = k >= 2
+            && it.initial
+            && it.dot
+            && h[it.s] == b'V'
+            && items[k - 1].kind == ItemKind::And
+            && &h[items[k - 1].s..items[k - 1].e] == b"e"
+            && h.get(items[k - 1].e) == Some(&b'.')
+            && (it.s == items[k - 1].e + 1 || it.s == items[k - 1].e + 2);
+        if !ev
+            && (it.kind != ItemKind::Word
+                || !it.info.flag(SUFFIX)
+                || (it.particle && !plc))
         {
             continue;
         }
         // Multi-letter suffixes only when written as such (`Co` needs a
         // capital, `AG`/`AB`/`AS` need capitals).
         let w = &h[it.s..it.e];
-        if w.len() <= 2 && !it.caps && !(w == b"Co" && it.dot) {
+        let written_as_form = w.len() > 2 || it.caps || w == b"Co" && it.dot;
+        if !(ev || written_as_form) {
             continue;
         }
+        // Where the walk back starts: at the form, or before `e.`.
+        let top = if ev { k - 1 } else { k };
         let institution = it.info.flag(INSTITUTION);
         // "University of Michigan", "Bank of New York": `of` and the
         // capitalised words after an institution belong to its name.
@@ -2395,7 +2428,7 @@ fn judge(
             continue;
         }
         // Go back over capitalised words, `and`, `&`, particles.
-        let mut a = k;
+        let mut a = top;
         while a > 0 {
             let p = &items[a - 1];
             if used[a - 1] || p.info.flag(SUFFIX) {
@@ -2422,17 +2455,19 @@ fn judge(
                     let title = p.info.flag(TITLE) && (p.dot || !institution);
                     !(opener || abbrev || title)
                 }
-                ItemKind::And => a - 1 > 0 && a < k,
+                ItemKind::And => a - 1 > 0 && a < top,
                 ItemKind::Comma => {
                     // "A, B and C Ltd": a comma between names.
                     a - 1 > 0
                         && items[..a - 1]
                             .iter()
                             .any(|x| x.kind == ItemKind::Word)
-                        && items[a..k].iter().any(|x| x.kind == ItemKind::And)
+                        && items[a..top]
+                            .iter()
+                            .any(|x| x.kind == ItemKind::And)
                 }
             };
-            if !ok || k - (a - 1) > 8 {
+            if !ok || top - (a - 1) > 8 {
                 break;
             }
             a -= 1;
@@ -2440,7 +2475,7 @@ fn judge(
         // Stop words open no company ("The"), but brands do ("Apple
         // Inc.", "Microsoft Corporation").
         let stop = |i: Info| i.flag(STOP) && !i.flag(BRAND);
-        while a < k
+        while a < top
             && (items[a].kind != ItemKind::Word
                 || items[a].particle
                 || stop(items[a].info))
@@ -2448,10 +2483,10 @@ fn judge(
             a += 1;
         }
         // "the Bank of England": the institution may start the name.
-        if a == k && of_end.is_none() {
+        if a == top && of_end.is_none() {
             // A company needs one word: take the one before the suffix
             // even at the start of a sentence ("Company: Orbit AG").
-            let p = &items[k - 1];
+            let p = &items[top - 1];
             if p.kind != ItemKind::Word
                 || p.particle
                 || stop(p.info)
@@ -2461,7 +2496,7 @@ fn judge(
             {
                 continue;
             }
-            a = k - 1;
+            a = top - 1;
         }
         let mut last = k;
         let mut end = it.e;
@@ -2472,8 +2507,24 @@ fn judge(
         let abbrev = w.eq_ignore_ascii_case(b"inc")
             || w.eq_ignore_ascii_case(b"corp")
             || w.eq_ignore_ascii_case(b"co");
-        if it.dot && abbrev && !it.caps {
+        if it.dot && (abbrev && !it.caps || ev) {
             end += 1;
+        }
+        // "Müller GmbH & Co. KG": a limited partnership's form after its
+        // general partner's.
+        if !institution {
+            for form in [&b" & Co. KGaA"[..], b" & Co. KG", b" & Co. OHG"] {
+                let next = h.get(end + form.len());
+                if h[end..].starts_with(form)
+                    && !next.is_some_and(u8::is_ascii_alphanumeric)
+                {
+                    end += form.len();
+                    while items.get(last + 1).is_some_and(|x| x.e <= end) {
+                        last += 1;
+                    }
+                    break;
+                }
+            }
         }
         // "S.A.", "N.V.": single letters with dots.
         let score = if k == 0 { 0.75 } else { 0.8 };
@@ -2502,8 +2553,20 @@ fn judge(
         {
             st -= 1;
         }
-        push(NameKind::Organization, items[st].s, b.e + 1, 0.8);
-        for u in used.iter_mut().take(k + 2).skip(st) {
+        // "S.A.S.": a third letter.
+        let (mut end, mut last) = (b.e + 1, k + 1);
+        if let Some(c) = items.get(k + 2) {
+            if pair == *b"SA"
+                && c.initial
+                && c.dot
+                && h[c.s] == b'S'
+                && c.s == b.e + 1
+            {
+                (end, last) = (c.e + 1, k + 2);
+            }
+        }
+        push(NameKind::Organization, items[st].s, end, 0.8);
+        for u in used.iter_mut().take(last + 1).skip(st) {
             *u = true;
         }
     }
@@ -2564,7 +2627,18 @@ fn judge(
                 *u = true;
             }
         } else if word(k).is_some_and(|w| {
-            matches!(&h[w.s..w.e], b"Sons" | b"Daughters" | b"Brothers")
+            // "Martin et Fils", "Müller und Söhne".
+            matches!(
+                &h[w.s..w.e],
+                b"Sons"
+                    | b"Daughters"
+                    | b"Brothers"
+                    | b"Fils"
+                    | b"Fr\xc3\xa8res"
+                    | b"S\xc3\xb6hne"
+                    | b"Hijos"
+                    | b"Figli"
+            )
         }) && k >= 2
             && kind_is(k - 1, ItemKind::And)
             && surname(k - 2)
@@ -2633,6 +2707,35 @@ fn judge(
                 && c.info.flag(PCUE)
                 && !(c.particle || c.dot || c.poss)
         });
+        // "Cupertino, California": a name no list knows, a comma, a state
+        // or region: a town there (after common words that open the
+        // chain: "A Cupertino, California-based firm").
+        let comma_after =
+            items.get(b).is_some_and(|c| c.kind == ItemKind::Comma);
+        let mut t = a;
+        while comma_after
+            && t + 1 < b
+            && items[t].info.common()
+            && !items[t].info.is_name()
+        {
+            t += 1;
+        }
+        if comma_after && town_of_region(lex, h, items, t, b) {
+            let cued = place_cue && first_cue && t == a;
+            let score = if cued { 0.85 } else { 0.75 };
+            push(NameKind::Location, items[t].s, items[b - 1].e, score);
+            k = b;
+            continue;
+        }
+        // "California-based", "Texas-born": the region. (Judged from the
+        // word alone, so that a stream starting at it finds it too.)
+        if b == a + 1 {
+            if let Some(e) = region_before_hyphen(lex, h, &items[a]) {
+                push(NameKind::Location, items[a].s, e, 0.8);
+                k = b;
+                continue;
+            }
+        }
         let last = b == items.len();
         judge_chain(
             lex,
@@ -2652,6 +2755,71 @@ fn judge(
         );
         k = b;
     }
+}
+
+/// US state codes, after a town and a comma ("Springfield, IL").
+const US_STATE_CODES: &[&[u8; 2]] = &[
+    b"AL", b"AK", b"AZ", b"AR", b"CA", b"CO", b"CT", b"DE", b"DC", b"FL",
+    b"GA", b"HI", b"ID", b"IL", b"IN", b"IA", b"KS", b"KY", b"LA", b"ME",
+    b"MD", b"MA", b"MI", b"MN", b"MS", b"MO", b"MT", b"NE", b"NV", b"NH",
+    b"NJ", b"NM", b"NY", b"NC", b"ND", b"OH", b"OK", b"OR", b"PA", b"RI",
+    b"SC", b"SD", b"TN", b"TX", b"UT", b"VT", b"VA", b"WA", b"WV", b"WI",
+    b"WY",
+];
+
+/// The end of the region in a word like `California-based`,
+/// `Texas-born`: a state or region, a hyphen, `based`, `born` or
+/// `headquartered`.
+fn region_before_hyphen(lex: &Lexicon, h: &[u8], w: &Item) -> Option<usize> {
+    if w.kind != ItemKind::Word || w.particle || w.caps {
+        return None;
+    }
+    let hy = w.s + h[w.s..w.e].iter().position(|&c| c == b'-')?;
+    let prefix = lex.get_at(h, w.s, hy);
+    (matches!(&h[hy + 1..w.e], b"based" | b"born" | b"headquartered")
+        && prefix.place >= REGION
+        && !prefix.is_name())
+    .then_some(hy)
+}
+
+/// Whether the chain `items[a..b]` is a town (or a name no list knows),
+/// followed by a comma and a state or region: "Cupertino, California",
+/// "Cupertino, California-based", "Springfield, IL".
+fn town_of_region(
+    lex: &Lexicon,
+    h: &[u8],
+    items: &[Item],
+    a: usize,
+    b: usize,
+) -> bool {
+    if b - a > 2
+        || !items[a..b].iter().all(|w| {
+            (w.info.unknown() || w.info.place > 0 && !w.info.common())
+                && w.info.flags == 0
+                && !w.particle
+                && !w.initial
+                && !w.caps
+                && !w.dot
+        })
+    {
+        return false;
+    }
+    let (Some(comma), Some(r)) = (items.get(b), items.get(b + 1)) else {
+        return false;
+    };
+    if comma.kind != ItemKind::Comma
+        || comma.s != items[b - 1].e
+        || r.kind != ItemKind::Word
+        || &h[comma.e..r.s] != b" "
+    {
+        return false;
+    }
+    let word = &h[r.s..r.e];
+    if r.caps && word.len() == 2 {
+        return US_STATE_CODES.iter().any(|c| c[..] == *word);
+    }
+    r.info.place >= REGION && !r.info.is_name() && !r.particle
+        || region_before_hyphen(lex, h, r).is_some()
 }
 
 #[derive(Clone, Copy, Default)]

@@ -6,6 +6,7 @@ mod cli_bench;
 mod corpus;
 mod eval;
 mod gazetteers;
+mod host_probe;
 mod limiter_accuracy;
 mod proxy_bench;
 mod rules_check;

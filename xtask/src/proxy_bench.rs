@@ -125,6 +125,9 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 
 struct Load {
     lat_us: Vec<u64>,
+    /// When each answered call started and ended, to compare with the
+    /// host probe's windows.
+    calls: Vec<(Instant, Instant)>,
     errors: u64,
     secs: f64,
 }
@@ -154,6 +157,7 @@ async fn load(
                 period.map(|p| p.mul_f64(tasks.len() as f64 / conc as f64));
             tasks.push(tokio::spawn(async move {
                 let mut lat = Vec::new();
+                let mut calls = Vec::new();
                 let mut errors = 0u64;
                 let mut next = Instant::now() + offset.unwrap_or_default();
                 while Instant::now() < until {
@@ -171,17 +175,20 @@ async fn load(
                         .send()
                         .await;
                     match r {
-                        Ok(resp) if resp.status().is_success() => match resp
-                            .bytes()
-                            .await
-                        {
-                            Ok(_) => lat.push(t.elapsed().as_micros() as u64),
-                            Err(_) => errors += 1,
-                        },
+                        Ok(resp) if resp.status().is_success() => {
+                            match resp.bytes().await {
+                                Ok(_) => {
+                                    let end = Instant::now();
+                                    lat.push((end - t).as_micros() as u64);
+                                    calls.push((t, end));
+                                }
+                                Err(_) => errors += 1,
+                            }
+                        }
                         _ => errors += 1,
                     }
                 }
-                (lat, errors)
+                (lat, calls, errors)
             }));
         }
         tasks
@@ -190,16 +197,31 @@ async fn load(
         let _ = t.await;
     }
     let start = Instant::now();
-    let mut all = Load { lat_us: Vec::new(), errors: 0, secs: 0.0 };
+    let mut all =
+        Load { lat_us: Vec::new(), calls: Vec::new(), errors: 0, secs: 0.0 };
     for t in run(start + Duration::from_secs(secs)) {
-        if let Ok((l, e)) = t.await {
+        if let Ok((l, c, e)) = t.await {
             all.lat_us.extend(l);
+            all.calls.extend(c);
             all.errors += e;
         }
     }
     all.secs = start.elapsed().as_secs_f64();
     all.lat_us.sort_unstable();
     all
+}
+
+/// The latencies of the calls in `l` that overlap none of the host
+/// probe's windows, unsorted.
+fn clean_latencies(
+    l: &Load,
+    windows: &crate::host_probe::Windows,
+) -> Vec<u64> {
+    l.calls
+        .iter()
+        .filter(|(a, b)| !windows.overlaps(*a, *b))
+        .map(|(a, b)| (*b - *a).as_micros() as u64)
+        .collect()
 }
 
 /// The proxy's own overhead histogram (`hush_overhead_seconds`: each
@@ -363,6 +385,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.seconds,
         args.set
     );
+    // Calls overlapping the host's interference are reported apart: see
+    // host_probe.rs.
+    let probe = crate::host_probe::HostProbe::start();
     let paced = args.rate > 0;
     let mut runs: Vec<(&str, u64)> = Vec::new();
     if !(paced && args.paced_only) {
@@ -378,6 +403,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             println!("{mode}: every client sends as soon as its answer is in");
         }
         let mut rows = Vec::new();
+        let mut cleans: Vec<Vec<u64>> = Vec::new();
         let mut targets = vec![
             ("direct", mock_url.clone()),
             ("proxy", format!("http://{listen}")),
@@ -396,6 +422,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let slice_secs = (args.seconds / slices).max(1);
         let mut pooled: Vec<Option<Load>> =
             (1..targets.len()).map(|_| None).collect();
+        // Each slice's p99 per proxy (all calls; outside host stalls),
+        // for the paired per-slice comparison below.
+        let mut slice_p99: Vec<Vec<(f64, f64)>> =
+            (1..targets.len()).map(|_| Vec::new()).collect();
         if slices > 1 {
             for i in 0..slices {
                 let mut order: Vec<usize> = (1..targets.len()).collect();
@@ -410,11 +440,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                         slice_secs,
                         rate,
                     ));
+                    let mut all = l.lat_us.clone();
+                    all.sort_unstable();
+                    let mut clean = clean_latencies(&l, &probe.windows());
+                    clean.sort_unstable();
+                    slice_p99[t - 1].push((
+                        percentile(&all, 0.99),
+                        percentile(&clean, 0.99),
+                    ));
                     let slot = &mut pooled[t - 1];
                     match slot {
                         None => *slot = Some(l),
                         Some(p) => {
                             p.lat_us.extend(l.lat_us);
+                            p.calls.extend(l.calls);
                             p.errors += l.errors;
                             p.secs += l.secs;
                         }
@@ -451,6 +490,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 percentile(&l.lat_us, 0.99),
                 percentile(&l.lat_us, 1.0)
             );
+            let mut clean = clean_latencies(&l, &probe.windows());
+            clean.sort_unstable();
+            println!(
+                "{:>9}outside host stalls: {} calls ({:.1}%), latency ms p50 {:.3} p90 {:.3} p99 {:.3} max {:.3}",
+                "",
+                clean.len(),
+                100.0 * clean.len() as f64 / ok.max(1.0),
+                percentile(&clean, 0.5),
+                percentile(&clean, 0.9),
+                percentile(&clean, 0.99),
+                percentile(&clean, 1.0)
+            );
+            cleans.push(clean);
             if name != "direct" {
                 if let Some(o) = rt.block_on(overhead(&base)) {
                     println!("{:>9}hush's own overhead (its /metrics, whole run): {o}", "");
@@ -465,7 +517,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             percentile(p, 0.99) - percentile(d, 0.99)
         );
         // p50 and p99 of `x` against `p`, in ms and per cent.
-        let versus = |x: &[u64]| {
+        let versus = |x: &[u64], p: &[u64]| {
             let d = |q| percentile(x, q) - percentile(p, q);
             let pct = |q| 100.0 * (percentile(x, q) / percentile(p, q) - 1.0);
             format!(
@@ -479,15 +531,57 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         if let Some(a) = rows.get(2) {
             println!(
                 "  audit log adds: {} over the proxy without it",
-                versus(&a.lat_us)
+                versus(&a.lat_us, p)
+            );
+            println!(
+                "    outside host stalls: {}",
+                versus(&cleans[2], &cleans[1])
             );
         }
         if let Some(c) = rows.get(3) {
             println!(
                 "  noise floor: an identical proxy without the log differs by {}",
-                versus(&c.lat_us)
+                versus(&c.lat_us, p)
+            );
+            println!(
+                "    outside host stalls: {}",
+                versus(&cleans[3], &cleans[1])
             );
         }
+        // Paired per slice: each slice's p99 of a proxy against the
+        // plain proxy's p99 in the same slice (they run back to back), and
+        // the median of those ratios. One slice caught by a long host
+        // stall moves the pooled p99 but not this median.
+        let paired = |t: usize, pick: fn(&(f64, f64)) -> f64| {
+            let mut r: Vec<f64> = slice_p99[t]
+                .iter()
+                .zip(&slice_p99[0])
+                .map(|(x, p)| 100.0 * (pick(x) / pick(p) - 1.0))
+                .filter(|r| r.is_finite())
+                .collect();
+            r.sort_unstable_by(f64::total_cmp);
+            if r.is_empty() {
+                return "no slices".to_string();
+            }
+            let q = |f: f64| r[((r.len() - 1) as f64 * f).round() as usize];
+            format!(
+                "median {:+.1}% (quartiles {:+.1}% to {:+.1}%)",
+                q(0.5),
+                q(0.25),
+                q(0.75)
+            )
+        };
+        for (t, what) in [(1, "audit log adds"), (2, "control differs by")] {
+            if slice_p99.get(t).is_some_and(|s| !s.is_empty()) {
+                println!(
+                    "  per slice ({} pairs), p99 {what}: all calls {}; outside host stalls {}",
+                    slice_p99[t].len(),
+                    paired(t, |s| s.0),
+                    paired(t, |s| s.1)
+                );
+            }
+        }
+        println!("  host probe: {}", probe.windows().summary());
     }
     if args.fail_rate > 0.0 {
         // Failures make the first-byte figure meaningless.

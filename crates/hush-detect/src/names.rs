@@ -2056,10 +2056,11 @@ pub(crate) fn find(h: &[u8], from: usize, out: &mut Vec<NameHit>) {
             if first_case(h, u) != Case::Upper {
                 continue;
             }
-            if lower_compound(h, u) && !region_compound(lex, h, u) {
-                continue;
-            }
-            if lone_common_word(lex, h, u) {
+            // Most capitals are common words alone ("License", "The"):
+            // that test first, then the compound's walk for the rest.
+            if lone_common_word(lex, h, u)
+                || lower_compound(h, u) && !region_compound(lex, h, u)
+            {
                 continue;
             }
             match segment(lex, h, u) {

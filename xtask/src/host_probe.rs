@@ -117,6 +117,16 @@ impl Windows {
         inside.as_secs_f64() / self.probed.as_secs_f64().max(1e-9)
     }
 
+    /// The share of `[start, end]` inside a window, 0 to 1.
+    pub fn covered_between(&self, start: Instant, end: Instant) -> f64 {
+        let inside: Duration = self
+            .spans
+            .iter()
+            .map(|&(a, b)| b.min(end).saturating_duration_since(a.max(start)))
+            .sum();
+        inside.as_secs_f64() / (end - start).as_secs_f64().max(1e-9)
+    }
+
     /// A one-line summary for a bench's output.
     pub fn summary(&self) -> String {
         format!(
@@ -233,6 +243,11 @@ mod tests {
         assert!(w.overlaps(ms(50), ms(60)));
         assert!(!w.overlaps(ms(51), ms(60)));
         assert!((w.covered() - 0.2).abs() < 1e-9);
+        assert!((w.covered_between(ms(0), ms(100)) - 0.2).abs() < 1e-9);
+        assert!(
+            (w.covered_between(ms(15), ms(45)) - 10.0 / 30.0).abs() < 1e-9
+        );
+        assert!(w.covered_between(ms(21), ms(39)).abs() < 1e-9);
     }
 
     #[test]

@@ -100,6 +100,10 @@ fn mb_per_s(bytes: usize, d: Duration) -> f64 {
 
 /// Runs the measurement and prints a table.
 pub fn run(args: Args) -> Result<()> {
+    // The share of each hush timing the host took (steal, slowed CPU):
+    // on a shared VM it explains a run's swing (see host_probe.rs).
+    // Started first, so that it has calibrated before the timings.
+    let probe = crate::host_probe::HostProbe::start();
     let (build, scanner) = best_of(5, Scanner::new);
     let scanner = scanner?;
     println!(
@@ -143,11 +147,21 @@ pub fn run(args: Args) -> Result<()> {
         inputs.push((name, hay));
     }
     println!(
-        "\n{:<10} {:>8} {:>10} {:>10} {:>12} {:>8}",
-        "set", "MB", "findings", "hush MB/s", "naive MB/s", "ratio"
+        "\n{:<10} {:>8} {:>10} {:>10} {:>12} {:>8} {:>10}",
+        "set",
+        "MB",
+        "findings",
+        "hush MB/s",
+        "naive MB/s",
+        "ratio",
+        "host took"
     );
     for (name, hay) in &inputs {
+        let started = std::time::Instant::now();
         let (t, n) = best_of(args.runs, || scanner.scan(hay).len());
+        let host = probe
+            .windows()
+            .covered_between(started, std::time::Instant::now());
         let hush = mb_per_s(hay.len(), t);
         let (naive_s, ratio) = if args.naive {
             let cut = hay.len().min((args.naive_mb * 1_000_000) as usize);
@@ -161,13 +175,14 @@ pub fn run(args: Args) -> Result<()> {
             ("-".to_string(), "-".to_string())
         };
         println!(
-            "{:<10} {:>8.1} {:>10} {:>10.1} {:>12} {:>8}",
+            "{:<10} {:>8.1} {:>10} {:>10.1} {:>12} {:>8} {:>9.1}%",
             name,
             hay.len() as f64 / 1e6,
             n,
             hush,
             naive_s,
-            ratio
+            ratio,
+            100.0 * host
         );
     }
     Ok(())

@@ -145,6 +145,7 @@ const SCUE: u16 = 128; // a strong cue: even an ambiguous name follows
 const PLACE_HEAD: u16 = 256; // first word of a multi-word place (United)
 const BRAND: u16 = 512; // a company or product name (Google, Apple)
 const INSTITUTION: u16 = 1024; // University, Hospital, Bank ... (an org's head)
+const FIRM: u16 = 2048; // a firm named like a person (Morgan Stanley): a phrase
 
 /// What the lexicon knows about one lower-case word or phrase.
 #[derive(Clone, Copy, Debug, Default)]
@@ -748,6 +749,41 @@ const SUFFIXES: &[&str] = &[
     "labs",
 ];
 
+/// Well-known firms whose names read as people's names ("Morgan
+/// Stanley", "Wells Fargo"): without a legal form, the chain walk would
+/// call them a person. Phrases of two or three words, lower case. Names
+/// that are as often a person as a brand (Ralph Lauren, Walt Disney,
+/// John Lewis) are left out.
+const FIRMS: &[&str] = &[
+    "goldman sachs",
+    "morgan stanley",
+    "wells fargo",
+    "merrill lynch",
+    "charles schwab",
+    "smith barney",
+    "dean witter",
+    "arthur andersen",
+    "price waterhouse",
+    "booz allen",
+    "booz allen hamilton",
+    "bain capital",
+    "lehman brothers",
+    "salomon brothers",
+    "dow jones",
+    "warner bros",
+    "hewlett packard",
+    "harley davidson",
+    "rolls royce",
+    "aston martin",
+    "mercedes benz",
+    "jp morgan",
+    "jpmorgan chase",
+    "johnson controls",
+    "kimberly clark",
+    "thomson reuters",
+    "reed elsevier",
+];
+
 /// The head word of an institution's name: the capitalised words before
 /// it ("Boston University", "St. Mary's Hospital", "Deutsche Bank") or
 /// `of` and a name after it ("University of Michigan", "Bank of
@@ -1194,6 +1230,7 @@ impl Lexicon {
             (PLACE_PREFIXES, PLACE_PREFIX),
             (PARTICLES, PARTICLE),
             (STREETS, STREET),
+            (FIRMS, FIRM),
         ] {
             for w in list {
                 map.entry(&key(w)).flags |= flag;
@@ -2943,6 +2980,20 @@ fn judge_chain(
             } else {
                 lex.get_phrase(h, &toks[..len])
             };
+            if len > 1 && info.flag(FIRM) {
+                let (s, e) = span(&words[..len]);
+                push(NameKind::Organization, s, e, 0.8);
+                if len < words.len() {
+                    judge_chain(
+                        lex,
+                        h,
+                        &words[len..],
+                        ChainCtx::default(),
+                        push,
+                    );
+                }
+                return;
+            }
             if info.place == 0 || info.flag(STOP) {
                 continue;
             }

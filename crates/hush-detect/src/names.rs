@@ -1735,10 +1735,16 @@ fn glue_at(h: &[u8], i: usize) -> bool {
 fn token_start_before(h: &[u8], i: usize) -> usize {
     let mut j = i;
     while j > 0 && i - j <= MAX_TOKEN {
+        let b = h[j - 1];
+        // An ASCII letter, digit or `_` is a token byte and ends no
+        // punctuation (those end in a byte >= 0x80): the common case.
+        if b.is_ascii_alphanumeric() || b == b'_' {
+            j -= 1;
+            continue;
+        }
         if punct_before(h, j) > 0 {
             break;
         }
-        let b = h[j - 1];
         let inner = (b == b'-' || b == b'\'')
             && j >= 2
             && j < i

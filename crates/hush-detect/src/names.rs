@@ -2195,25 +2195,10 @@ fn lone_common_word(lex: &Lexicon, h: &[u8], u: usize) -> bool {
 }
 
 /// Bit mask of the bytes in the 64 at `block` that may start a
-/// capitalised word: an ASCII capital or a lead byte of U+00C0..U+D7FF
-/// (Latin letters with accents, Greek, Cyrillic, CJK, Hangul). Eight
-/// bytes at a time in a `u64` (SWAR): a word of ASCII bytes without a
-/// capital (most of prose) costs a handful of operations, and only a
-/// word with a candidate pays for gathering its bits.
+/// capitalised word (see [`crate::trigger::upper_start_mask`], SSE2 on
+/// x86_64); the last, partial block padded with zeros (no capitals).
 #[inline]
 fn upper_starts(h: &[u8], block: usize) -> u64 {
-    const L: u64 = 0x0101_0101_0101_0101;
-    const H: u64 = 0x8080_8080_8080_8080;
-    // Gathers the high bit of each byte into the low eight bits.
-    const GATHER: u64 = 0x0102_0408_1020_4080;
-    // `x + L * (0x80 - v)` has the high bit of a byte set iff that byte
-    // of `x` (high bits clear) is at least `v`; no byte carries over.
-    const GE_A: u64 = L * (0x80 - b'A' as u64);
-    const GT_Z: u64 = L * (0x80 - b'Z' as u64 - 1);
-    const GE_LEAD: u64 = L * (0x80 - 0x43);
-    const GT_LEAD: u64 = L * (0x80 - 0x6e);
-    // A whole block as an array (the loop below unrolls without bound
-    // checks); the last, partial block padded with zeros (no capitals).
     let mut pad = [0u8; 64];
     let b64: &[u8; 64] = match h.get(block..block + 64) {
         Some(b) => b.try_into().unwrap_or(&pad),
@@ -2223,24 +2208,7 @@ fn upper_starts(h: &[u8], block: usize) -> u64 {
             &pad
         }
     };
-    let mut out = 0u64;
-    for (k, c) in b64.chunks_exact(8).enumerate() {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(c);
-        let w = u64::from_le_bytes(b);
-        let x = w & !H;
-        // ASCII capitals (a byte with its high bit set is none).
-        let mut m = (x + GE_A) & !(x + GT_Z) & !w;
-        if w & H != 0 {
-            // Lead bytes 0xc3..=0xed: x in 0x43..=0x6d with the high bit.
-            m |= (x + GE_LEAD) & !(x + GT_LEAD) & w;
-        }
-        let m = m & H;
-        if m != 0 {
-            out |= ((m >> 7).wrapping_mul(GATHER) >> 56) << (8 * k);
-        }
-    }
-    out
+    crate::trigger::upper_start_mask(b64)
 }
 
 /// Splits the segment `h[s..e]` into items; returns how many (0 if it

@@ -1,5 +1,6 @@
 //! Stage-1 byte classification: which of 64 bytes are digits and which
-//! are single-byte anchors, as bit masks.
+//! are single-byte anchors, as bit masks; and, for the name detectors,
+//! which may start a capitalised word.
 //!
 //! This runs over every byte of the input, so it is the one place where
 //! hush uses SIMD directly: SSE2 (part of the x86_64 baseline, so no
@@ -49,12 +50,74 @@ pub(crate) fn portable_block_masks(
     (d, a)
 }
 
+/// Bit `k` is set when `block[k]` may start a capitalised word: an ASCII
+/// capital, or a lead byte 0xc3..=0xed of U+00C0..U+D7FF (Latin letters
+/// with accents, Greek, Cyrillic, CJK, Hangul).
+#[inline]
+pub(crate) fn upper_start_mask(block: &[u8; 64]) -> u64 {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    {
+        // SAFETY: `sse2::upper_start_mask` only requires the `sse2` target
+        // feature, which this cfg proves is enabled for the whole build.
+        unsafe { sse2::upper_start_mask(block) }
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    {
+        portable_upper_start_mask(block)
+    }
+}
+
+/// The portable definition of [`upper_start_mask`].
+#[cfg_attr(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    allow(dead_code)
+)]
+pub(crate) fn portable_upper_start_mask(block: &[u8; 64]) -> u64 {
+    let mut m = 0u64;
+    for (k, &x) in block.iter().enumerate() {
+        m |= u64::from(x.is_ascii_uppercase() || (0xc3..=0xed).contains(&x))
+            << k;
+    }
+    m
+}
+
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 mod sse2 {
     use core::arch::x86_64::{
         __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8,
         _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
     };
+
+    /// `lo <= x <= hi` for each unsigned byte of `v`, as 0xff / 0x00.
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn in_range(v: __m128i, lo: __m128i, hi: __m128i) -> __m128i {
+        _mm_and_si128(
+            _mm_cmpeq_epi8(_mm_max_epu8(v, lo), v),
+            _mm_cmpeq_epi8(_mm_min_epu8(v, hi), v),
+        )
+    }
+
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    pub(super) fn upper_start_mask(block: &[u8; 64]) -> u64 {
+        let (a, z) = (_mm_set1_epi8(b'A' as i8), _mm_set1_epi8(b'Z' as i8));
+        let (lo, hi) =
+            (_mm_set1_epi8(0xc3u8 as i8), _mm_set1_epi8(0xedu8 as i8));
+        let mut m = 0u64;
+        for k in 0..4 {
+            let lane = &block[16 * k..16 * k + 16];
+            // SAFETY: `lane` is exactly 16 readable bytes (a sub-slice of
+            // a 64-byte array at offset 16k, k < 4), and
+            // `_mm_loadu_si128` has no alignment requirement. SSE2 is
+            // enabled on every x86_64 target.
+            let v =
+                unsafe { _mm_loadu_si128(lane.as_ptr().cast::<__m128i>()) };
+            let hit = _mm_or_si128(in_range(v, a, z), in_range(v, lo, hi));
+            m |= u64::from(_mm_movemask_epi8(hit) as u16) << (16 * k);
+        }
+        m
+    }
 
     #[inline]
     #[target_feature(enable = "sse2")]
@@ -119,6 +182,10 @@ mod tests {
                     portable_block_masks(&block, bytes, cfg.0, cfg.1)
                 );
             }
+            assert_eq!(
+                upper_start_mask(&block),
+                portable_upper_start_mask(&block)
+            );
         }
     }
 }

@@ -115,18 +115,20 @@ fn prompt(root: &Path, set: &str, bytes: usize) -> anyhow::Result<String> {
     Ok(out)
 }
 
+/// The element at quantile `p` (0 to 1) of a sorted slice, nearest rank.
+fn quantile<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
+    let last = sorted.len().checked_sub(1)?;
+    Some(sorted[(last as f64 * p).round() as usize])
+}
+
+/// Quantile `p` of sorted latencies in µs, in ms (NaN when empty).
 fn percentile(sorted: &[u64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i] as f64 / 1000.0
+    quantile(sorted, p).map_or(f64::NAN, |us| us as f64 / 1000.0)
 }
 
 struct Load {
-    lat_us: Vec<u64>,
-    /// When each answered call started and ended, to compare with the
-    /// host probe's windows.
+    /// When each answered call started and ended: its latency, and what
+    /// to compare with the host probe's windows.
     calls: Vec<(Instant, Instant)>,
     errors: u64,
     secs: f64,
@@ -156,7 +158,6 @@ async fn load(
             let offset =
                 period.map(|p| p.mul_f64(tasks.len() as f64 / conc as f64));
             tasks.push(tokio::spawn(async move {
-                let mut lat = Vec::new();
                 let mut calls = Vec::new();
                 let mut errors = 0u64;
                 let mut next = Instant::now() + offset.unwrap_or_default();
@@ -178,9 +179,7 @@ async fn load(
                         Ok(resp) if resp.status().is_success() => {
                             match resp.bytes().await {
                                 Ok(_) => {
-                                    let end = Instant::now();
-                                    lat.push((end - t).as_micros() as u64);
-                                    calls.push((t, end));
+                                    calls.push((t, Instant::now()));
                                 }
                                 Err(_) => errors += 1,
                             }
@@ -188,7 +187,7 @@ async fn load(
                         _ => errors += 1,
                     }
                 }
-                (lat, calls, errors)
+                (calls, errors)
             }));
         }
         tasks
@@ -197,31 +196,33 @@ async fn load(
         let _ = t.await;
     }
     let start = Instant::now();
-    let mut all =
-        Load { lat_us: Vec::new(), calls: Vec::new(), errors: 0, secs: 0.0 };
+    let mut all = Load { calls: Vec::new(), errors: 0, secs: 0.0 };
     for t in run(start + Duration::from_secs(secs)) {
-        if let Ok((l, c, e)) = t.await {
-            all.lat_us.extend(l);
+        if let Ok((c, e)) = t.await {
             all.calls.extend(c);
             all.errors += e;
         }
     }
     all.secs = start.elapsed().as_secs_f64();
-    all.lat_us.sort_unstable();
     all
 }
 
-/// The latencies of the calls in `l` that overlap none of the host
-/// probe's windows, unsorted.
-fn clean_latencies(
-    l: &Load,
-    windows: &crate::host_probe::Windows,
-) -> Vec<u64> {
-    l.calls
-        .iter()
-        .filter(|(a, b)| !windows.overlaps(*a, *b))
-        .map(|(a, b)| (*b - *a).as_micros() as u64)
-        .collect()
+impl Load {
+    /// The answered calls' latencies in µs, sorted; with `outside`, only
+    /// those of calls that overlap none of the host probe's windows.
+    fn latencies(
+        &self,
+        outside: Option<&crate::host_probe::Windows>,
+    ) -> Vec<u64> {
+        let mut v: Vec<u64> = self
+            .calls
+            .iter()
+            .filter(|(a, b)| outside.is_none_or(|w| !w.overlaps(*a, *b)))
+            .map(|(a, b)| (*b - *a).as_micros() as u64)
+            .collect();
+        v.sort_unstable();
+        v
+    }
 }
 
 /// The proxy's own overhead histogram (`hush_overhead_seconds`: each
@@ -440,28 +441,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                         slice_secs,
                         rate,
                     ));
-                    let mut all = l.lat_us.clone();
-                    all.sort_unstable();
-                    let mut clean = clean_latencies(&l, &probe.windows());
-                    clean.sort_unstable();
                     slice_p99[t - 1].push((
-                        percentile(&all, 0.99),
-                        percentile(&clean, 0.99),
+                        percentile(&l.latencies(None), 0.99),
+                        percentile(&l.latencies(Some(&probe.windows())), 0.99),
                     ));
                     let slot = &mut pooled[t - 1];
                     match slot {
                         None => *slot = Some(l),
                         Some(p) => {
-                            p.lat_us.extend(l.lat_us);
                             p.calls.extend(l.calls);
                             p.errors += l.errors;
                             p.secs += l.secs;
                         }
                     }
                 }
-            }
-            for l in pooled.iter_mut().flatten() {
-                l.lat_us.sort_unstable();
             }
         }
         for (i, (name, base)) in targets.into_iter().enumerate() {
@@ -477,21 +470,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                         rate,
                     )),
                 };
-            let rps = l.lat_us.len() as f64 / l.secs;
-            let ok = l.lat_us.len() as f64;
+            let all = l.latencies(None);
+            let rps = all.len() as f64 / l.secs;
+            let ok = all.len() as f64;
             println!(
                 "{name:>7}: {:>7} ok, {} errors ({:.2}% succeeded), {:.0} req/s, latency ms p50 {:.3} p90 {:.3} p99 {:.3} max {:.3}",
-                l.lat_us.len(),
+                all.len(),
                 l.errors,
                 100.0 * ok / (ok + l.errors as f64).max(1.0),
                 rps,
-                percentile(&l.lat_us, 0.5),
-                percentile(&l.lat_us, 0.9),
-                percentile(&l.lat_us, 0.99),
-                percentile(&l.lat_us, 1.0)
+                percentile(&all, 0.5),
+                percentile(&all, 0.9),
+                percentile(&all, 0.99),
+                percentile(&all, 1.0)
             );
-            let mut clean = clean_latencies(&l, &probe.windows());
-            clean.sort_unstable();
+            let clean = l.latencies(Some(&probe.windows()));
             println!(
                 "{:>9}outside host stalls: {} calls ({:.1}%), latency ms p50 {:.3} p90 {:.3} p99 {:.3} max {:.3}",
                 "",
@@ -508,9 +501,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     println!("{:>9}hush's own overhead (its /metrics, whole run): {o}", "");
                 }
             }
-            rows.push(l);
+            rows.push(all);
         }
-        let (d, p) = (&rows[0].lat_us, &rows[1].lat_us);
+        let (d, p) = (&rows[0], &rows[1]);
         println!(
             "  added: p50 {:.3} ms, p99 {:.3} ms",
             percentile(p, 0.5) - percentile(d, 0.5),
@@ -531,7 +524,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         if let Some(a) = rows.get(2) {
             println!(
                 "  audit log adds: {} over the proxy without it",
-                versus(&a.lat_us, p)
+                versus(a, p)
             );
             println!(
                 "    outside host stalls: {}",
@@ -541,7 +534,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         if let Some(c) = rows.get(3) {
             println!(
                 "  noise floor: an identical proxy without the log differs by {}",
-                versus(&c.lat_us, p)
+                versus(c, p)
             );
             println!(
                 "    outside host stalls: {}",
@@ -563,7 +556,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             if r.is_empty() {
                 return "no slices".to_string();
             }
-            let q = |f: f64| r[((r.len() - 1) as f64 * f).round() as usize];
+            let q = |f: f64| quantile(&r, f).unwrap_or(f64::NAN);
             format!(
                 "median {:+.1}% (quartiles {:+.1}% to {:+.1}%)",
                 q(0.5),

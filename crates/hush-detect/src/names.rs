@@ -2006,20 +2006,33 @@ fn lower_compound(h: &[u8], u: usize) -> bool {
     tail.len() == 3 && tail.iter().all(u8::is_ascii_lowercase)
 }
 
-/// Whether the compound at `u` is a region and `-based`, `-born` or
-/// `-headquartered` ("California-based"): the region is a place.
+/// Whether the compound at `u` (a `lower_compound`) is a region and
+/// `-based`, `-born` or `-headquartered` ("California-based"): the
+/// region is a place.
 fn region_compound(lex: &Lexicon, h: &[u8], u: usize) -> bool {
-    let Some(hy) = h[u..h.len().min(u + 25)].iter().position(|&c| c == b'-')
-    else {
+    let Some(hy) = h[u..].iter().take(25).position(|&c| c == b'-') else {
         return false;
     };
-    let rest = &h[u + hy + 1..];
-    let word = |w: &[u8]| {
-        rest.starts_with(w)
-            && !rest.get(w.len()).is_some_and(u8::is_ascii_alphanumeric)
-    };
-    (word(b"based") || word(b"born") || word(b"headquartered"))
-        && lex.get_at(h, u, u + hy).place >= REGION
+    // The compound ends with the letters and digits after the hyphen.
+    let tail =
+        h[u + hy + 1..].iter().take_while(|c| c.is_ascii_alphanumeric());
+    region_hyphen(lex, h, u, u + hy + 1 + tail.count()).is_some()
+}
+
+/// When the token `h[s..e]` is a state or region, a hyphen, and `based`,
+/// `born` or `headquartered` ("California-based"): the hyphen's offset
+/// and what the lexicon knows of the region.
+fn region_hyphen(
+    lex: &Lexicon,
+    h: &[u8],
+    s: usize,
+    e: usize,
+) -> Option<(usize, Info)> {
+    let hy = s + h[s..e].iter().position(|&c| c == b'-')?;
+    let prefix = lex.get_at(h, s, hy);
+    (matches!(&h[hy + 1..e], b"based" | b"born" | b"headquartered")
+        && prefix.place >= REGION)
+        .then_some((hy, prefix))
 }
 
 /// Whether the capital at `u` (after `/`, `+` or `-`) lies in base64 text
@@ -2786,12 +2799,9 @@ fn region_before_hyphen(lex: &Lexicon, h: &[u8], w: &Item) -> Option<usize> {
     if w.kind != ItemKind::Word || w.particle || w.caps {
         return None;
     }
-    let hy = w.s + h[w.s..w.e].iter().position(|&c| c == b'-')?;
-    let prefix = lex.get_at(h, w.s, hy);
-    (matches!(&h[hy + 1..w.e], b"based" | b"born" | b"headquartered")
-        && prefix.place >= REGION
-        && !prefix.is_name())
-    .then_some(hy)
+    region_hyphen(lex, h, w.s, w.e)
+        .filter(|(_, region)| !region.is_name())
+        .map(|(hy, _)| hy)
 }
 
 /// Whether the chain `items[a..b]` is a town (or a name no list knows),

@@ -88,6 +88,17 @@ mod sse2 {
         _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
     };
 
+    /// The 16 bytes of `block` at `16 * k` (`k < 4`).
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn lane(block: &[u8; 64], k: usize) -> __m128i {
+        let lane = &block[16 * k..16 * k + 16];
+        // SAFETY: `lane` is exactly 16 readable bytes (the slice above
+        // panics otherwise), and `_mm_loadu_si128` has no alignment
+        // requirement. SSE2 is enabled on every x86_64 target.
+        unsafe { _mm_loadu_si128(lane.as_ptr().cast::<__m128i>()) }
+    }
+
     /// `lo <= x <= hi` for each unsigned byte of `v`, as 0xff / 0x00.
     #[inline]
     #[target_feature(enable = "sse2")]
@@ -106,13 +117,7 @@ mod sse2 {
             (_mm_set1_epi8(0xc3u8 as i8), _mm_set1_epi8(0xedu8 as i8));
         let mut m = 0u64;
         for k in 0..4 {
-            let lane = &block[16 * k..16 * k + 16];
-            // SAFETY: `lane` is exactly 16 readable bytes (a sub-slice of
-            // a 64-byte array at offset 16k, k < 4), and
-            // `_mm_loadu_si128` has no alignment requirement. SSE2 is
-            // enabled on every x86_64 target.
-            let v =
-                unsafe { _mm_loadu_si128(lane.as_ptr().cast::<__m128i>()) };
+            let v = lane(block, k);
             let hit = _mm_or_si128(in_range(v, a, z), in_range(v, lo, hi));
             m |= u64::from(_mm_movemask_epi8(hit) as u16) << (16 * k);
         }
@@ -135,18 +140,8 @@ mod sse2 {
         let mut d = 0u64;
         let mut a = 0u64;
         for k in 0..4 {
-            let lane = &block[16 * k..16 * k + 16];
-            // SAFETY: `lane` is exactly 16 readable bytes (a sub-slice of
-            // a 64-byte array at offset 16k, k < 4), and
-            // `_mm_loadu_si128` has no alignment requirement. SSE2 is
-            // enabled on every x86_64 target.
-            let v =
-                unsafe { _mm_loadu_si128(lane.as_ptr().cast::<__m128i>()) };
-            // '0' <= x <= '9' as unsigned bytes: max(x,'0') == x and
-            // min(x,'9') == x.
-            let ge = _mm_cmpeq_epi8(_mm_max_epu8(v, zero), v);
-            let le = _mm_cmpeq_epi8(_mm_min_epu8(v, nine), v);
-            let dm = _mm_movemask_epi8(_mm_and_si128(ge, le)) as u16;
+            let v = lane(block, k);
+            let dm = _mm_movemask_epi8(in_range(v, zero, nine)) as u16;
             let hit = _mm_or_si128(
                 _mm_or_si128(_mm_cmpeq_epi8(v, b0), _mm_cmpeq_epi8(v, b1)),
                 _mm_cmpeq_epi8(v, b2),

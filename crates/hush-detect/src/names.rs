@@ -122,7 +122,7 @@ impl Hasher for Fx {
 
     #[inline]
     fn finish(&self) -> u64 {
-        self.0
+        self.0.rotate_left(26)
     }
 }
 

@@ -33,6 +33,11 @@ pub(crate) struct RuleSpec {
     pub anchor_digits: bool,
     #[serde(default)]
     pub anchors_case_insensitive: bool,
+    /// An anchor counts only where a blank and an ASCII digit follow it
+    /// (a street type before its house number): the scanner looks for
+    /// these anchors at the numbers of the text, not in the literal pass.
+    #[serde(default)]
+    pub anchors_before_number: bool,
     #[serde(default)]
     pub before: usize,
     pub max_len: usize,
@@ -199,6 +204,11 @@ fn check_rule(origin: &str, mut spec: RuleSpec) -> Result<Rule, BuildError> {
             "a rule needs `anchors` or `anchor_digits = true`".to_string()
         ));
     }
+    if spec.anchors_before_number && spec.anchors.is_empty() {
+        return Err(
+            bad("`anchors_before_number` needs `anchors`".to_string()),
+        );
+    }
     if spec.anchors.iter().any(|a| a.is_empty()) {
         return Err(bad("an anchor must not be empty".to_string()));
     }
@@ -236,6 +246,21 @@ fn check_rule(origin: &str, mut spec: RuleSpec) -> Result<Rule, BuildError> {
     Ok(Rule { spec, kind, validator, not_after, shrink_at })
 }
 
+impl RuleSpec {
+    /// The most bytes a match can start before the byte the scanner finds
+    /// it from: `before`, and for `anchors_before_number` also the
+    /// longest anchor and the blank, since those anchors are found from
+    /// the number that follows them.
+    pub(crate) fn reach_before(&self) -> usize {
+        if self.anchors_before_number {
+            let longest = self.anchors.iter().map(String::len).max();
+            self.before + longest.unwrap_or(0) + 1
+        } else {
+            self.before
+        }
+    }
+}
+
 /// A pattern that matches nothing (no byte is outside `\x00-\xff`).
 const NEVER: &str = r"[^\x00-\xff]";
 
@@ -264,6 +289,7 @@ pub(crate) fn outside_rule(
         anchors: Vec::new(),
         anchor_digits: false,
         anchors_case_insensitive: false,
+        anchors_before_number: false,
         before: 0,
         max_len: max_len.clamp(1, MAX_RULE_LEN),
         min_len: 1,

@@ -895,6 +895,12 @@ pub struct Scanner {
     /// Literal index -> literals that are proper prefixes of it, whose
     /// rules fire too when the longer literal matches.
     literal_prefixes: Vec<Vec<usize>>,
+    /// Anchors of `anchors_before_number` rules, tested at each number
+    /// start instead of searched for: kept out of the literal automaton,
+    /// they leave its SIMD prefilter fewer, more distinctive literals.
+    number_anchors: Vec<NumberAnchor>,
+    /// Per byte: some number anchor ends with it.
+    number_anchor_last: [bool; 256],
     caches: regex_automata::util::pool::Pool<Caches, CacheFactory>,
     /// Stage-1 byte test: per byte, 1 = digit trigger, 2 = byte trigger.
     trigger_class: [u8; 256],
@@ -913,6 +919,13 @@ pub struct Scanner {
     names: Option<NameWiring>,
     /// Recognisers added with `Builder::recognizer`.
     recognizers: Vec<RecognizerWiring>,
+}
+
+/// An anchor that counts only before a blank and a digit, and its rules.
+#[derive(Debug)]
+struct NumberAnchor {
+    lit: Box<[u8]>,
+    rules: Vec<usize>,
 }
 
 /// A recogniser wired into a scanner.
@@ -1029,6 +1042,7 @@ impl Scanner {
         let mut byte_rules: Vec<(u8, Vec<usize>)> = Vec::new();
         let mut literals: Vec<Vec<u8>> = Vec::new();
         let mut literal_rules: Vec<Vec<usize>> = Vec::new();
+        let mut number_anchors: Vec<NumberAnchor> = Vec::new();
         let mut add_literal = |lit: Vec<u8>, i: usize| match literals
             .iter()
             .position(|l| *l == lit)
@@ -1060,7 +1074,16 @@ impl Scanner {
                     vec![a.as_bytes().to_vec()]
                 };
                 for lit in variants {
-                    if lit.len() == 1 {
+                    if spec.anchors_before_number {
+                        match number_anchors.iter_mut().find(|a| *a.lit == lit)
+                        {
+                            Some(a) => a.rules.push(i),
+                            None => number_anchors.push(NumberAnchor {
+                                lit: lit.into_boxed_slice(),
+                                rules: vec![i],
+                            }),
+                        }
+                    } else if lit.len() == 1 {
                         let b = lit[0];
                         let known =
                             byte_rules.iter().position(|(x, _)| *x == b);
@@ -1112,7 +1135,13 @@ impl Scanner {
                 *slot = fill;
             }
         }
-        let digits = digit_group.is_some();
+        let mut number_anchor_last = [false; 256];
+        for a in &number_anchors {
+            if let Some(&b) = a.lit.last() {
+                number_anchor_last[usize::from(b)] = true;
+            }
+        }
+        let digits = digit_group.is_some() || !number_anchors.is_empty();
         if digits {
             for b in b'0'..=b'9' {
                 trigger_class[usize::from(b)] |= 1;
@@ -1155,11 +1184,19 @@ impl Scanner {
             || names.location.is_some()
             || names.organization.is_some())
         .then_some(names);
+        // Number anchors are found from the digit after them: for settling
+        // they are digit anchors that reach back over the anchor too
+        // (`RuleSpec::reach_before`).
+        let number_rules: Vec<usize> = digit_group
+            .iter()
+            .flat_map(|g| g.rules.iter().copied())
+            .chain(number_anchors.iter().flat_map(|a| a.rules.iter().copied()))
+            .collect();
         let mut settle = settle::SettleInfo::new(
             &compiled,
             &literals,
             &literal_rules,
-            digit_group.as_ref().map(|g| &g.rules[..]),
+            (!number_rules.is_empty()).then_some(&number_rules[..]),
             &byte_groups
                 .iter()
                 .map(|(b, g)| (*b, &g.rules[..]))
@@ -1188,6 +1225,8 @@ impl Scanner {
             literals: literal_ac,
             literal_rules,
             literal_prefixes,
+            number_anchors,
+            number_anchor_last,
             caches,
             digit_group,
             byte_groups,
@@ -1348,6 +1387,9 @@ impl Scanner {
                     mask &= mask - 1;
                     let b = hay[p];
                     self.settle.byte_open(b, p, hay.len(), open);
+                    if b.is_ascii_digit() && !self.number_anchors.is_empty() {
+                        self.number_anchor_hits(hay, p, &mut pass);
+                    }
                     if b.is_ascii_digit() && !continues_number(hay, p) {
                         if let Some(g) = &self.digit_group {
                             self.run_group(
@@ -1543,6 +1585,28 @@ impl Scanner {
             }
         };
         crate::trigger::block_masks(bytes, [b0, b1, b2], nd == 10, nb)
+    }
+
+    /// Fires the rules of every number anchor that ends right before the
+    /// blank before the number starting at `p`: the same anchors, at the
+    /// same offsets, as a literal search would report there.
+    #[inline]
+    fn number_anchor_hits(&self, hay: &[u8], p: usize, pass: &mut Pass<'_>) {
+        if p < 2
+            || hay[p - 1] != b' '
+            || !self.number_anchor_last[usize::from(hay[p - 2])]
+        {
+            return;
+        }
+        let head = &hay[..p - 1];
+        for a in &self.number_anchors {
+            if head.ends_with(&a.lit) {
+                let q = head.len() - a.lit.len();
+                for &r in &a.rules {
+                    self.confirm_rule(hay, r, q, pass);
+                }
+            }
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -2194,6 +2258,78 @@ mod literal_tests {
         let scanner = Scanner::new().unwrap();
         let n = scanner.literals.as_ref().map_or(0, |ac| ac.patterns_len());
         assert!(n > 0 && n <= 64, "{n} literal anchors");
+    }
+
+    /// A rule with `anchors_before_number` finds what the same rule finds
+    /// with its anchors in the literal pass, on random texts made of
+    /// street names, blanks, digits and other words; and its anchors stay
+    /// out of the literal automaton.
+    #[test]
+    fn number_anchors_find_what_literal_anchors_find() {
+        let rule = |flag: bool| {
+            let anchors = if flag {
+                r#"["weg", "Weg", "gasse", "sse", "\u00dfe"]
+anchors_before_number = true"#
+            } else {
+                r#"["weg ", "Weg ", "gasse ", "sse ", "\u00dfe"]"#
+            };
+            format!(
+                r#"[[rule]]
+id = "t.street"
+kind = "ADDRESS"
+pattern = '[A-Z][a-z]*(?:weg|gasse|stra(?:\xC3\x9F|ss)e|-Weg) [1-9][0-9]{{0,2}}'
+anchors = {anchors}
+before = 40
+max_len = 60
+"#
+            )
+        };
+        let build = |flag: bool| {
+            Scanner::builder()
+                .default_rules(false)
+                .rules_toml("t", &rule(flag))
+                .build()
+                .unwrap()
+        };
+        let (by_number, by_literal) = (build(true), build(false));
+        assert!(by_number.literals.is_none());
+        assert_eq!(by_literal.literals.as_ref().unwrap().patterns_len(), 5);
+        let pieces = [
+            "Lindenweg",
+            "Kaiser-Weg",
+            "Hauptstraße",
+            "Bergstrasse",
+            "gasse",
+            "Seegasse",
+            " ",
+            " ",
+            "  ",
+            "5",
+            "12",
+            "0",
+            "x",
+            ", ",
+            "weg",
+            "Straße",
+            "ße",
+            "\n",
+            "1",
+            "Lindenweg 5",
+            "Seegasse 12",
+            "Hauptstraße 1",
+            "Am Weg 7",
+            "Weg 3",
+        ];
+        let mut next = test_rng(0x9e37_79b9_7f4a_7c15);
+        let mut found = 0;
+        for _ in 0..3000 {
+            let text: String =
+                (0..next(14)).map(|_| pieces[next(pieces.len())]).collect();
+            let a = by_number.scan_str(&text);
+            assert_eq!(a, by_literal.scan_str(&text), "{text:?}");
+            found += a.len();
+        }
+        assert!(found > 100, "{found} findings: the texts test little");
     }
 }
 

@@ -38,7 +38,7 @@ impl Reach {
         let spec = &c.detector.rule.spec;
         Reach {
             after: spec.max_len + spec.context_window.max(LOOKAHEAD) + 1,
-            before: spec.before,
+            before: spec.reach_before(),
         }
     }
 
@@ -146,7 +146,7 @@ impl SettleInfo {
                 } else {
                     0
                 };
-                ctx + spec.before.max(value)
+                ctx + spec.reach_before().max(value)
             })
             .max()
             .unwrap_or(0)

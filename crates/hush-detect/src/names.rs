@@ -220,6 +220,18 @@ fn lower64(w: u64) -> u64 {
     w | ((ge_a & !gt_z & !w & H) >> 2)
 }
 
+/// `KEY_MASKS[n]` keeps the low `n` bytes of a `u128` (a table: a `u128`
+/// shift by a variable amount compiles to branches).
+static KEY_MASKS: [u128; 17] = {
+    let mut m = [0u128; 17];
+    let mut n = 1;
+    while n <= 16 {
+        m[n] = u128::MAX >> (8 * (16 - n));
+        n += 1;
+    }
+    m
+};
+
 /// `h[s..e]` lower-cased (ASCII) and packed like [`pack`], if it has at
 /// most 16 bytes: one 16-byte load and a SWAR lower-casing instead of
 /// copies of a variable length.
@@ -230,14 +242,7 @@ fn key_at(h: &[u8], s: usize, e: usize) -> Option<u128> {
         return None;
     }
     let w = match h.get(s..s + 16).map(<[u8; 16]>::try_from) {
-        Some(Ok(b)) => {
-            let w = u128::from_le_bytes(b);
-            if n == 16 {
-                w
-            } else {
-                w & ((1u128 << (8 * n)) - 1)
-            }
-        }
+        Some(Ok(b)) => u128::from_le_bytes(b) & KEY_MASKS[n],
         _ => {
             let mut b = [0u8; 16];
             b[..n].copy_from_slice(h.get(s..e)?);
@@ -747,6 +752,13 @@ const SUFFIXES: &[&str] = &[
     "pllc",
     "pc",
     "labs",
+    // German forms: foundation, civil-law partnership, general
+    // partnership, partnership limited by shares; French and Spanish SA.
+    "stiftung",
+    "gbr",
+    "ohg",
+    "kgaa",
+    "sa",
 ];
 
 /// Well-known firms whose names read as people's names ("Morgan
@@ -805,8 +817,8 @@ const INSTITUTIONS: &[&str] = &[
 
 const PLACE_PREFIXES: &[&str] = &[
     "lake", "port", "mount", "mt", "fort", "ft", "east", "west", "north",
-    "south", "new", "san", "santa", "saint", "st", "los", "las", "el",
-    "upper", "lower", "great", "little", "cape", "isle",
+    "south", "new", "san", "santa", "saint", "sainte", "st", "los", "las",
+    "el", "upper", "lower", "great", "little", "cape", "isle",
 ];
 
 const PARTICLES: &[&str] = &[
@@ -954,6 +966,14 @@ const EMPLOYER_CUES: &[&str] = &[
     "internship at",
     "position at",
     "career at",
+    // Also field names (`Employer: X`, see `fields`).
+    "employer",
+    "employer name",
+    "company",
+    "company name",
+    "organization",
+    "organisation",
+    "workplace",
 ];
 
 /// Cues that are strong enough for an ambiguous word ("Dear Will").
@@ -2402,7 +2422,7 @@ fn judge(
         let ev = k >= 2
             && it.initial
             && it.dot
-            && h[it.s] == b'V'
+            && matches!(h[it.s], b'V' | b'G')
             && items[k - 1].kind == ItemKind::And
             && &h[items[k - 1].s..items[k - 1].e] == b"e"
             && h.get(items[k - 1].e) == Some(&b'.')
@@ -2578,17 +2598,20 @@ fn judge(
         {
             st -= 1;
         }
-        // "S.A.S.": a third letter.
+        // "S.A.S.", "S.A.R.L.": more letters.
         let (mut end, mut last) = (b.e + 1, k + 1);
-        if let Some(c) = items.get(k + 2) {
-            if pair == *b"SA"
-                && c.initial
-                && c.dot
-                && h[c.s] == b'S'
-                && c.s == b.e + 1
-            {
-                (end, last) = (c.e + 1, k + 2);
-            }
+        let letter = |j: usize, l: u8, after: usize| {
+            items.get(j).is_some_and(|c| {
+                c.initial && c.dot && h[c.s] == l && c.s == after
+            })
+        };
+        if pair == *b"SA" && letter(k + 2, b'S', end) {
+            (end, last) = (items[k + 2].e + 1, k + 2);
+        } else if pair == *b"SA"
+            && letter(k + 2, b'R', end)
+            && letter(k + 3, b'L', items[k + 2].e + 1)
+        {
+            (end, last) = (items[k + 3].e + 1, k + 3);
         }
         push(NameKind::Organization, items[st].s, end, 0.8);
         for u in used.iter_mut().take(last + 1).skip(st) {
@@ -2859,6 +2882,31 @@ struct ChainCtx {
     weak_after: bool,
 }
 
+/// Whether a chain that starts with "Saint" names a place: the gazetteer
+/// has it ("Saint Helena", "Saint Kitts") or a place cue comes before
+/// it ("in Sainte Aimée").
+fn saint_place(
+    lex: &Lexicon,
+    h: &[u8],
+    chain: &[Item],
+    ctx: ChainCtx,
+) -> bool {
+    let first = &h[chain[0].s..chain[0].e];
+    if chain.len() < 2
+        || chain[0].dot
+        || !(first.eq_ignore_ascii_case(b"saint")
+            || first.eq_ignore_ascii_case(b"sainte"))
+    {
+        return false;
+    }
+    if ctx.place_cue && !ctx.person_cue {
+        return true;
+    }
+    let toks: [(usize, usize); 3] =
+        core::array::from_fn(|i| chain.get(i).map_or((0, 0), |w| (w.s, w.e)));
+    (2..=chain.len().min(3)).any(|n| lex.get_phrase(h, &toks[..n]).place > 0)
+}
+
 /// Whether an unknown word looks like an English place name.
 fn place_shaped(w: &[u8]) -> bool {
     w.len() >= 6
@@ -2926,6 +2974,10 @@ fn judge_chain(
     let mut t = 0;
     while t < chain.len() && chain[t].info.flag(TITLE) && !chain[t].particle {
         t += 1;
+    }
+    if t == 1 && saint_place(lex, h, chain, ctx) {
+        // "Saint Helena", "in Sainte Aimée": a place, not a title.
+        t = 0;
     }
     let titled = t > 0 && t < chain.len();
     let words = &chain[t..];
@@ -3099,11 +3151,11 @@ fn judge_chain(
                     c.place_after = ctx.place_after;
                     c.weak_after = ctx.weak_after;
                 }
-                judge_single(w, c, titled && i == 0, &h[w.s..w.e], push);
+                judge_single(w, c, titled && i == 0, h, push);
             }
             return;
         }
-        judge_single(&words[0], ctx, titled, &h[words[0].s..words[0].e], push);
+        judge_single(&words[0], ctx, titled, h, push);
         return;
     }
     let w = &words[0];
@@ -3114,7 +3166,7 @@ fn judge_chain(
         push(NameKind::Organization, w.s, w.e, 0.7);
         return;
     }
-    judge_single(w, ctx, titled, &h[w.s..w.e], push);
+    judge_single(w, ctx, titled, h, push);
 }
 
 /// Whether `text` is two capitalised parts joined by one hyphen, each a
@@ -3146,10 +3198,11 @@ fn judge_single(
     w: &Item,
     ctx: ChainCtx,
     titled: bool,
-    text: &[u8],
+    h: &[u8],
     push: &mut impl FnMut(NameKind, usize, usize, f32),
 ) {
     let i = &w.info;
+    let text = &h[w.s..w.e];
     if w.initial || w.particle || i.flag(STOP | TITLE | SUFFIX) {
         return;
     }
@@ -3157,22 +3210,25 @@ fn judge_single(
         push(NameKind::Person, w.s, w.e, 0.85);
         return;
     }
-    if w.caps {
+    if w.caps || glued_to_number(h, w.s, w.e) {
         return;
     }
+    // An unknown word is a name from its cues only if it could be one:
+    // "Kq noted" in a licence plate `Oo-9638-Kq noted` is not.
+    let unknown = i.unknown() && name_shaped(text);
     if ctx.strong_cue && (i.is_name() || !i.common() || i.word >= 20) {
         push(NameKind::Person, w.s, w.e, 0.8);
         return;
     }
     if ctx.place_after
-        && (i.place > 0 || i.unknown() || !i.common())
+        && (i.place > 0 || unknown || !i.common() && !i.unknown())
         && !i.flag(STOP)
     {
         push(NameKind::Location, w.s, w.e, 0.75);
         return;
     }
     if ctx.person_after
-        && (i.is_name() || (i.unknown() && !ctx.weak_after))
+        && (i.is_name() || (unknown && !ctx.weak_after))
         && !i.flag(STOP)
     {
         push(NameKind::Person, w.s, w.e, 0.75);
@@ -3182,19 +3238,19 @@ fn judge_single(
         push(NameKind::Location, w.s, w.e, 0.8);
         return;
     }
-    if ctx.place_cue && i.unknown() {
+    if ctx.place_cue && unknown {
         // "in Quentinbury": a capitalised unknown word after a place
         // preposition.
         push(NameKind::Location, w.s, w.e, 0.55);
         return;
     }
     if ctx.person_cue
-        && (i.is_name() && (!i.common() || i.word >= 35) || i.unknown())
+        && (i.is_name() && (!i.common() || i.word >= 35) || unknown)
     {
         push(NameKind::Person, w.s, w.e, 0.75);
         return;
     }
-    if i.unknown() && place_shaped(text) {
+    if unknown && place_shaped(text) {
         push(NameKind::Location, w.s, w.e, 0.6);
         return;
     }
@@ -3218,6 +3274,26 @@ fn judge_single(
     {
         push(NameKind::Person, w.s, w.e, 0.6);
     }
+}
+
+/// Whether the word `h[s..e]` is joined by a hyphen to a number on
+/// either side (`AB-1234`, `1618-Mk`): part of a code, not a name.
+fn glued_to_number(h: &[u8], s: usize, e: usize) -> bool {
+    (s >= 2 && h[s - 1] == b'-' && h[s - 2].is_ascii_digit())
+        || (h.get(e) == Some(&b'-')
+            && h.get(e + 1).is_some_and(u8::is_ascii_digit))
+}
+
+/// Whether an unknown word is shaped like a name: three bytes or more
+/// with a vowel (or any non-ASCII letter), not `Kq` or `Wn`.
+fn name_shaped(w: &[u8]) -> bool {
+    w.len() >= 3
+        && w.iter().any(|b| {
+            matches!(
+                b.to_ascii_lowercase(),
+                b'a' | b'e' | b'i' | b'o' | b'u' | b'y'
+            ) || *b >= 0x80
+        })
 }
 
 /// The length of a CJK letter (kana, Han, Hangul syllable) at `i`, or 0.
@@ -3319,7 +3395,8 @@ fn fields(lex: &Lexicon, h: &[u8], from: usize, out: &mut Vec<NameHit>) {
         let bits = lex.cue_bits_before(h, p);
         let person = bits & C_PFIELD != 0;
         let place = !person && bits & C_LFIELD != 0;
-        if !person && !place {
+        let org = !person && !place && bits & C_EMPLOYER != 0;
+        if !person && !place && !org {
             continue;
         }
         let mut buf = [0u8; CUE_WINDOW];
@@ -3418,6 +3495,12 @@ fn fields(lex: &Lexicon, h: &[u8], from: usize, out: &mut Vec<NameHit>) {
                 && h.get(e + 2).is_some_and(|c| c.is_ascii_uppercase())
             {
                 e += 2;
+            } else if org
+                && h.get(e..e + 3) == Some(b" & ")
+                && h.get(e + 3).is_some_and(|c| c.is_ascii_uppercase())
+            {
+                // "Employer: Schüler Stiftung & Co. KG".
+                e += 3;
             } else {
                 let _ = prev_e;
                 break;
@@ -3440,7 +3523,13 @@ fn fields(lex: &Lexicon, h: &[u8], from: usize, out: &mut Vec<NameHit>) {
             // An e-mail address: the rules find it.
             continue;
         }
-        let kind = if person { NameKind::Person } else { NameKind::Location };
+        let kind = if person {
+            NameKind::Person
+        } else if place {
+            NameKind::Location
+        } else {
+            NameKind::Organization
+        };
         if s >= from {
             out.push(NameHit { kind, start: s, end: e, score: 0.75 });
         }

@@ -944,7 +944,102 @@ fn email(m: &[u8]) -> bool {
         && local[local.len() - 1] != b'.'
         && memchr::memmem::find(local, b"..").is_none()
         && valid_host(domain)
-        && !is_reserved_domain(domain)
+        && !(is_reserved_domain(domain) && generic_local_part(local))
+}
+
+/// Words that make up the local part of a placeholder address at a
+/// reserved domain (`user@example.com`, `john.doe@example.org`,
+/// `no-reply@example.net`). A local part that reads like a person's
+/// handle (`xglenn@example.com`, `aurelio.weissnat@example.org`) is not a
+/// placeholder: synthetic and anonymised data put realistic addresses on
+/// reserved domains, and redacting a placeholder costs nothing.
+const GENERIC_LOCAL_WORDS: &[&[u8]] = &[
+    b"abuse",
+    b"account",
+    b"accounts",
+    b"admin",
+    b"administrator",
+    b"alice",
+    b"anyone",
+    b"billing",
+    b"bob",
+    b"carol",
+    b"contact",
+    b"dave",
+    b"demo",
+    b"dev",
+    b"doe",
+    b"email",
+    b"eve",
+    b"example",
+    b"first",
+    b"firstname",
+    b"foo",
+    b"bar",
+    b"baz",
+    b"hello",
+    b"help",
+    b"hostmaster",
+    b"info",
+    b"jdoe",
+    b"last",
+    b"lastname",
+    b"mail",
+    b"mallory",
+    b"me",
+    b"my",
+    b"name",
+    b"news",
+    b"newsletter",
+    b"no",
+    b"noreply",
+    b"notifications",
+    b"postmaster",
+    b"qux",
+    b"reply",
+    b"root",
+    b"sales",
+    b"sample",
+    b"security",
+    b"somebody",
+    b"someone",
+    b"support",
+    b"surname",
+    b"team",
+    b"test",
+    b"tester",
+    b"user",
+    b"username",
+    b"webmaster",
+    b"you",
+    b"your",
+    b"yourname",
+];
+
+/// Whether `local` is made of [`GENERIC_LOCAL_WORDS`] joined by `.`, `_`,
+/// `-` or `+`, each word possibly followed by digits (`user23`), or is
+/// John or Jane Doe (`john64` is a person's handle).
+fn generic_local_part(local: &[u8]) -> bool {
+    let mut joined = [0u8; 16];
+    let mut n = 0;
+    for &b in local.iter().filter(|b| !matches!(b, b'.' | b'_' | b'-')) {
+        if n == joined.len() {
+            n = 0;
+            break;
+        }
+        joined[n] = b.to_ascii_lowercase();
+        n += 1;
+    }
+    if matches!(&joined[..n], b"johndoe" | b"janedoe") {
+        return true;
+    }
+    local.split(|&b| matches!(b, b'.' | b'_' | b'-' | b'+')).all(|w| {
+        let letters = w.iter().take_while(|b| !b.is_ascii_digit()).count();
+        let (word, digits) = w.split_at(letters);
+        !word.is_empty()
+            && digits.iter().all(u8::is_ascii_digit)
+            && GENERIC_LOCAL_WORDS.iter().any(|g| word.eq_ignore_ascii_case(g))
+    })
 }
 
 fn url_host(m: &[u8]) -> &[u8] {
@@ -990,6 +1085,30 @@ fn passport(d: &[u8], m: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholder_addresses_only_at_reserved_domains() {
+        for placeholder in [
+            "user@example.com",
+            "user23@mail.example.com",
+            "john.doe@example.org",
+            "Jane_Doe@example.net",
+            "no-reply@example.com",
+            "your.name@example.com",
+            "firstname.lastname@example.org",
+        ] {
+            assert!(!email(placeholder.as_bytes()), "{placeholder}");
+        }
+        for address in [
+            "xglenn@example.com",
+            "john64@example.com",
+            "aurelio.weissnat@example.org",
+            "user@acme.io",
+            "john.doe@acme.io",
+        ] {
+            assert!(email(address.as_bytes()), "{address}");
+        }
+    }
 
     #[test]
     fn checksums() {

@@ -11,7 +11,7 @@ use super::rng::{
 };
 use super::sets::PROSE_FILLER;
 use super::template::{fill, fill_one, Ctx};
-use super::values::{self, ascii_slug};
+use super::values;
 
 /// A card-shaped number (real IIN, right length) whose Luhn digit is wrong.
 pub fn luhn_failing(rng: &mut Rng) -> String {
@@ -94,13 +94,12 @@ fn isbn10(rng: &mut Rng) -> String {
 }
 
 fn reserved_email(rng: &mut Rng) -> String {
+    // Placeholder local parts only: a person-like handle at a reserved
+    // domain is an address (see `generic_local_part` in hush-detect).
     let local = match int(rng, 0, 3) {
-        0 => ascii_slug(&filler::first_name_en(rng)),
-        1 => format!(
-            "{}.{}",
-            ascii_slug(&filler::first_name_en(rng)),
-            ascii_slug(&filler::last_name_en(rng))
-        ),
+        0 => pick(rng, &["someone", "your.name", "firstname.lastname", "me"])
+            .to_owned(),
+        1 => format!("{}.doe", pick(rng, &["john", "jane"])),
         2 => (pick(
             rng,
             &["user", "admin", "noreply", "test", "info", "alice", "bob"],

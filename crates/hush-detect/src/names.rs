@@ -146,6 +146,7 @@ const PLACE_HEAD: u16 = 256; // first word of a multi-word place (United)
 const BRAND: u16 = 512; // a company or product name (Google, Apple)
 const INSTITUTION: u16 = 1024; // University, Hospital, Bank ... (an org's head)
 const FIRM: u16 = 2048; // a firm named like a person (Morgan Stanley): a phrase
+const ROLE: u16 = 4096; // CEO, Founder ...: "CFO of X" names an employer
 
 /// What the lexicon knows about one lower-case word or phrase.
 #[derive(Clone, Copy, Debug, Default)]
@@ -817,8 +818,23 @@ const INSTITUTIONS: &[&str] = &[
 
 const PLACE_PREFIXES: &[&str] = &[
     "lake", "port", "mount", "mt", "fort", "ft", "east", "west", "north",
-    "south", "new", "san", "santa", "saint", "sainte", "st", "los", "las",
-    "el", "upper", "lower", "great", "little", "cape", "isle",
+    "south", "new", "san", "santa", "saint", "sainte", "sankt", "st", "los",
+    "las", "el", "upper", "lower", "great", "little", "cape", "isle",
+];
+
+/// Roles whose `of` names an employer ("the new CFO of Carr-Perkins").
+const ROLES: &[&str] = &[
+    "ceo",
+    "cfo",
+    "cto",
+    "coo",
+    "cio",
+    "founder",
+    "cofounder",
+    "co-founder",
+    "chairman",
+    "chairwoman",
+    "chairperson",
 ];
 
 const PARTICLES: &[&str] = &[
@@ -966,6 +982,15 @@ const EMPLOYER_CUES: &[&str] = &[
     "internship at",
     "position at",
     "career at",
+    "team at",
+    "ceo of",
+    "cfo of",
+    "cto of",
+    "coo of",
+    "founder of",
+    "co-founder of",
+    "president of",
+    "chairman of",
     // Also field names (`Employer: X`, see `fields`).
     "employer",
     "employer name",
@@ -1251,6 +1276,7 @@ impl Lexicon {
             (PARTICLES, PARTICLE),
             (STREETS, STREET),
             (FIRMS, FIRM),
+            (ROLES, ROLE),
         ] {
             for w in list {
                 map.entry(&key(w)).flags |= flag;
@@ -2592,8 +2618,12 @@ fn judge(
             continue;
         }
         let mut st = k - 1;
+        // Back over the name's words, not over a particle or a word in
+        // capitals before it ("the new CFO of Royer S.A.S.").
         while st > 0
-            && word(st - 1).is_some_and(|p| !p.dot && !p.sentence_start)
+            && word(st - 1).is_some_and(|p| {
+                !p.dot && !p.sentence_start && !p.particle && !p.caps
+            })
             && k - st < 5
         {
             st -= 1;
@@ -2727,7 +2757,9 @@ fn judge(
             if used[b] || it.kind != ItemKind::Word || prev.poss {
                 break;
             }
-            if prev.dot && !prev.initial && !prev.info.flag(TITLE) {
+            // "St. Laura": the abbreviated Saint does not end a sentence.
+            let saint = h[prev.s..prev.e].eq_ignore_ascii_case(b"st");
+            if prev.dot && !prev.initial && !prev.info.flag(TITLE) && !saint {
                 break;
             }
             if it.particle
@@ -2895,7 +2927,8 @@ fn saint_place(
     if chain.len() < 2
         || chain[0].dot
         || !(first.eq_ignore_ascii_case(b"saint")
-            || first.eq_ignore_ascii_case(b"sainte"))
+            || first.eq_ignore_ascii_case(b"sainte")
+            || first.eq_ignore_ascii_case(b"sankt"))
     {
         return false;
     }
@@ -2969,6 +3002,17 @@ fn judge_chain(
         ctx.strong_cue |= chain[t].info.flag(SCUE);
         ctx.place_cue = false;
         t += 1;
+    }
+    // "CFO of Carr-Perkins": a role and `of` before an employer.
+    if t + 2 < chain.len()
+        && chain[t].info.flag(ROLE)
+        && chain[t + 1].particle
+        && h[chain[t + 1].s..chain[t + 1].e].eq_ignore_ascii_case(b"of")
+    {
+        ctx.employer_cue = true;
+        ctx.person_cue = false;
+        ctx.place_cue = false;
+        t += 2;
     }
     let chain = &chain[t..];
     let mut t = 0;

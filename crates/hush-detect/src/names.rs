@@ -147,6 +147,7 @@ const BRAND: u16 = 512; // a company or product name (Google, Apple)
 const INSTITUTION: u16 = 1024; // University, Hospital, Bank ... (an org's head)
 const FIRM: u16 = 2048; // a firm named like a person (Morgan Stanley): a phrase
 const ROLE: u16 = 4096; // CEO, Founder ...: "CFO of X" names an employer
+const ORG_HEAD: u16 = 8192; // Stichting, Grupo, Banco ...: an org's first word
 
 /// What the lexicon knows about one lower-case word or phrase.
 #[derive(Clone, Copy, Debug, Default)]
@@ -760,6 +761,9 @@ const SUFFIXES: &[&str] = &[
     "ohg",
     "kgaa",
     "sa",
+    // Swedish trading partnership, Dutch group.
+    "hb",
+    "groep",
 ];
 
 /// Well-known firms whose names read as people's names ("Morgan
@@ -835,6 +839,30 @@ const ROLES: &[&str] = &[
     "chairman",
     "chairwoman",
     "chairperson",
+];
+
+/// Words that open an organisation's name in other languages
+/// ("Stichting le Luc", "Grupo Bimbo", "Banco Santander").
+const ORG_HEADS: &[&str] = &[
+    "stichting",
+    "fundacja",
+    "fundación",
+    "fundacion",
+    "fundação",
+    "fondazione",
+    "grupa",
+    "grupo",
+    "gruppo",
+    "industrias",
+    "laboratorios",
+    "corporación",
+    "corporacion",
+    "compañía",
+    "compania",
+    "companhia",
+    "banco",
+    "instituto",
+    "istituto",
 ];
 
 const PARTICLES: &[&str] = &[
@@ -1277,6 +1305,7 @@ impl Lexicon {
             (STREETS, STREET),
             (FIRMS, FIRM),
             (ROLES, ROLE),
+            (ORG_HEADS, ORG_HEAD),
         ] {
             for w in list {
                 map.entry(&key(w)).flags |= flag;
@@ -2142,14 +2171,11 @@ pub(crate) fn find(h: &[u8], from: usize, out: &mut Vec<NameHit>) {
                 continue;
             }
             if h[u] >= 0xe3 {
-                if let Some(e) = cjk_name(h, u) {
+                if let Some((e, kind)) = cjk_name(h, u) {
                     if u >= from {
-                        out.push(NameHit {
-                            kind: NameKind::Person,
-                            start: u,
-                            end: e,
-                            score: 0.6,
-                        });
+                        let score =
+                            if kind == NameKind::Person { 0.6 } else { 0.7 };
+                        out.push(NameHit { kind, start: u, end: e, score });
                     }
                     done = e;
                 }
@@ -3045,6 +3071,17 @@ fn judge_chain(
         return;
     }
 
+    // "Stichting le Luc", "Grupo Bimbo": a word that opens a firm's name.
+    if !titled
+        && words.len() >= 2
+        && words[0].info.flag(ORG_HEAD)
+        && words[1..].iter().all(|w| !w.info.flag(STOP) && !w.caps)
+    {
+        let (s, e) = span(words);
+        push(NameKind::Organization, s, e, 0.75);
+        return;
+    }
+
     // Places: the longest prefix of up to three words in the gazetteer.
     if !titled {
         for len in (1..=words.len().min(3)).rev() {
@@ -3359,10 +3396,36 @@ fn cjk_at(h: &[u8], i: usize) -> usize {
     }
 }
 
-/// A short run of CJK letters (two to six, one space allowed) set in
-/// Latin-script text, as names are in English prose and forms
-/// (`王伟 joined`, `Name: 佐藤 花子`). Returns its end.
-fn cjk_name(h: &[u8], u: usize) -> Option<usize> {
+/// Words inside a CJK run that make it an organisation (company, KK,
+/// group, bank, university, hospital), as UTF-8.
+const CJK_ORG_WORDS: &[&str] = &[
+    "公司",
+    "株式会社",
+    "有限会社",
+    "集团",
+    "集團",
+    "银行",
+    "銀行",
+    "大学",
+    "大學",
+    "医院",
+    "病院",
+    "研究所",
+];
+
+/// Last characters that make a CJK run a place: city, ward or district,
+/// prefecture or county, village, town, province, township.
+const CJK_PLACE_ENDS: &[&str] = &[
+    "市", "区", "區", "県", "县", "縣", "村", "町", "省", "郡", "镇", "鎮",
+    "乡", "鄉",
+];
+
+/// A short run of CJK letters set in Latin-script text, as names are in
+/// English prose and forms (`王伟 joined`, `Name: 佐藤 花子`): a person
+/// (two to six letters, one space allowed), an organisation (a run of up
+/// to twelve holding 公司, 株式会社, 银行, ...) or a place (up to twelve,
+/// ending in 市, 区, 县, 村, 町, ...). Returns its end and kind.
+fn cjk_name(h: &[u8], u: usize) -> Option<(usize, NameKind)> {
     let mut i = u;
     let mut chars = 0;
     let mut spaces = 0;
@@ -3371,7 +3434,7 @@ fn cjk_name(h: &[u8], u: usize) -> Option<usize> {
         if l > 0 {
             chars += 1;
             i += l;
-            if chars > 6 {
+            if chars > 12 {
                 return None;
             }
             continue;
@@ -3386,6 +3449,20 @@ fn cjk_name(h: &[u8], u: usize) -> Option<usize> {
     if chars < 2 {
         return None;
     }
+    let run = &h[u..i];
+    let has = |w: &str| memchr::memmem::find(run, w.as_bytes()).is_some();
+    let kind = if spaces == 0 && CJK_ORG_WORDS.iter().any(|w| has(w)) {
+        NameKind::Organization
+    } else if spaces == 0
+        && chars >= 2
+        && CJK_PLACE_ENDS.iter().any(|e| run.ends_with(e.as_bytes()))
+    {
+        NameKind::Location
+    } else if chars <= 6 {
+        NameKind::Person
+    } else {
+        return None;
+    };
     let before_ok = u == 0
         || matches!(
             h[u - 1],
@@ -3403,6 +3480,8 @@ fn cjk_name(h: &[u8], u: usize) -> Option<usize> {
                 | b')'
                 | b'\r'
                 | b'"'
+                | b'!'
+                | b'?'
         );
     if !before_ok || !after_ok {
         return None;
@@ -3413,7 +3492,7 @@ fn cjk_name(h: &[u8], u: usize) -> Option<usize> {
         r.windows(2)
             .any(|w| w[0].is_ascii_alphabetic() && w[1].is_ascii_alphabetic())
     };
-    (latin(&h[lo..u]) || latin(&h[i..hi])).then_some(i)
+    (latin(&h[lo..u]) || latin(&h[i..hi])).then_some((i, kind))
 }
 
 // ---------------------------------------------------------------------

@@ -47,6 +47,11 @@ pub(crate) struct RuleSpec {
     pub boundary: bool,
     #[serde(default)]
     pub start_at_token: bool,
+    /// With `start_at_token`: how many tokens, counting the one that
+    /// reaches the anchor, a match may start at (2 or 3; the third only
+    /// when the second starts with a capital).
+    #[serde(default = "default_start_tokens")]
+    pub start_tokens: usize,
     #[serde(default)]
     pub not_after: String,
     #[serde(default)]
@@ -85,6 +90,9 @@ pub(crate) struct RuleSpec {
 
 fn default_true() -> bool {
     true
+}
+fn default_start_tokens() -> usize {
+    2
 }
 fn default_min_len() -> usize {
     1
@@ -218,6 +226,14 @@ fn check_rule(origin: &str, mut spec: RuleSpec) -> Result<Rule, BuildError> {
     if spec.min_len == 0 || spec.min_len > spec.max_len {
         return Err(bad("min_len must be in 1..=max_len".to_string()));
     }
+    if !(2..=3).contains(&spec.start_tokens)
+        || spec.start_tokens != 2 && !spec.start_at_token
+    {
+        return Err(bad(
+            "start_tokens must be 2 or 3, and 3 needs start_at_token"
+                .to_string(),
+        ));
+    }
     if spec.before > MAX_RULE_BEFORE {
         return Err(bad(format!("before must be at most {MAX_RULE_BEFORE}")));
     }
@@ -295,6 +311,7 @@ pub(crate) fn outside_rule(
         min_len: 1,
         boundary: true,
         start_at_token: false,
+        start_tokens: 2,
         not_after: String::new(),
         not_followed_by: None,
         not_preceded_by: None,

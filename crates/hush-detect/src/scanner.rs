@@ -586,6 +586,8 @@ struct Group {
     all_boundary: bool,
     /// Rules that start only at the key just before the anchor.
     token_mask: u64,
+    /// Of those, the rules that may also start one token further back.
+    token3_mask: u64,
     /// The largest `before` of any rule in the group.
     before: usize,
     /// The largest `before` of the rules that are not key rules: the
@@ -637,6 +639,7 @@ impl Group {
         let mut max_len = 0;
         let mut boundary_mask = 0;
         let mut token_mask = 0;
+        let mut token3_mask = 0;
         let mut window = 0;
         for (bit, &i) in rules.iter().enumerate() {
             let c = &compiled[i];
@@ -655,6 +658,9 @@ impl Group {
             }
             if spec.start_at_token {
                 token_mask |= 1 << bit;
+                if spec.start_tokens == 3 {
+                    token3_mask |= 1 << bit;
+                }
             } else {
                 window = window.max(spec.before);
             }
@@ -688,6 +694,7 @@ impl Group {
             boundary_mask,
             all_boundary,
             token_mask,
+            token3_mask,
             before,
             window,
             max_lens,
@@ -1628,10 +1635,25 @@ impl Scanner {
         } else {
             (usize::MAX, usize::MAX)
         };
+        // The third token only before a capitalised second one (a
+        // weekday before a month name): most tokens before a number are
+        // lower-case words, and each start costs an automaton walk.
+        let t3 = if g.token3_mask != 0
+            && t2 != usize::MAX
+            && hay[t2].is_ascii_uppercase()
+        {
+            token_before(hay, t2, floor).unwrap_or(usize::MAX)
+        } else {
+            usize::MAX
+        };
         // Rules that start only at a token need no sliding window.
         let lo = p.saturating_sub(g.window).max(*group_tried);
-        let mut visit =
-            |s: usize| self.visit_start(hay, g, cache, p, s, t1, t2, pass);
+        let mut visit = |s: usize| {
+            self.visit_start(hay, g, cache, p, s, [t1, t2, t3], pass)
+        };
+        if t3 < lo {
+            visit(t3);
+        }
         if t2 < lo {
             visit(t2);
         }
@@ -1658,7 +1680,8 @@ impl Scanner {
 
     /// One candidate start `s` of group `g` for the anchor at `p`: the
     /// bitmask filters, then the group automaton, then each rule that
-    /// matched. `t1`/`t2` are the token starts (`usize::MAX` for none).
+    /// matched. `t1`, `t2`, `t3` are the token starts, nearest first
+    /// (`usize::MAX` for none).
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn visit_start(
@@ -1668,14 +1691,17 @@ impl Scanner {
         cache: &mut GroupCache,
         p: usize,
         s: usize,
-        t1: usize,
-        t2: usize,
+        [t1, t2, t3]: [usize; 3],
         pass: &mut Pass<'_>,
     ) {
         let mut eligible =
             g.pos_mask[0][usize::from(hay[s])] & g.before_mask[p - s];
         if s != t1 && s != t2 {
-            eligible &= !g.token_mask;
+            eligible &= if s == t3 {
+                !(g.token_mask & !g.token3_mask)
+            } else {
+                !g.token_mask
+            };
         }
         if eligible == 0 {
             return;
@@ -1989,6 +2015,13 @@ fn token_starts(
         i -= 1;
     }
     (Some(t1), (i < end).then_some(i))
+}
+
+/// The start of the token before the token that starts at `t`, across at
+/// most three separator bytes, as [`token_starts`] finds its second
+/// start. Not below `lo`.
+fn token_before(hay: &[u8], t: usize, lo: usize) -> Option<usize> {
+    token_starts(hay, t, lo).1
 }
 
 /// The value part of a `key = value` match `hay[s..e]` for rules with

@@ -616,12 +616,12 @@ fn date(m: &[u8]) -> bool {
             while i < m.len() && m[i].is_ascii_alphabetic() {
                 i += 1;
             }
-            let w: Vec<u8> =
-                m[st..i].iter().map(u8::to_ascii_lowercase).collect();
+            let w = &m[st..i];
             if w.len() >= 3 {
-                if let Some(pos) =
-                    MONTHS.iter().position(|mo| w.starts_with(mo))
-                {
+                if let Some(pos) = MONTHS.iter().position(|mo| {
+                    w.len() >= mo.len()
+                        && w[..mo.len()].eq_ignore_ascii_case(mo)
+                }) {
                     month_name = Some(pos as u32 + 1);
                 }
             }

@@ -540,12 +540,39 @@ const STOP_WORDS: &[&str] = &[
     "section",
     "quick",
     // Products, companies, services that name no person: see BRANDS.
+    // Parties named by their role in contracts and licences ("submitted
+    // to Licensor", "applied by Affirmer").
+    "licensor",
+    "licensors",
+    "licensee",
+    "licensees",
+    "sublicensee",
+    "affirmer",
+    "grantor",
+    "grantee",
+    "assignor",
+    "assignee",
+    "lessor",
+    "lessee",
+    "mortgagor",
+    "mortgagee",
+    "obligor",
+    "obligee",
+    "indemnitor",
+    "indemnitee",
+    "transferor",
+    "transferee",
+    "guarantor",
+    "franchisor",
+    "franchisee",
 ];
 
 /// Companies and products: no person, no place alone, but the name of
 /// an organisation before a legal form ("Apple Inc.", "Microsoft
 /// Corporation"). Listed as stop words too.
 const BRANDS: &[&str] = &[
+    "netscape",
+    "usenet",
     "google",
     "microsoft",
     "apple",

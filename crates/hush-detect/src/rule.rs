@@ -48,8 +48,9 @@ pub(crate) struct RuleSpec {
     #[serde(default)]
     pub start_at_token: bool,
     /// With `start_at_token`: how many tokens, counting the one that
-    /// reaches the anchor, a match may start at (2 or 3; the third only
-    /// when the second starts with a capital).
+    /// reaches the anchor, a match may start at (2 to 6; beyond the
+    /// second, only along a chain of capitalised words and short
+    /// lower-case ones, see `deep_token_starts`).
     #[serde(default = "default_start_tokens")]
     pub start_tokens: usize,
     #[serde(default)]
@@ -226,13 +227,14 @@ fn check_rule(origin: &str, mut spec: RuleSpec) -> Result<Rule, BuildError> {
     if spec.min_len == 0 || spec.min_len > spec.max_len {
         return Err(bad("min_len must be in 1..=max_len".to_string()));
     }
-    if !(2..=3).contains(&spec.start_tokens)
+    if !(2..=crate::scanner::MAX_START_TOKENS).contains(&spec.start_tokens)
         || spec.start_tokens != 2 && !spec.start_at_token
     {
-        return Err(bad(
-            "start_tokens must be 2 or 3, and 3 needs start_at_token"
-                .to_string(),
-        ));
+        return Err(bad(format!(
+            "start_tokens must be in 2..={}, and more than 2 needs \
+             start_at_token",
+            crate::scanner::MAX_START_TOKENS
+        )));
     }
     if spec.before > MAX_RULE_BEFORE {
         return Err(bad(format!("before must be at most {MAX_RULE_BEFORE}")));

@@ -586,8 +586,14 @@ struct Group {
     all_boundary: bool,
     /// Rules that start only at the key just before the anchor.
     token_mask: u64,
-    /// Of those, the rules that may also start one token further back.
-    token3_mask: u64,
+    /// Of those, the rules that may start further back than the second
+    /// token (`start_tokens` > 2), along a chain of name-like tokens.
+    deep_mask: u64,
+    /// `deep_at[k]`: the deep rules that may start at the `k`-th token
+    /// back (`k` in 2..=MAX_START_TOKENS).
+    deep_at: [u64; MAX_START_TOKENS + 1],
+    /// The largest `start_tokens` of the deep rules.
+    deep_tokens: usize,
     /// The largest `before` of any rule in the group.
     before: usize,
     /// The largest `before` of the rules that are not key rules: the
@@ -639,7 +645,9 @@ impl Group {
         let mut max_len = 0;
         let mut boundary_mask = 0;
         let mut token_mask = 0;
-        let mut token3_mask = 0;
+        let mut deep_mask = 0;
+        let mut deep_at = [0u64; MAX_START_TOKENS + 1];
+        let mut deep_tokens = 0;
         let mut window = 0;
         for (bit, &i) in rules.iter().enumerate() {
             let c = &compiled[i];
@@ -658,8 +666,12 @@ impl Group {
             }
             if spec.start_at_token {
                 token_mask |= 1 << bit;
-                if spec.start_tokens == 3 {
-                    token3_mask |= 1 << bit;
+                if spec.start_tokens > 2 {
+                    deep_mask |= 1 << bit;
+                    deep_tokens = deep_tokens.max(spec.start_tokens);
+                    for m in &mut deep_at[2..=spec.start_tokens] {
+                        *m |= 1 << bit;
+                    }
                 }
             } else {
                 window = window.max(spec.before);
@@ -694,7 +706,9 @@ impl Group {
             boundary_mask,
             all_boundary,
             token_mask,
-            token3_mask,
+            deep_mask,
+            deep_at,
+            deep_tokens,
             before,
             window,
             max_lens,
@@ -1605,10 +1619,14 @@ impl Scanner {
         {
             return;
         }
-        let head = &hay[..p - 1];
+        let end = p - 1;
         for a in &self.number_anchors {
-            if head.ends_with(&a.lit) {
-                let q = head.len() - a.lit.len();
+            // Short literals: a byte loop, not a `memcmp` call.
+            let n = a.lit.len();
+            if n <= end
+                && hay[end - n..end].iter().zip(&*a.lit).all(|(x, y)| x == y)
+            {
+                let q = end - n;
                 for &r in &a.rules {
                     self.confirm_rule(hay, r, q, pass);
                 }
@@ -1635,24 +1653,39 @@ impl Scanner {
         } else {
             (usize::MAX, usize::MAX)
         };
-        // The third token only before a capitalised second one (a
-        // weekday before a month name): most tokens before a number are
-        // lower-case words, and each start costs an automaton walk.
-        let t3 = if g.token3_mask != 0
-            && t2 != usize::MAX
-            && hay[t2].is_ascii_uppercase()
-        {
-            token_before(hay, t2, floor).unwrap_or(usize::MAX)
-        } else {
-            usize::MAX
-        };
+        let mut tokens =
+            Tokens { t1, t2, deep: [usize::MAX; MAX_START_TOKENS] };
+        if g.deep_mask != 0 && t1 != usize::MAX {
+            // The chain goes on only past a capitalised second token; an
+            // ASCII one that is not is also the chain's second token
+            // (both walks read tokens alike up to a non-ASCII byte).
+            let walk = t2 == usize::MAX
+                || hay[t2].is_ascii_uppercase()
+                || (t2 > 0 && hay[t2 - 1] >= 0x80);
+            if walk {
+                deep_token_starts(
+                    hay,
+                    t1,
+                    floor,
+                    g.deep_tokens,
+                    &mut tokens.deep,
+                );
+            }
+        }
         // Rules that start only at a token need no sliding window.
         let lo = p.saturating_sub(g.window).max(*group_tried);
-        let mut visit = |s: usize| {
-            self.visit_start(hay, g, cache, p, s, [t1, t2, t3], pass)
-        };
-        if t3 < lo {
-            visit(t3);
+        let mut visit =
+            |s: usize| self.visit_start(hay, g, cache, p, s, &tokens, pass);
+        // The token starts before the window, farthest first: the chain's
+        // go back from its second token, which is at or before `t2`.
+        for &s in tokens.deep[1..].iter().rev() {
+            if s < lo {
+                visit(s);
+            }
+        }
+        let d = tokens.deep[0];
+        if d < lo && d != t2 {
+            visit(d);
         }
         if t2 < lo {
             visit(t2);
@@ -1680,8 +1713,7 @@ impl Scanner {
 
     /// One candidate start `s` of group `g` for the anchor at `p`: the
     /// bitmask filters, then the group automaton, then each rule that
-    /// matched. `t1`, `t2`, `t3` are the token starts, nearest first
-    /// (`usize::MAX` for none).
+    /// matched. `tokens` are the token starts of the anchor.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn visit_start(
@@ -1691,17 +1723,30 @@ impl Scanner {
         cache: &mut GroupCache,
         p: usize,
         s: usize,
-        [t1, t2, t3]: [usize; 3],
+        tokens: &Tokens,
         pass: &mut Pass<'_>,
     ) {
         let mut eligible =
             g.pos_mask[0][usize::from(hay[s])] & g.before_mask[p - s];
-        if s != t1 && s != t2 {
-            eligible &= if s == t3 {
-                !(g.token_mask & !g.token3_mask)
+        if g.token_mask != 0 && s != tokens.t1 {
+            // The token rules that may start at `s`: at the second token
+            // all of them, unless the chain walk found its own tokens.
+            let mut at = 0;
+            if tokens.deep[0] == usize::MAX {
+                if s == tokens.t2 {
+                    at = g.token_mask;
+                }
             } else {
-                !g.token_mask
-            };
+                if s == tokens.t2 {
+                    at = g.token_mask & !g.deep_mask;
+                }
+                for (k, &t) in tokens.deep.iter().enumerate() {
+                    if t == s {
+                        at |= g.deep_at[k + 2];
+                    }
+                }
+            }
+            eligible &= !g.token_mask | at;
         }
         if eligible == 0 {
             return;
@@ -1998,7 +2043,20 @@ fn token_starts(
     while i > lo && is_token(hay[i - 1]) {
         i -= 1;
     }
-    let t1 = i;
+    (Some(i), token_before(hay, i, lo, is_token).map(|(s, _)| s))
+}
+
+/// The token (start, end) before offset `t`, across at most three
+/// separator bytes (blank, quote, colon, period, comma), whose bytes pass
+/// `is_token`; not below `lo`.
+#[inline]
+fn token_before(
+    hay: &[u8],
+    t: usize,
+    lo: usize,
+    is_token: impl Fn(u8) -> bool,
+) -> Option<(usize, usize)> {
+    let mut i = t;
     let mut skipped = 0;
     while i > lo
         && skipped < 3
@@ -2014,14 +2072,55 @@ fn token_starts(
     while i > lo && is_token(hay[i - 1]) {
         i -= 1;
     }
-    (Some(t1), (i < end).then_some(i))
+    (i < end).then_some((i, end))
 }
 
-/// The start of the token before the token that starts at `t`, across at
-/// most three separator bytes, as [`token_starts`] finds its second
-/// start. Not below `lo`.
-fn token_before(hay: &[u8], t: usize, lo: usize) -> Option<usize> {
-    token_starts(hay, t, lo).1
+/// The most tokens a `start_at_token` rule may reach back over.
+pub(crate) const MAX_START_TOKENS: usize = 6;
+
+/// The token starts of one anchor (`usize::MAX` for none).
+struct Tokens {
+    t1: usize,
+    t2: usize,
+    /// For rules with `start_tokens` > 2: the starts of the 2nd, 3rd, ...
+    /// tokens back, where tokens also hold non-ASCII letters (`Sáenz`).
+    deep: [usize; MAX_START_TOKENS],
+}
+
+/// Fills `out` with the starts of the tokens before the one at `t1`
+/// (the 2nd token back first), up to `n` tokens in all, across at most
+/// three separators each, not below `lo`. A chain of names: the walk goes
+/// on past the 2nd token only if it starts with a capital, and past a
+/// later one only if it starts with a capital or is a short lower-case
+/// word (`de`, `da`, `del`): `Thursday, March 16`, `Rua da Paz, 9`.
+fn deep_token_starts(
+    hay: &[u8],
+    t1: usize,
+    lo: usize,
+    n: usize,
+    out: &mut [usize; MAX_START_TOKENS],
+) {
+    let is_token = |b: u8| {
+        b.is_ascii_alphanumeric()
+            || matches!(b, b'_' | b'.' | b'-')
+            || b >= 0x80
+    };
+    let mut t = t1;
+    for (k, slot) in out.iter_mut().enumerate().take(n.saturating_sub(1)) {
+        let Some((i, end)) = token_before(hay, t, lo, is_token) else {
+            return;
+        };
+        *slot = i;
+        let word = &hay[i..end];
+        let capital = word[0].is_ascii_uppercase() || word[0] >= 0xc3;
+        let short = k > 0
+            && word.len() <= 3
+            && word.iter().all(u8::is_ascii_lowercase);
+        if !(capital || short) {
+            return;
+        }
+        t = i;
+    }
 }
 
 /// The value part of a `key = value` match `hay[s..e]` for rules with
@@ -2291,6 +2390,37 @@ mod literal_tests {
         let scanner = Scanner::new().unwrap();
         let n = scanner.literals.as_ref().map_or(0, |ac| ac.patterns_len());
         assert!(n > 0 && n <= 64, "{n} literal anchors");
+    }
+
+    /// The chain of tokens before a number: capitalised words and short
+    /// lower-case ones, non-ASCII letters inside tokens, up to `n`.
+    #[test]
+    fn deep_token_starts_follow_a_chain_of_names() {
+        fn starts(text: &str, n: usize) -> Vec<&str> {
+            let hay = text.as_bytes();
+            let t1 = text.rfind(' ').map_or(0, |i| i + 1);
+            let mut out = [usize::MAX; MAX_START_TOKENS];
+            deep_token_starts(hay, t1, 0, n, &mut out);
+            out.iter()
+                .take_while(|&&s| s != usize::MAX)
+                .map(|&s| {
+                    let e = text[s..]
+                        .find([' ', ','])
+                        .map_or(text.len(), |e| s + e);
+                    &text[s..e]
+                })
+                .collect()
+        }
+        assert_eq!(starts("Rua da Paz, 9", 6), ["Paz", "da", "Rua"]);
+        assert_eq!(
+            starts("see Cañada Fanny Sáenz 5", 6),
+            ["Sáenz", "Fanny", "Cañada", "see"]
+        );
+        assert_eq!(starts("Thursday, March 16", 3), ["March", "Thursday"]);
+        // A lower-case second token ends the chain at once.
+        assert_eq!(starts("on the 5", 6), ["the"]);
+        // A long lower-case word ends it after itself.
+        assert_eq!(starts("the street Main 5", 6), ["Main", "street"]);
     }
 
     /// A rule with `anchors_before_number` finds what the same rule finds

@@ -10,7 +10,9 @@
 #
 # Writes target/faker/values.jsonl (one value per record, in a sentence),
 # hush's findings beside it, and prints, per kind (per locale for phones),
-# how many values were found whole, in part, or not at all.
+# how many values were found whole, in part, or not at all. Then writes
+# the labelled sets of labelled.py (gold spans) and runs `cargo xtask
+# eval` on each: precision, recall and F1 per kind, exact and overlap.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -29,3 +31,9 @@ target/release/hush scan --input jsonl --field text --format jsonl \
   "$out/values.jsonl" > "$out/findings.jsonl" || [[ $? -eq 1 ]]
 python3 xtask/faker/score.py "$out/values.jsonl" "$out/findings.jsonl" \
   "$out/missed.json"
+
+# Labelled sets (gold spans) for precision, recall and F1 per kind.
+"$py" xtask/faker/labelled.py "$out"
+for set in structured negatives ids names prose prose_intl dates addresses; do
+  cargo xtask eval "$out/$set.jsonl"
+done

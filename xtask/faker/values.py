@@ -32,9 +32,11 @@ for loc in LOCALES:
     for _ in range(40):
         emit("PHONE", loc, maybe(f, "phone_number"), "Please call me on {v} tomorrow.")
         emit("PHONE_NO_WORD", loc, maybe(f, "phone_number"), "Reach the desk: {v} or visit.")
-        # Faker's default e-mail domains are example.org/.net/.com, which
-        # hush leaves alone by design; free-mail domains are real ones.
+        # Faker's default e-mail domains are example.org/.net/.com: hush
+        # finds person-like handles there and leaves placeholders (user23,
+        # john.doe) alone; free-mail domains are real ones.
         emit("EMAIL", loc, f.free_email(), "Send it to {v} please.")
+        emit("EMAIL_RESERVED", loc, f.email(), "Send it to {v} please.")
         emit("CREDIT_CARD", loc, f.credit_card_number(), "Card number {v} expires soon.")
         emit("IBAN", loc, f.iban(), "Wire to IBAN {v} today.")
         emit("IP_ADDRESS", loc, f.ipv4(), "Server {v} is down.")

@@ -148,6 +148,7 @@ const INSTITUTION: u16 = 1024; // University, Hospital, Bank ... (an org's head)
 const FIRM: u16 = 2048; // a firm named like a person (Morgan Stanley): a phrase
 const ROLE: u16 = 4096; // CEO, Founder ...: "CFO of X" names an employer
 const ORG_HEAD: u16 = 8192; // Stichting, Grupo, Banco ...: an org's first word
+const POSTNOM: u16 = 16384; // MD, PhD, DDS ...: letters after a person's name
 
 /// What the lexicon knows about one lower-case word or phrase.
 #[derive(Clone, Copy, Debug, Default)]
@@ -729,6 +730,14 @@ const TITLES: &[&str] = &[
     "sr",
     "sra",
     "dra",
+    // Spanish, Italian, Turkish and Polish titles.
+    "lic",
+    "ing",
+    "arq",
+    "sig",
+    "doç",
+    "bayan",
+    "mgr",
     "aunt",
     "uncle",
     "grandma",
@@ -851,6 +860,13 @@ const PLACE_PREFIXES: &[&str] = &[
     "lake", "port", "mount", "mt", "fort", "ft", "east", "west", "north",
     "south", "new", "san", "santa", "saint", "sainte", "sankt", "st", "los",
     "las", "el", "upper", "lower", "great", "little", "cape", "isle",
+];
+
+/// Letters after a person's name (degrees, professions, generations):
+/// judged without them, and part of the person's span.
+const POSTNOMINALS: &[&str] = &[
+    "md", "dds", "dmd", "dvm", "phd", "mba", "cpa", "rn", "esq", "jr", "sr",
+    "iii", "bsc", "msc", "llm", "jd", "facs", "frcs", "mrcp",
 ];
 
 /// Roles whose `of` names an employer ("the new CFO of Carr-Perkins").
@@ -1333,6 +1349,7 @@ impl Lexicon {
             (FIRMS, FIRM),
             (ROLES, ROLE),
             (ORG_HEADS, ORG_HEAD),
+            (POSTNOMINALS, POSTNOM),
         ] {
             for w in list {
                 map.entry(&key(w)).flags |= flag;
@@ -2664,8 +2681,10 @@ fn judge(
             continue;
         }
         let pair = [h[a.s], h[b.s]];
-        if !matches!(&pair, b"SA" | b"NV" | b"BV" | b"AG" | b"SL" | b"AB")
-            || used[k - 1]
+        if !matches!(
+            &pair,
+            b"SA" | b"NV" | b"BV" | b"AG" | b"SL" | b"AB" | b"AC" | b"SC"
+        ) || used[k - 1]
             || word(k - 1).is_none_or(|p| p.initial || p.dot)
         {
             continue;
@@ -3037,7 +3056,7 @@ fn judge_chain(
     h: &[u8],
     chain: &[Item],
     ctx: ChainCtx,
-    push: &mut impl FnMut(NameKind, usize, usize, f32),
+    push: &mut dyn FnMut(NameKind, usize, usize, f32),
 ) {
     if chain.is_empty() {
         return;
@@ -3079,6 +3098,22 @@ fn judge_chain(
     let titled = t > 0 && t < chain.len();
     let words = &chain[t..];
     if words.is_empty() {
+        return;
+    }
+    // "Joyce Mitchell MD": judged as "Joyce Mitchell", a person found so
+    // ends after the letters.
+    let mut n = words.len();
+    while n > 1 && words[n - 1].info.flag(POSTNOM) && !words[n - 1].particle {
+        n -= 1;
+    }
+    if n < words.len() {
+        let (inner, outer) = (words[n - 1].e, words[words.len() - 1].e);
+        let mut extend = |k: NameKind, s: usize, e: usize, score: f32| {
+            let e =
+                if k == NameKind::Person && e == inner { outer } else { e };
+            push(k, s, e, score)
+        };
+        judge_chain(lex, h, &chain[..t + n], ctx, &mut extend);
         return;
     }
     let span = |w: &[Item]| (w[0].s, w[w.len() - 1].e);
@@ -3307,7 +3342,7 @@ fn judge_single(
     ctx: ChainCtx,
     titled: bool,
     h: &[u8],
-    push: &mut impl FnMut(NameKind, usize, usize, f32),
+    push: &mut dyn FnMut(NameKind, usize, usize, f32),
 ) {
     let i = &w.info;
     let text = &h[w.s..w.e];

@@ -541,6 +541,14 @@ const STOP_WORDS: &[&str] = &[
     "section",
     "quick",
     // Products, companies, services that name no person: see BRANDS.
+    // Software words capitalised in changelogs ("in Makefile", "*
+    // Backport upstream fix").
+    "backport",
+    "makefile",
+    "homepage",
+    "uploaders",
+    "changelog",
+    "readme",
     // Parties named by their role in contracts and licences ("submitted
     // to Licensor", "applied by Affirmer").
     "licensor",
@@ -2391,7 +2399,12 @@ fn items_of(
         let sentence_start =
             *sentence.get_or_insert_with(|| sentence_start_at(h, i));
         let word = &h[i..te];
-        let info = lex.get_at(h, i, te);
+        let mut info = lex.get_at(h, i, te);
+        if info.unknown() {
+            // "Build-Depends", "Standards-Version": a compound of common
+            // words is a common word, not an unknown name.
+            info.word = compound_level(lex, &h[i..te]);
+        }
         let dot = h.get(te) == Some(&b'.');
         let poss = possessive_len(h, te) > 0;
         if n == MAX_ITEMS {
@@ -3419,6 +3432,23 @@ fn judge_single(
     }
 }
 
+/// The highest common-word level of the parts of a hyphenated word if
+/// every part is a common English word, else 0.
+fn compound_level(lex: &Lexicon, w: &[u8]) -> u8 {
+    if !w.contains(&b'-') {
+        return 0;
+    }
+    let mut level = 0;
+    for part in w.split(|&b| b == b'-') {
+        let i = lex.get(part);
+        if part.len() < 2 || !i.common() || i.is_name() || i.place > 0 {
+            return 0;
+        }
+        level = level.max(i.word);
+    }
+    level
+}
+
 /// Whether the word `h[s..e]` is joined by a hyphen to a number on
 /// either side (`AB-1234`, `1618-Mk`): part of a code, not a name.
 fn glued_to_number(h: &[u8], s: usize, e: usize) -> bool {
@@ -3428,15 +3458,37 @@ fn glued_to_number(h: &[u8], s: usize, e: usize) -> bool {
 }
 
 /// Whether an unknown word is shaped like a name: three bytes or more
-/// with a vowel (or any non-ASCII letter), not `Kq` or `Wn`.
+/// with a vowel (or any non-ASCII letter), not `Kq` or `Wn`; not a code
+/// identifier (`GetConnectionCredentials`, `PinePhone`: a capital after
+/// two lower-case letters, which names only have after a prefix such as
+/// `Mac` or `Von`) or a
+/// compound with a lower-case word (`NULL-after-freeing`, `SIGPIPE-less`).
 fn name_shaped(w: &[u8]) -> bool {
-    w.len() >= 3
-        && w.iter().any(|b| {
-            matches!(
-                b.to_ascii_lowercase(),
-                b'a' | b'e' | b'i' | b'o' | b'u' | b'y'
-            ) || *b >= 0x80
-        })
+    let vowel = w.iter().any(|b| {
+        matches!(
+            b.to_ascii_lowercase(),
+            b'a' | b'e' | b'i' | b'o' | b'u' | b'y'
+        ) || *b >= 0x80
+    });
+    const PREFIXES: &[&[u8]] =
+        &[b"mac", b"von", b"van", b"del", b"della", b"fitz", b"des", b"ter"];
+    // A place ending after the capital is a made-up town ("GayVille",
+    // "SanchezBourg", as generators print them), not code.
+    let place_end = |rest: &[u8]| {
+        rest.eq_ignore_ascii_case(b"bourg")
+            || PLACE_ENDINGS.iter().any(|e| rest.eq_ignore_ascii_case(e))
+    };
+    let camel = (2..w.len()).any(|p| {
+        w[p].is_ascii_uppercase()
+            && w[p - 1].is_ascii_lowercase()
+            && w[p - 2].is_ascii_lowercase()
+            && !PREFIXES.iter().any(|x| w[..p].eq_ignore_ascii_case(x))
+            && !place_end(&w[p..])
+    });
+    let lower_part = w.contains(&b'-')
+        && w.split(|&b| b == b'-')
+            .any(|p| p.len() > 3 && p.iter().all(u8::is_ascii_lowercase));
+    w.len() >= 3 && vowel && !camel && !lower_part
 }
 
 /// The length of a CJK letter (kana, Han, Hangul syllable) at `i`, or 0.

@@ -849,6 +849,14 @@ fn secret_value(m: &[u8]) -> bool {
         && classes(m) >= 2
         && entropy(m) >= 2.3
         && !m.iter().all(|b| b.is_ascii_digit())
+        && !title_word(m)
+}
+
+/// A capitalised word of letters only (`Backport`, `Required`): prose
+/// after a `credentials:` label, not a generated secret.
+fn title_word(m: &[u8]) -> bool {
+    m.first().is_some_and(u8::is_ascii_uppercase)
+        && m[1..].iter().all(u8::is_ascii_lowercase)
 }
 
 fn aws_secret(m: &[u8]) -> bool {

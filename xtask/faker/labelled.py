@@ -52,13 +52,19 @@ def templated(template, fill):
     return text, spans
 
 
+def seeded(locs, seed):
+    """One Faker per locale, each seeded with `seed`."""
+    fakers = {l: Faker(l) for l in locs}
+    for f in fakers.values():
+        f.seed_instance(seed)
+    return fakers
+
+
 def structured():
     random.seed(7)
     locs = ["en_US", "en_GB", "de_DE", "fr_FR", "en_IN", "en_AU", "en_CA"]
-    fakers = {l: Faker(l) for l in locs}
-    for f in fakers.values():
-        f.seed_instance(11)
-    us = Faker("en_US")
+    fakers = seeded(locs, 11)
+    us = seeded(["en_US"], 11)["en_US"]
     gen = {
         "EMAIL": lambda f: f.email(),
         "PHONE": lambda f: f.phone_number(),
@@ -148,9 +154,7 @@ def ids():
 def names():
     random.seed(9)
     locs = ["en_US", "en_GB", "de_DE", "fr_FR", "en_IN", "en_AU", "en_CA"]
-    fakers = {l: Faker(l) for l in locs}
-    for f in fakers.values():
-        f.seed_instance(5)
+    fakers = seeded(locs, 5)
     templates = {
         "PERSON": ["My name is {}.", "Please ask {} about it.", "Dear {},",
                    "{} called yesterday about the invoice.", "Signed, {}", "Patient: {}",

@@ -586,11 +586,10 @@ struct Group {
     all_boundary: bool,
     /// Rules that start only at the key just before the anchor.
     token_mask: u64,
-    /// Of those, the rules that may start further back than the second
-    /// token (`start_tokens` > 2), along a chain of name-like tokens.
-    deep_mask: u64,
-    /// `deep_at[k]`: the deep rules that may start at the `k`-th token
-    /// back (`k` in 2..=MAX_START_TOKENS).
+    /// `deep_at[k]`: the deep rules (token rules with `start_tokens` > 2,
+    /// which may start further back than the second token, along a chain
+    /// of name-like tokens) that may start at the `k`-th token back (`k`
+    /// in 2..=MAX_START_TOKENS). `deep_at[2]` is all of them.
     deep_at: [u64; MAX_START_TOKENS + 1],
     /// The largest `start_tokens` of the deep rules.
     deep_tokens: usize,
@@ -645,7 +644,6 @@ impl Group {
         let mut max_len = 0;
         let mut boundary_mask = 0;
         let mut token_mask = 0;
-        let mut deep_mask = 0;
         let mut deep_at = [0u64; MAX_START_TOKENS + 1];
         let mut deep_tokens = 0;
         let mut window = 0;
@@ -667,7 +665,6 @@ impl Group {
             if spec.start_at_token {
                 token_mask |= 1 << bit;
                 if spec.start_tokens > 2 {
-                    deep_mask |= 1 << bit;
                     deep_tokens = deep_tokens.max(spec.start_tokens);
                     for m in &mut deep_at[2..=spec.start_tokens] {
                         *m |= 1 << bit;
@@ -706,7 +703,6 @@ impl Group {
             boundary_mask,
             all_boundary,
             token_mask,
-            deep_mask,
             deep_at,
             deep_tokens,
             before,
@@ -715,6 +711,12 @@ impl Group {
             min_lens,
             max_len,
         })
+    }
+
+    /// The deep rules: see `deep_at`.
+    #[inline]
+    fn deep_mask(&self) -> u64 {
+        self.deep_at[2]
     }
 
     /// The rules whose automata accept the bytes at offsets 1.. of a
@@ -919,9 +921,11 @@ pub struct Scanner {
     /// Anchors of `anchors_before_number` rules, tested at each number
     /// start instead of searched for: kept out of the literal automaton,
     /// they leave its SIMD prefilter fewer, more distinctive literals.
+    /// Sorted by last byte (stably: anchors that can match at one place
+    /// share their last byte, so they keep their order).
     number_anchors: Vec<NumberAnchor>,
-    /// Per byte: some number anchor ends with it.
-    number_anchor_last: [bool; 256],
+    /// Per byte: the range of `number_anchors` that end with it.
+    number_anchor_by_last: [(u16, u16); 256],
     caches: regex_automata::util::pool::Pool<Caches, CacheFactory>,
     /// Stage-1 byte test: per byte, 1 = digit trigger, 2 = byte trigger.
     trigger_class: [u8; 256],
@@ -1156,10 +1160,22 @@ impl Scanner {
                 *slot = fill;
             }
         }
-        let mut number_anchor_last = [false; 256];
-        for a in &number_anchors {
+        // Rule validation rejects empty anchors; an empty literal would
+        // sort first and be indexed under no byte.
+        number_anchors.sort_by_key(|a| a.lit.last().copied());
+        let mut number_anchor_by_last = [(0u16, 0u16); 256];
+        for (i, a) in number_anchors.iter().enumerate() {
             if let Some(&b) = a.lit.last() {
-                number_anchor_last[usize::from(b)] = true;
+                let i = u16::try_from(i).map_err(|_| {
+                    BuildError::new(BuildErrorKind::Automaton {
+                        message: "more than 65,535 number anchors".into(),
+                    })
+                })?;
+                let slot = &mut number_anchor_by_last[usize::from(b)];
+                if slot.1 == 0 {
+                    slot.0 = i;
+                }
+                slot.1 = i + 1;
             }
         }
         let digits = digit_group.is_some() || !number_anchors.is_empty();
@@ -1247,7 +1263,7 @@ impl Scanner {
             literal_rules,
             literal_prefixes,
             number_anchors,
-            number_anchor_last,
+            number_anchor_by_last,
             caches,
             digit_group,
             byte_groups,
@@ -1613,14 +1629,12 @@ impl Scanner {
     /// same offsets, as a literal search would report there.
     #[inline]
     fn number_anchor_hits(&self, hay: &[u8], p: usize, pass: &mut Pass<'_>) {
-        if p < 2
-            || hay[p - 1] != b' '
-            || !self.number_anchor_last[usize::from(hay[p - 2])]
-        {
+        if p < 2 || hay[p - 1] != b' ' {
             return;
         }
+        let (lo, hi) = self.number_anchor_by_last[usize::from(hay[p - 2])];
         let end = p - 1;
-        for a in &self.number_anchors {
+        for a in &self.number_anchors[usize::from(lo)..usize::from(hi)] {
             // Short literals: a byte loop, not a `memcmp` call.
             let n = a.lit.len();
             if n <= end
@@ -1655,7 +1669,7 @@ impl Scanner {
         };
         let mut tokens =
             Tokens { t1, t2, deep: [usize::MAX; MAX_START_TOKENS] };
-        if g.deep_mask != 0 && t1 != usize::MAX {
+        if g.deep_mask() != 0 && t1 != usize::MAX {
             // The chain goes on only past a capitalised second token; an
             // ASCII one that is not is also the chain's second token
             // (both walks read tokens alike up to a non-ASCII byte).
@@ -1738,7 +1752,7 @@ impl Scanner {
                 }
             } else {
                 if s == tokens.t2 {
-                    at = g.token_mask & !g.deep_mask;
+                    at = g.token_mask & !g.deep_mask();
                 }
                 for (k, &t) in tokens.deep.iter().enumerate() {
                     if t == s {

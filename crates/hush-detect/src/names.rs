@@ -956,6 +956,17 @@ const STREETS: &[&str] = &[
     "nagar",
 ];
 
+/// The base letter (lower case) of U+00C0..=U+00FF, the second byte of
+/// `C3 xx` less 0x80; `-` where there is none (Æ, ×, ß, Þ).
+const LATIN1_BASE: &[u8; 64] =
+    b"aaaaaa-ceeeeiiiidnooooo-ouuuuy--aaaaaa-ceeeeiiiidnooooo-ouuuuy-y";
+
+/// The base letter of U+0100..=U+017F (Latin Extended-A: Polish, Czech,
+/// Turkish, Baltic letters), from `C4 80` on; `-` for the ligatures.
+const LATIN_EXT_A_BASE: &[u8; 128] =
+    b"aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiii--jjkkkllllllllll\
+      nnnnnn-nnoooooo--rrrrrrssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs";
+
 /// Cue bits: the lists a word or phrase is on.
 const C_PERSON: u8 = 1;
 const C_STRONG: u8 = 2;
@@ -1491,6 +1502,44 @@ impl Lexicon {
     /// The `C_*` bits of one word.
     fn word_cue(&self, w: &[u8]) -> u8 {
         self.cues.get(w).unwrap_or(0)
+    }
+
+    /// The info of `tok` with its Latin accents taken off ("José" is
+    /// looked up as "jose", "Wikström" as "wikstrom"); the empty info if
+    /// it has any other non-ASCII letter or is longer than a token.
+    fn get_unaccented(&self, tok: &[u8]) -> Info {
+        let mut buf = [0u8; MAX_TOKEN];
+        let mut n = 0;
+        let mut i = 0;
+        while i < tok.len() {
+            let b = tok[i];
+            let c = if b < 0x80 {
+                i += 1;
+                b.to_ascii_lowercase()
+            } else {
+                let base = match (b, tok.get(i + 1)) {
+                    (0xc3, Some(&x)) if (0x80..0xc0).contains(&x) => {
+                        LATIN1_BASE[usize::from(x - 0x80)]
+                    }
+                    (0xc4 | 0xc5, Some(&x)) if (0x80..0xc0).contains(&x) => {
+                        LATIN_EXT_A_BASE[usize::from(b - 0xc4) * 64
+                            + usize::from(x - 0x80)]
+                    }
+                    _ => b'-',
+                };
+                if base == b'-' {
+                    return Info::default();
+                }
+                i += 2;
+                base
+            };
+            if n == buf.len() {
+                return Info::default();
+            }
+            buf[n] = c;
+            n += 1;
+        }
+        self.get(&buf[..n])
     }
 
     /// The info of two or three tokens joined by single spaces.
@@ -2277,9 +2326,20 @@ pub(crate) fn find(h: &[u8], from: usize, out: &mut Vec<NameHit>) {
         block += 64;
     }
     fields(lex, h, from, out);
-    // The same span from two paths (a field and a segment) is one hit
-    // with the higher score: the scanner's overlap resolution keeps one
-    // candidate per span and detector, whichever it meets first.
+    sort_hits(out);
+    if legal_forms(h, out) {
+        // A firm joined over "y" may start before `from`: a window that
+        // starts inside it reports none of its parts.
+        out.retain(|x| x.start >= from);
+        sort_hits(out);
+    }
+}
+
+/// Sorts hits by span; the same span from two paths (a field and a
+/// segment) is one hit with the higher score: the scanner's overlap
+/// resolution keeps one candidate per span and detector, whichever it
+/// meets first.
+fn sort_hits(out: &mut Vec<NameHit>) {
     out.sort_by(|a, b| {
         (a.start, a.end, a.kind as u8)
             .cmp(&(b.start, b.end, b.kind as u8))
@@ -2288,6 +2348,183 @@ pub(crate) fn find(h: &[u8], from: usize, out: &mut Vec<NameHit>) {
     out.dedup_by(|a, b| {
         a.start == b.start && a.end == b.end && a.kind == b.kind
     });
+}
+
+/// Legal forms written after a firm's name that the one-word suffix
+/// lexicon cannot hold: several words, a slash, dots inside, lower case
+/// (Polish, Spanish, Mexican, Brazilian, Italian, Turkish, French
+/// forms). Each starts with the blank before it; where one form begins
+/// another, the longer comes first.
+const LEGAL_TAILS: &[&[u8]] = &[
+    b" Sp. z o.o. Sp.k.",
+    b" Sp. z o.o.",
+    b" Sp.j.",
+    b" Sp.k.",
+    b" i syn s.c.",
+    b" s.c.",
+    b" S. R.L. de C.V.",
+    b" S.A. de C.V.",
+    b" y Asociados",
+    b" y asociados",
+    b" & Asociados",
+    b" e Hijos",
+    b" e Filhos",
+    b" e figli",
+    b" et Fils",
+    b" and Sons",
+    b" - ME",
+    b" - EI",
+    b" S/A",
+    b" s.r.l.",
+    b" Ltda.",
+    b" S.Coop.",
+    b" S.Com.",
+    b" S.L.N.E",
+    b" S.L.L.",
+    b" S.L.U.",
+    b" S.A.D",
+    b" S.A.T.",
+    b" S.A.U",
+    b" S.C.P",
+    b" A.\xc5\x9e.",
+    b" Tic.",
+    b" San.",
+    b" \xc5\x9eti.",
+];
+
+/// The end of the legal form that starts at `e` (a blank), if one does.
+/// "Ltd." keeps its dot only inside a sentence ("Ltd. and", "Ltd.,").
+fn legal_tail_end(h: &[u8], e: usize) -> Option<usize> {
+    let rest = h.get(e..)?;
+    if rest.first() != Some(&b' ') {
+        return None;
+    }
+    // Most hits are followed by a plain word ("said", "and", "from"):
+    // the two bytes after the blank reject them before the list.
+    let plausible = matches!(
+        (rest.get(1), rest.get(2)),
+        (Some(b'S'), Some(b'.' | b'p' | b'/' | b' ' | b'a'))
+            | (Some(b'A'), Some(b'.'))
+            | (Some(b'T'), Some(b'i'))
+            | (Some(b'L'), Some(b't'))
+            | (Some(0xc5), Some(0x9e))
+            | (Some(b'&' | b'-' | b'i' | b'y' | b'e'), Some(b' '))
+            | (Some(b's'), Some(b'.'))
+            | (Some(b'e'), Some(b't'))
+            | (Some(b'a'), Some(b'n'))
+    );
+    if !plausible {
+        return None;
+    }
+    for t in LEGAL_TAILS {
+        if rest.starts_with(t) {
+            let end = e + t.len();
+            // A form that ends in a letter must end the word.
+            if t[t.len() - 1] != b'.'
+                && h.get(end).is_some_and(|&c| tok_byte(c))
+            {
+                continue;
+            }
+            return Some(end);
+        }
+    }
+    if rest.starts_with(b" Ltd.") {
+        let after = &rest[5..];
+        let inside = after.first() == Some(&b',')
+            || (after.first() == Some(&b' ')
+                && after.get(1).is_some_and(u8::is_ascii_lowercase));
+        if inside {
+            return Some(e + 5);
+        }
+    }
+    None
+}
+
+/// Where a firm whose name ends at `s`'s hit starts when names joined by
+/// "y", "e", "i", "&", "and", "et" or "und" come before it ("Iglesias y
+/// Galván S.L.", "Coello y Salinas S.Coop."): up to three capitalised
+/// words back, the first two joiners may be commas only after one of
+/// those ("Tornatore, Mascagni e Virgilio").
+fn joined_start(h: &[u8], mut s: usize) -> usize {
+    const JOINERS: [&[u8]; 7] =
+        [b" y ", b" e ", b" i ", b" & ", b" and ", b" et ", b" und "];
+    for joined in 0..3 {
+        let before = &h[..s];
+        let n = match JOINERS.iter().find(|j| before.ends_with(j)) {
+            Some(j) => j.len(),
+            None if joined > 0 && before.ends_with(b", ") => 2,
+            None => break,
+        };
+        let ws = token_start_before(h, s - n);
+        if ws == s - n || first_case(h, ws) != Case::Upper {
+            break;
+        }
+        s = ws;
+    }
+    s
+}
+
+/// Firms by their written legal form: a hit followed by a form of
+/// [`LEGAL_TAILS`] (or whose last word begins one: "Grupo Busquets
+/// S.Coop.") becomes an organisation that ends after the form, and a
+/// firm so found or ending in a dotted form ("Galván S.L.") takes in the
+/// names joined before it. The hits inside it go. Returns whether any
+/// hit changed. Reads at most 40 bytes past a hit's segment and 3 words
+/// before it, within [`HOLD`] and [`LEFT`].
+fn legal_forms(h: &[u8], out: &mut Vec<NameHit>) -> bool {
+    let mut grown: Vec<(usize, usize)> = Vec::new();
+    for hit in out.iter_mut() {
+        // A hit whose last word begins a form ends before a dot ("Grupo
+        // Busquets S.Coop", "Manço Tic") or with one ("KRGP S.L.").
+        let dot_near = hit.end > hit.start
+            && (h.get(hit.end) == Some(&b'.') || h[hit.end - 1] == b'.');
+        let last_blank = if dot_near {
+            h[hit.start..hit.end]
+                .iter()
+                .rposition(|&c| c == b' ')
+                .map(|p| hit.start + p)
+        } else {
+            None
+        };
+        let mut end = [Some(hit.end), last_blank]
+            .into_iter()
+            .flatten()
+            .filter_map(|at| legal_tail_end(h, at))
+            .find(|&e| e > hit.end);
+        if let Some(mut e) = end {
+            // A second form after the first ("y asociados S.Coop.").
+            while let Some(e2) = legal_tail_end(h, e) {
+                e = e2;
+            }
+            end = Some(e);
+        }
+        let dotted = hit.kind == NameKind::Organization
+            && h[..hit.end].ends_with(b".")
+            && last_blank
+                .is_some_and(|b| h[b + 1..hit.end - 1].contains(&b'.'));
+        let Some(e) = end.or(dotted.then_some(hit.end)) else {
+            continue;
+        };
+        let s = joined_start(h, hit.start);
+        if e - s > SEG_MAX || (s == hit.start && e == hit.end && dotted) {
+            continue;
+        }
+        *hit = NameHit {
+            kind: NameKind::Organization,
+            start: s,
+            end: e,
+            score: hit.score.max(0.8),
+        };
+        grown.push((s, e));
+    }
+    if grown.is_empty() {
+        return false;
+    }
+    out.retain(|x| {
+        grown.contains(&(x.start, x.end)) && x.kind == NameKind::Organization
+            || !grown.iter().any(|&(s, e)| x.start < e && s < x.end)
+    });
+    true
 }
 
 /// The fast path for the most common capitalised word in prose: a
@@ -2408,6 +2645,19 @@ fn items_of(
             *sentence.get_or_insert_with(|| sentence_start_at(h, i));
         let word = &h[i..te];
         let mut info = lex.get_at(h, i, te);
+        if !info.is_name() && word.iter().any(|&c| c >= 0x80) {
+            // "José", "María", "Wikström": the name lists are mostly
+            // unaccented (US Census), so a word in none of them is looked
+            // up without accents; what the accented word is (the first
+            // word of a place, "José C. Paz") stays.
+            let bare = lex.get_unaccented(word);
+            if info.unknown() {
+                info = bare;
+            } else {
+                info.given = bare.given;
+                info.surname = bare.surname;
+            }
+        }
         if info.unknown() {
             // "Build-Depends", "Standards-Version": a compound of common
             // words is a common word, not an unknown name.
@@ -4061,6 +4311,47 @@ mod tests {
             assert!(is_particle(p.as_bytes()), "{p}");
         }
         assert!(!is_particle(b"the") && !is_particle(b"vans"));
+    }
+
+    #[test]
+    fn accented_names_are_looked_up_without_accents() {
+        let lex = lexicon();
+        assert!(lex.get_unaccented("José".as_bytes()).is_given());
+        assert!(lex.get_unaccented("MARÍA".as_bytes()).is_given());
+        assert!(lex.get_unaccented("Renée".as_bytes()).is_given());
+        // No base letter: not looked up.
+        assert!(lex.get_unaccented("Æsa".as_bytes()).unknown());
+        // Polish, Turkish, Czech letters (U+0100..=U+017F).
+        for (c, base) in [
+            ('Ł', b'l'),
+            ('ş', b's'),
+            ('ğ', b'g'),
+            ('ı', b'i'),
+            ('ž', b'z'),
+            ('Ő', b'o'),
+        ] {
+            assert_eq!(LATIN_EXT_A_BASE[c as usize - 0x100], base, "{c}");
+        }
+        assert_eq!(
+            hits("It was reviewed by José Luis Quesada."),
+            [(NameKind::Person, "José Luis Quesada")]
+        );
+    }
+
+    #[test]
+    fn a_window_inside_a_joined_firm_reports_none_of_its_parts() {
+        let text = "We signed with Iglesias y Galván S.L. yesterday.";
+        let whole = hits(text);
+        assert_eq!(
+            whole,
+            [(NameKind::Organization, "Iglesias y Galván S.L.")]
+        );
+        // A stream window that starts after "Iglesias": the firm was the
+        // previous window's; "Galván S.L." alone must not come again.
+        let from = text.find("y Galván").unwrap();
+        let mut out = Vec::new();
+        find(text.as_bytes(), from, &mut out);
+        assert!(out.is_empty(), "{out:?}");
     }
 
     #[test]

@@ -1081,6 +1081,16 @@ const EMPLOYER_CUES: &[&str] = &[
     "co-founder of",
     "president of",
     "chairman of",
+    "works for",
+    "work for",
+    "working for",
+    "worked for",
+    "employed by",
+    "hired by",
+    "job with",
+    "contract with",
+    "signed with",
+    "acquired by",
     // Also field names (`Employer: X`, see `fields`).
     "employer",
     "employer name",
@@ -3397,8 +3407,17 @@ fn judge_chain(
 
     // An employer: capitalised words right after "working at", unless a
     // title makes them a person or the first is a country or region.
+    // After "works for", "hired by", "contract with" a person may follow
+    // as well as a firm: a given name and a surname stay a person.
+    let person_pair = words.len() >= 2
+        && givenish(&words[0], true)
+        && surnameish(&words[words.len() - 1])
+        && [&b" for "[..], b" by ", b" with "]
+            .iter()
+            .any(|c| h[..chain[0].s].ends_with(c));
     if ctx.employer_cue
         && !titled
+        && !person_pair
         && words.len() <= 4
         && words[0].info.place < REGION
         && words.iter().all(|w| {

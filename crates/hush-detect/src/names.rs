@@ -3630,6 +3630,33 @@ fn surname_pair(lex: &Lexicon, text: &[u8]) -> bool {
     ok(&ia) && ok(&ib) && (ia.is_surname() || ib.is_surname())
 }
 
+/// Whether the words right before `s` say that a place follows: a verb
+/// of living or travelling and its preposition ("based in", "flew to").
+/// Plain "in" and "to" also come before people ("wrote to Smith").
+fn strong_place_cue_before(h: &[u8], s: usize) -> bool {
+    const CUES: [&[u8]; 12] = [
+        b"based in ",
+        b"lives in ",
+        b"live in ",
+        b"living in ",
+        b"moved to ",
+        b"flew to ",
+        b"born in ",
+        b"located in ",
+        b"travel to ",
+        b"trip to ",
+        b"relocated to ",
+        b"headquartered in ",
+    ];
+    let before = &h[s.saturating_sub(20)..s];
+    CUES.iter().any(|c| {
+        before.len() >= c.len()
+            && before[before.len() - c.len()..].eq_ignore_ascii_case(c)
+            && (before.len() == c.len()
+                || !before[before.len() - c.len() - 1].is_ascii_alphanumeric())
+    })
+}
+
 fn judge_single(
     w: &Item,
     ctx: ChainCtx,
@@ -3677,6 +3704,17 @@ fn judge_single(
     if ctx.place_cue && unknown {
         // "in Quentinbury": a capitalised unknown word after a place
         // preposition.
+        push(NameKind::Location, w.s, w.e, 0.55);
+        return;
+    }
+    if ctx.place_cue
+        && !w.poss
+        && i.is_name()
+        && !i.common()
+        && strong_place_cue_before(h, w.s)
+    {
+        // "based in Teixeira", "flew to Renault": after a verb of
+        // living or travelling, a lone name is a town named after one.
         push(NameKind::Location, w.s, w.e, 0.55);
         return;
     }

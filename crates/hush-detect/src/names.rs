@@ -877,6 +877,48 @@ const POSTNOMINALS: &[&str] = &[
     "iii", "bsc", "msc", "llm", "jd", "facs", "frcs", "mrcp",
 ];
 
+/// Degrees written with dots, which read as initials letter by letter.
+const DOTTED_DEGREES: &[&[u8]] = &[
+    b"B.A.",
+    b"M.A.",
+    b"B.Sc.",
+    b"M.Sc.",
+    b"Ph.D.",
+    b"B.Ed.",
+    b"M.Ed.",
+    b"LL.B.",
+    b"LL.M.",
+    b"B.Eng.",
+    b"M.Eng.",
+    b"B.Com.",
+    b"M.B.A.",
+    b"Dipl.-Ing.",
+    b"Dipl.-Kfm.",
+];
+
+/// The length of the dotted degree at `i` (see [`DOTTED_DEGREES`]) when
+/// no letter or digit follows it, or `None`.
+fn dotted_degree_len(h: &[u8], i: usize) -> Option<usize> {
+    let rest = &h[i..];
+    // Every degree of the list starts so: most words are rejected here.
+    if !matches!(
+        (rest.first(), rest.get(1)),
+        (
+            Some(b'B' | b'M' | b'P' | b'L' | b'D'),
+            Some(b'.' | b'h' | b'L' | b'i')
+        )
+    ) {
+        return None;
+    }
+    DOTTED_DEGREES
+        .iter()
+        .find(|d| {
+            rest.starts_with(d)
+                && !rest.get(d.len()).is_some_and(u8::is_ascii_alphanumeric)
+        })
+        .map(|d| d.len())
+}
+
 /// Roles whose `of` names an employer ("the new CFO of Carr-Perkins").
 const ROLES: &[&str] = &[
     "ceo",
@@ -2630,6 +2672,41 @@ fn items_of(
         }
         if !tok_byte(b) || punct_at(h, i) > 0 {
             i += 1;
+            continue;
+        }
+        // "Juri Stiebitz B.A.": a degree written with dots after a name
+        // is one post-nominal item, its last dot included (as initials
+        // it would end the name before it).
+        let after_word = i > 0
+            && h[i - 1] == b' '
+            && match n {
+                0 => false,
+                _ if items[n - 1].kind == ItemKind::Word => {
+                    !items[n - 1].particle && items[n - 1].e + 1 == i
+                }
+                // "Jane Doe, M.Sc.": not a name of its own either.
+                _ => {
+                    n > 1
+                        && items[n - 1].kind == ItemKind::Comma
+                        && items[n - 1].e + 1 == i
+                        && items[n - 2].kind == ItemKind::Word
+                }
+            };
+        if let Some(len) =
+            after_word.then(|| dotted_degree_len(h, i)).flatten()
+        {
+            if n == MAX_ITEMS {
+                return 0;
+            }
+            items[n] = Item {
+                kind: ItemKind::Word,
+                s: i,
+                e: i + len,
+                info: Info { flags: POSTNOM, ..Info::default() },
+                ..NO_ITEM
+            };
+            n += 1;
+            i += len;
             continue;
         }
         let (te, lower, caps) = match ascii_token(h, i) {

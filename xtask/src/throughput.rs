@@ -127,24 +127,26 @@ pub fn run(args: Args) -> Result<()> {
     // on a shared VM it explains a run's swing (see host_probe.rs).
     // Started first, so that it has calibrated before the timings.
     let probe = crate::host_probe::HostProbe::start();
-    let (build, scanner) = best_of(5, Scanner::new);
-    let scanner = scanner?;
-    println!(
-        "Scanner::new (built-in rules, {} detectors): {:.1} ms (best of 5)",
-        scanner.detectors().count(),
-        build.as_secs_f64() * 1e3
-    );
-    let structured = if args.structured {
-        let (t, s) = best_of(5, || {
-            Scanner::builder().kinds(&structured_kinds()).build()
-        });
-        let s = s?;
+    // A scanner's build time, best of 5, printed under `what`.
+    let build = |what: &str,
+                 make: &dyn Fn()
+        -> Result<Scanner, hush_detect::BuildError>|
+     -> Result<Scanner> {
+        let (t, sc) = best_of(5, make);
+        let sc = sc?;
         println!(
-            "Scanner::new (structured kinds, {} detectors): {:.1} ms (best of 5)",
-            s.detectors().count(),
+            "Scanner::new ({what}, {} detectors): {:.1} ms (best of 5)",
+            sc.detectors().count(),
             t.as_secs_f64() * 1e3
         );
-        Some(s)
+        Ok(sc)
+    };
+    let scanner = build("built-in rules", &Scanner::new)?;
+    let structured = if args.structured {
+        let kinds = structured_kinds();
+        Some(build("structured kinds", &|| {
+            Scanner::builder().kinds(&kinds).build()
+        })?)
     } else {
         None
     };
@@ -193,13 +195,37 @@ pub fn run(args: Args) -> Result<()> {
         "ratio",
         "host took"
     );
-    for (name, hay) in &inputs {
+    // One scanner's best time over `hay`: MB/s, findings, and the share
+    // of the timing the host took.
+    let time_scan = |sc: &Scanner, hay: &[u8]| {
         let started = std::time::Instant::now();
-        let (t, n) = best_of(args.runs, || scanner.scan(hay).len());
+        let (t, n) = best_of(args.runs, || sc.scan(hay).len());
         let host = probe
             .windows()
             .covered_between(started, std::time::Instant::now());
-        let hush = mb_per_s(hay.len(), t);
+        (mb_per_s(hay.len(), t), n, host)
+    };
+    let row = |name: &str,
+               mb: f64,
+               n: usize,
+               hush: f64,
+               naive: &str,
+               ratio: &str,
+               host: f64| {
+        println!(
+            "{:<10} {:>8.1} {:>10} {:>10.1} {:>12} {:>8} {:>9.1}%",
+            name,
+            mb,
+            n,
+            hush,
+            naive,
+            ratio,
+            100.0 * host
+        );
+    };
+    for (name, hay) in &inputs {
+        let mb = hay.len() as f64 / 1e6;
+        let (hush, n, host) = time_scan(&scanner, hay);
         let (naive_s, ratio) = if args.naive {
             let cut = hay.len().min((args.naive_mb * 1_000_000) as usize);
             let part = &hay[..cut];
@@ -211,32 +237,10 @@ pub fn run(args: Args) -> Result<()> {
         } else {
             ("-".to_string(), "-".to_string())
         };
-        println!(
-            "{:<10} {:>8.1} {:>10} {:>10.1} {:>12} {:>8} {:>9.1}%",
-            name,
-            hay.len() as f64 / 1e6,
-            n,
-            hush,
-            naive_s,
-            ratio,
-            100.0 * host
-        );
+        row(name, mb, n, hush, &naive_s, &ratio, host);
         if let Some(sc) = &structured {
-            let started = std::time::Instant::now();
-            let (t, n) = best_of(args.runs, || sc.scan(hay).len());
-            let host = probe
-                .windows()
-                .covered_between(started, std::time::Instant::now());
-            println!(
-                "{:<10} {:>8.1} {:>10} {:>10.1} {:>12} {:>8} {:>9.1}%",
-                format!("{name}*"),
-                hay.len() as f64 / 1e6,
-                n,
-                mb_per_s(hay.len(), t),
-                "-",
-                "-",
-                100.0 * host
-            );
+            let (hush, n, host) = time_scan(sc, hay);
+            row(&format!("{name}*"), mb, n, hush, "-", "-", host);
         }
     }
     Ok(())

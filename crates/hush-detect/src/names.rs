@@ -3489,9 +3489,7 @@ fn judge_chain(
     let person_pair = words.len() >= 2
         && givenish(&words[0], true)
         && surnameish(&words[words.len() - 1])
-        && [&b" for "[..], b" by ", b" with "]
-            .iter()
-            .any(|c| h[..chain[0].s].ends_with(c));
+        && preceded_by(h, chain[0].s, &[b"for ", b"by ", b"with "]);
     if ctx.employer_cue
         && !titled
         && !person_pair
@@ -3725,8 +3723,14 @@ fn strong_place_cue_before(h: &[u8], s: usize) -> bool {
         b"relocated to ",
         b"headquartered in ",
     ];
-    let before = &h[s.saturating_sub(20)..s];
-    CUES.iter().any(|c| {
+    preceded_by(h, s, &CUES)
+}
+
+/// Whether one of `cues` (lower case, ending in a blank) ends right at
+/// `s`, in any ASCII case, as whole words.
+fn preceded_by(h: &[u8], s: usize, cues: &[&[u8]]) -> bool {
+    let before = &h[..s];
+    cues.iter().any(|c| {
         before.len() >= c.len()
             && before[before.len() - c.len()..].eq_ignore_ascii_case(c)
             && (before.len() == c.len()

@@ -2302,6 +2302,7 @@ pub(crate) fn find(h: &[u8], from: usize, out: &mut Vec<NameHit>) {
     let mut done = from;
     let mut block = from;
     let mut items = [NO_ITEM; MAX_ITEMS];
+    let mut memo = LexMemo::new(h.len() - from);
     // Bit 63 of the previous block's mask, moved to bit 0.
     let mut carry = 0u64;
     while block < h.len() {
@@ -2347,7 +2348,7 @@ pub(crate) fn find(h: &[u8], from: usize, out: &mut Vec<NameHit>) {
             }
             // Most capitals are common words alone ("License", "The"):
             // that test first, then the compound's walk for the rest.
-            if lone_common_word(lex, h, u)
+            if lone_common_word(lex, &mut memo, h, u)
                 || lower_compound(h, u) && !region_compound(lex, h, u)
             {
                 continue;
@@ -2355,7 +2356,7 @@ pub(crate) fn find(h: &[u8], from: usize, out: &mut Vec<NameHit>) {
             match segment(lex, h, u) {
                 Ok((s, e)) => {
                     done = e.max(u + 1);
-                    let n = items_of(lex, h, s, e, &mut items);
+                    let n = items_of(lex, &mut memo, h, s, e, &mut items);
                     // Nothing can come of a segment of plain common words
                     // (no name, place, suffix, title or cue among them):
                     // "Free Software Foundation", "The".
@@ -2587,18 +2588,29 @@ fn legal_forms(h: &[u8], out: &mut Vec<NameHit>) -> bool {
 /// other word is found (whole, the same) from that word's capital. So
 /// one lookup decides, without a segment walk.
 #[inline]
-fn lone_common_word(lex: &Lexicon, h: &[u8], u: usize) -> bool {
-    // The ASCII letters from `u`, in one pass; the word is the token
-    // (`token_end`) only if no other token byte follows them.
-    let mut te = u;
-    let mut lower = false;
-    while let Some(&b) = h.get(te) {
-        if !b.is_ascii_alphabetic() {
-            break;
+fn lone_common_word(
+    lex: &Lexicon,
+    memo: &mut LexMemo,
+    h: &[u8],
+    u: usize,
+) -> bool {
+    // The ASCII letters from `u`; the word is the token (`token_end`)
+    // only if no other token byte follows them.
+    let (te, lower, key) = match ascii_letters16(h, u) {
+        Some((n, lower, key)) => (u + n, lower, Some(key)),
+        None => {
+            let mut te = u;
+            let mut lower = false;
+            while let Some(&b) = h.get(te) {
+                if !b.is_ascii_alphabetic() {
+                    break;
+                }
+                lower |= b.is_ascii_lowercase();
+                te += 1;
+            }
+            (te, lower, None)
         }
-        lower |= b.is_ascii_lowercase();
-        te += 1;
-    }
+    };
     match h.get(te) {
         Some(&b) if ASCII_TOK[usize::from(b)] => return false,
         Some(&b)
@@ -2616,7 +2628,10 @@ fn lone_common_word(lex: &Lexicon, h: &[u8], u: usize) -> bool {
     if te - u == 1 {
         return true;
     }
-    let i = lex.get_at(h, u, te);
+    let Some(key) = key.or_else(|| key_at(h, u, te)) else {
+        return false;
+    };
+    let i = memo.get(lex, key);
     // Capitals only ("GNU", "AS IS"), in no list: no name alone, and a
     // chain needs a given name and a surname for capitals. Titles, cues,
     // particles and place prefixes only matter before a name, whose own
@@ -2626,6 +2641,91 @@ fn lone_common_word(lex: &Lexicon, h: &[u8], u: usize) -> bool {
         && i.place == 0
         && !i.flag(SUFFIX | PLACE_HEAD)
         && (i.common() || i.flags != 0 || (caps && i.unknown()))
+}
+
+/// A direct-mapped memo of lexicon lookups by key for one call of
+/// [`find`]. Prose repeats its capitalised words ("The", "License",
+/// "You"), and the lexicon's table is megabytes: a hit is a multiply and
+/// one compare in a few kilobytes instead of a probe that misses the
+/// cache. Only haystacks of [`LexMemo::MIN_LEN`] bytes or more get one
+/// (zeroing it would cost more than it saves on a short prompt).
+struct LexMemo {
+    keys: Vec<u128>,
+    infos: Vec<Info>,
+}
+
+impl LexMemo {
+    const SLOTS: usize = 2048;
+    const MIN_LEN: usize = 1 << 14;
+
+    fn new(len: usize) -> LexMemo {
+        let n = if len >= Self::MIN_LEN { Self::SLOTS } else { 0 };
+        LexMemo { keys: vec![0; n], infos: vec![Info::default(); n] }
+    }
+
+    /// What the lexicon knows of the word with key `key` (a word of a
+    /// non-empty token: never 0).
+    #[inline]
+    fn get(&mut self, lex: &Lexicon, key: u128) -> Info {
+        let x = (key as u64) ^ ((key >> 64) as u64).rotate_left(29);
+        let slot = (x.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 53) as usize;
+        match (self.keys.get_mut(slot), self.infos.get_mut(slot)) {
+            (Some(k), Some(i)) => {
+                if *k != key {
+                    *k = key;
+                    *i = lex.map.short.get(&key).copied().unwrap_or_default();
+                }
+                *i
+            }
+            _ => lex.map.short.get(&key).copied().unwrap_or_default(),
+        }
+    }
+
+    /// [`Lexicon::get_at`] through the memo.
+    #[inline]
+    fn get_at(&mut self, lex: &Lexicon, h: &[u8], s: usize, e: usize) -> Info {
+        match key_at(h, s, e) {
+            Some(k) => self.get(lex, k),
+            None => lex.get(&h[s..e]),
+        }
+    }
+}
+
+/// The run of ASCII letters at `h[u..]` when it is shorter than 16
+/// bytes and 16 bytes can be read there: its length, whether it has a
+/// lower-case letter, and the lexicon key of the word ([`key_at`] of
+/// it). Two 8-byte words classified in SWAR instead of a loop per byte.
+#[inline]
+fn ascii_letters16(h: &[u8], u: usize) -> Option<(usize, bool, u128)> {
+    const L: u64 = 0x0101_0101_0101_0101;
+    const H: u64 = 0x8080_8080_8080_8080;
+    let b: [u8; 16] = h.get(u..u + 16)?.try_into().ok()?;
+    let w = u128::from_le_bytes(b);
+    // Per byte, the high bit: an ASCII letter (case folded by setting
+    // 0x20: `@[\\]^_` fold to bytes above `z` or below `a`).
+    let letters = |w: u64| {
+        let x = (w | 0x2020_2020_2020_2020) & !H;
+        let ge_a = (x + L * (0x80 - u64::from(b'a'))) & H;
+        let gt_z = (x + L * (0x80 - u64::from(b'z') - 1)) & H;
+        ge_a & !gt_z & !w & H
+    };
+    let (lo, hi) = (w as u64, (w >> 64) as u64);
+    let (al, ah) = (letters(lo), letters(hi));
+    let n = if al == H {
+        8 + (!ah & H).trailing_zeros() as usize / 8
+    } else {
+        (!al & H).trailing_zeros() as usize / 8
+    };
+    if n >= 16 {
+        return None;
+    }
+    let keep = KEY_MASKS[n];
+    let alpha = (u128::from(ah) << 64 | u128::from(al)) & keep;
+    // Bit 5 moved to bit 7 of each byte: set for lower-case letters.
+    let lower = alpha & (w << 2) != 0;
+    // Letters lower-cased: bit 5 set (the high bit moved down by 2).
+    let key = (w | (alpha >> 2)) & keep;
+    Some((n, lower, key))
 }
 
 /// Bit mask of the bytes in the 64 at `block` that may start a
@@ -2649,6 +2749,7 @@ fn upper_starts(h: &[u8], block: usize) -> u64 {
 /// has more than `MAX_ITEMS`).
 fn items_of(
     lex: &Lexicon,
+    memo: &mut LexMemo,
     h: &[u8],
     s: usize,
     e: usize,
@@ -2731,7 +2832,7 @@ fn items_of(
         let sentence_start =
             *sentence.get_or_insert_with(|| sentence_start_at(h, i));
         let word = &h[i..te];
-        let mut info = lex.get_at(h, i, te);
+        let mut info = memo.get_at(lex, h, i, te);
         if !info.is_name() && word.iter().any(|&c| c >= 0x80) {
             // "José", "María", "Wikström": the name lists are mostly
             // unaccented (US Census), so a word in none of them is looked
@@ -4416,6 +4517,61 @@ mod tests {
             }
         }
         assert_eq!(key_at(b"ab", 2, 1), None);
+    }
+
+    #[test]
+    fn ascii_letters16_is_its_definition() {
+        for seed in 0..400 {
+            let mut h = bytes(seed, 80);
+            if seed % 2 == 1 {
+                // Long runs of letters: most other bytes become letters.
+                for (k, b) in h.iter_mut().enumerate() {
+                    if !b.is_ascii_alphabetic()
+                        && (k * 7 + seed as usize) % 9 != 0
+                    {
+                        *b = b'a' + (k % 26) as u8;
+                    }
+                }
+            }
+            for u in 0..h.len() {
+                let run = h[u..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_alphabetic())
+                    .count();
+                let want = (u + 16 <= h.len() && run < 16).then(|| {
+                    let w = &h[u..u + run];
+                    let lower = w.iter().any(u8::is_ascii_lowercase);
+                    (run, lower, key_at(&h, u, u + run).unwrap_or(0))
+                });
+                assert_eq!(ascii_letters16(&h, u), want, "{:?}", &h[u..]);
+            }
+        }
+    }
+
+    #[test]
+    fn lex_memo_agrees_with_the_lexicon() {
+        let lex = lexicon();
+        let mut memo = LexMemo::new(LexMemo::MIN_LEN);
+        let text = b"The Smith Boston License the THE Boston Zqxv Jones";
+        for _ in 0..3 {
+            for w in text.split(|&b| b == b' ') {
+                let key = pack(&w.to_ascii_lowercase()).unwrap_or(1);
+                let want = lex.get(w);
+                let got = memo.get(lex, key);
+                assert_eq!(
+                    (got.given, got.surname, got.place, got.word, got.flags),
+                    (
+                        want.given,
+                        want.surname,
+                        want.place,
+                        want.word,
+                        want.flags
+                    ),
+                    "{:?}",
+                    String::from_utf8_lossy(w)
+                );
+            }
+        }
     }
 
     #[test]

@@ -3184,11 +3184,16 @@ fn judge(
         if used[k] {
             continue;
         }
-        // The last partner may end the sentence ("... and Khanna.").
+        // The last partner may end the sentence ("... and Khanna.",
+        // "... & Kuijpers.").
+        let amp = items
+            .get(k + 1)
+            .is_some_and(|x| x.kind == ItemKind::And && h[x.s] == b'&');
+        let last = |j: usize| j == k + 4 || amp && j == k + 2;
         let surname = |j: usize| {
             word(j).is_some_and(|w| {
                 !w.particle
-                    && (!w.dot || j == k + 4)
+                    && (!w.dot || last(j))
                     && !w.initial
                     && (w.info.is_surname() || w.info.unknown())
                     && !w.info.flag(STOP | TITLE)
@@ -3213,12 +3218,28 @@ fn judge(
         let any_name = |j: usize| {
             word(j).is_some_and(|w| {
                 !w.particle
-                    && (!w.dot || j == k + 4)
+                    && (!w.dot || last(j))
                     && !w.initial
                     && !w.caps
                     && (w.info.is_name() || w.info.place > 0)
                     && !w.info.flag(STOP | TITLE)
                     && !w.info.common()
+            })
+        };
+        // "Martin et Fils", "Müller und Söhne".
+        let family = |j: usize| {
+            word(j).is_some_and(|w| {
+                matches!(
+                    &h[w.s..w.e],
+                    b"Sons"
+                        | b"Daughters"
+                        | b"Brothers"
+                        | b"Fils"
+                        | b"Fr\xc3\xa8res"
+                        | b"S\xc3\xb6hne"
+                        | b"Hijos"
+                        | b"Figli"
+                )
             })
         };
         let three = [k, k + 2, k + 4];
@@ -3235,20 +3256,8 @@ fn judge(
             for u in used.iter_mut().take(k + 5).skip(k) {
                 *u = true;
             }
-        } else if word(k).is_some_and(|w| {
-            // "Martin et Fils", "Müller und Söhne".
-            matches!(
-                &h[w.s..w.e],
-                b"Sons"
-                    | b"Daughters"
-                    | b"Brothers"
-                    | b"Fils"
-                    | b"Fr\xc3\xa8res"
-                    | b"S\xc3\xb6hne"
-                    | b"Hijos"
-                    | b"Figli"
-            )
-        }) && k >= 2
+        } else if family(k)
+            && k >= 2
             && kind_is(k - 1, ItemKind::And)
             && surname(k - 2)
             && !used[k - 2]
@@ -3266,6 +3275,29 @@ fn judge(
             }
             push(NameKind::Organization, items[a].s, items[k].e, 0.8);
             for u in used.iter_mut().take(k + 1).skip(a) {
+                *u = true;
+            }
+        } else if amp
+            && !(family(k + 2)
+                || kind_is(k + 3, ItemKind::And)
+                // One word each side: "John Smith & Mary Jones" are people.
+                || k > 0 && word(k - 1).is_some_and(|p| p.e + 1 == items[k].s)
+                || word(k + 3).is_some_and(|n| n.s == items[k + 2].e + 1))
+            && [k, k + 2].iter().all(|&j| {
+                (surname(j) || any_name(j))
+                    && word(j).is_some_and(|w| !w.caps && (!w.dot || last(j)))
+            })
+            && [k, k + 2].iter().any(|&j| strict(j))
+            && [k, k + 2]
+                .iter()
+                .any(|&j| word(j).is_some_and(|w| !w.info.common()))
+        {
+            // Two partners joined by an ampersand: "Smith & Wesson",
+            // "Hazenveld & Kuijpers", "Black & Decker". Given names are
+            // people ("Tom & Jerry"), two everyday words are none ("Black
+            // & White"), capitals are acronyms ("HR & IT").
+            push(NameKind::Organization, items[k].s, items[k + 2].e, 0.75);
+            for u in used.iter_mut().take(k + 3).skip(k) {
                 *u = true;
             }
         }

@@ -3539,6 +3539,28 @@ fn surnameish(it: &Item) -> bool {
     !i.common() && i.place < CITY
 }
 
+/// Whether `last`, a word listed as never a name (a language, a street
+/// type, `Love`, `Best`), is a frequent surname (100 people per million
+/// or more) after the given name `first`. A street type after a house
+/// number is an address (`12 Mary Lane`).
+fn stop_surname(h: &[u8], first: &Item, last: &Item) -> bool {
+    let i = &last.info;
+    let numbered = h[..first.s]
+        .strip_suffix(b" ")
+        .and_then(|b| b.last())
+        .is_some_and(u8::is_ascii_alphanumeric)
+        && h[..first.s - 1]
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .any(u8::is_ascii_digit);
+    i.flag(STOP)
+        && !i.flag(TITLE | SUFFIX | BRAND)
+        && i.surname_ppm() >= 100
+        && !(last.caps || last.initial || last.particle)
+        && !(i.flag(STREET) && numbered)
+}
+
 /// Whether a word can be a given name or middle name.
 fn givenish(it: &Item, strong_only: bool) -> bool {
     let i = &it.info;
@@ -3765,8 +3787,13 @@ fn judge_chain(
             let plain = |w: &Item| {
                 !w.caps && !w.initial && !w.particle && w.info.unknown()
             };
+            // "Michael Lane", "Alicia French": a strong given name before a
+            // word listed as never a name that is a frequent surname.
+            let listed_surname = words.len() == 2
+                && givenish(first, true)
+                && stop_surname(h, first, last);
             let good = middle_ok
-                && surnameish(last)
+                && (surnameish(last) || listed_surname)
                 && caps_ok
                 && (strong
                     || (plain(first)

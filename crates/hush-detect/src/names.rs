@@ -2871,11 +2871,20 @@ fn lone_common_word(
     };
     match h.get(te) {
         Some(&b) if ASCII_TOK[usize::from(b)] => return false,
-        Some(&b)
-            if (b >= 0x80 || b == b'-' || b == b'\'')
-                && token_end(h, u) != te =>
-        {
-            return false
+        Some(&b) if b >= 0x80 || b == b'-' || b == b'\'' => {
+            let end = token_end(h, u);
+            if end != te {
+                // "Front-Cover", "NON-INFRINGING": a compound of common
+                // words in no list is a common word (as `items_of` reads
+                // it), alone like one.
+                let word = &h[u..end];
+                return b == b'-'
+                    && word
+                        .iter()
+                        .all(|&c| c.is_ascii_alphabetic() || c == b'-')
+                    && lex.get(word).unknown()
+                    && compound_level(lex, word) > 0;
+            }
         }
         _ => {}
     }

@@ -1727,9 +1727,15 @@ impl Default for LongPlaces {
 }
 
 impl LongPlaces {
-    /// The longest name kept, in bytes: a stream that starts a window
-    /// inside a name looks this far back for its start.
-    const MAX_LEN: usize = 64;
+    /// The longest name kept, in bytes.
+    const MAX_NAME: usize = 64;
+    /// The most bytes a match may have beyond its name: a blank of the
+    /// name may be a run of blanks and line breaks in the text ("the
+    /// United\n     States of America"), up to this many more in all.
+    const MAX_EXTRA: usize = 16;
+    /// The longest match: a stream that starts a window inside one looks
+    /// this far back for its start.
+    const MAX_LEN: usize = Self::MAX_NAME + Self::MAX_EXTRA;
 
     /// Whether `name` cannot be looked up as a phrase of capitalised
     /// words.
@@ -1768,7 +1774,7 @@ impl LongPlaces {
         }
         for f in forms {
             let b = f.as_bytes();
-            if b.len() > Self::MAX_LEN || b.len() < 4 {
+            if b.len() > Self::MAX_NAME || b.len() < 4 {
                 continue;
             }
             let head_end = token_end(b, 0).max(1);
@@ -1814,11 +1820,7 @@ impl LongPlaces {
         let te = token_end(h, u);
         let names = self.by_head.get(&key_at(h, u, te)?)?;
         names.iter().find_map(|name| {
-            let text = h.get(u..u + name.len())?;
-            let same = text.iter().zip(name.iter()).all(|(&t, &n)| {
-                t == n || n.is_ascii_lowercase() && t == n.to_ascii_uppercase()
-            });
-            let e = u + name.len();
+            let e = Self::match_at(h, u, name)?;
             // The name ends the word: a letter, digit or other non-ASCII
             // byte may not follow, a typographic apostrophe may ("Congo’s").
             let ends = match h.get(e) {
@@ -1826,8 +1828,41 @@ impl LongPlaces {
                 Some(&b) if b < 0x80 => !tok_byte(b),
                 Some(_) => h[e..].starts_with("\u{2019}".as_bytes()),
             };
-            (same && ends).then_some(e)
+            ends.then_some(e)
         })
+    }
+
+    /// The end of `name` written at `h[u..]`: its capitals as capitals,
+    /// its lower-case letters in either case, each blank as one or more
+    /// blanks or line breaks (at most [`LongPlaces::MAX_EXTRA`] more
+    /// bytes in all).
+    fn match_at(h: &[u8], u: usize, name: &[u8]) -> Option<usize> {
+        let blank = |b: u8| matches!(b, b' ' | b'\n' | b'\r' | b'\t');
+        let (mut i, mut extra) = (u, 0);
+        for &n in name {
+            let &t = h.get(i)?;
+            if n == b' ' {
+                if !blank(t) {
+                    return None;
+                }
+                i += 1;
+                while h.get(i).is_some_and(|&b| blank(b)) {
+                    extra += 1;
+                    if extra > Self::MAX_EXTRA {
+                        return None;
+                    }
+                    i += 1;
+                }
+                continue;
+            }
+            if !(t == n
+                || n.is_ascii_lowercase() && t == n.to_ascii_uppercase())
+            {
+                return None;
+            }
+            i += 1;
+        }
+        Some(i)
     }
 }
 
@@ -5041,6 +5076,11 @@ mod tests {
         assert_eq!(
             hits("THE DEMOCRATIC REPUBLIC OF THE CONGO"),
             [(Location, "DEMOCRATIC REPUBLIC OF THE CONGO")]
+        );
+        // Wrapped lines: blanks may be line breaks and indentation.
+        assert_eq!(
+            hits("business in the United\n     States of America, any"),
+            [(Location, "United\n     States of America")]
         );
         // A name must end a word.
         let got = hits("Visit Bosnia & Herzegovinax.");

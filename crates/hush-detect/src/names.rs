@@ -3855,8 +3855,9 @@ fn surnameish(it: &Item) -> bool {
 }
 
 /// Whether `last`, a word listed as never a name (a language, a street
-/// type, `Love`, `Best`), is a frequent surname (100 people per million
-/// or more) after the given name `first`. A street type after a house
+/// type, `Love`, `Best`) or as a title (`King`, `Prince`), is a frequent
+/// surname (100 people per million or more) after the given name
+/// `first`. A street type after a house
 /// number is an address (`12 Mary Lane`).
 fn stop_surname(h: &[u8], first: &Item, last: &Item) -> bool {
     let i = &last.info;
@@ -3869,8 +3870,8 @@ fn stop_surname(h: &[u8], first: &Item, last: &Item) -> bool {
             .rev()
             .take_while(|b| b.is_ascii_alphanumeric())
             .any(u8::is_ascii_digit);
-    i.flag(STOP)
-        && !i.flag(TITLE | SUFFIX | BRAND)
+    i.flag(STOP | TITLE)
+        && !i.flag(SUFFIX | BRAND)
         && i.surname_ppm() >= 100
         && !(last.caps || last.initial || last.particle)
         && !(i.flag(STREET) && numbered)

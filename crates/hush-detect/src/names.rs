@@ -1522,9 +1522,15 @@ impl Lexicon {
     #[inline]
     fn get_at(&self, h: &[u8], s: usize, e: usize) -> Info {
         match key_at(h, s, e) {
-            Some(k) => self.map.short.get(&k).copied().unwrap_or_default(),
+            Some(k) => self.get_key(k),
             None => self.get(&h[s..e]),
         }
+    }
+
+    /// The info of the word with the packed key `key` (see [`key_at`]).
+    #[inline]
+    fn get_key(&self, key: u128) -> Info {
+        self.map.short.get(&key).copied().unwrap_or_default()
     }
 
     /// The info of a token (any case; ASCII letters are lower-cased).
@@ -1705,7 +1711,7 @@ const LONG_PLACE_NAMES: &[&str] = &[
 /// with `and`/`&`, `of the`, parentheses, abbreviations or apostrophes
 /// (`Bosnia & Herzegovina`, `Democratic Republic of the Congo`, `Cocos
 /// (Keeling) Islands`, `St. Kitts & Nevis`, `Côte d’Ivoire`). Each is
-/// matched on the text at a capital that starts a word: a two-byte
+/// matched on the text at a capital that starts a word: a four-byte
 /// prefilter, then the names with that first word, longest first.
 /// Capitals in a name must be capitals in the text; its lower-case
 /// letters may be either (headings in capitals).
@@ -2975,11 +2981,11 @@ impl LexMemo {
             (Some(k), Some(i)) => {
                 if *k != key {
                     *k = key;
-                    *i = lex.map.short.get(&key).copied().unwrap_or_default();
+                    *i = lex.get_key(key);
                 }
                 *i
             }
-            _ => lex.map.short.get(&key).copied().unwrap_or_default(),
+            _ => lex.get_key(key),
         }
     }
 
@@ -3861,20 +3867,21 @@ fn surnameish(it: &Item) -> bool {
 /// number is an address (`12 Mary Lane`).
 fn stop_surname(h: &[u8], first: &Item, last: &Item) -> bool {
     let i = &last.info;
-    let numbered = h[..first.s]
-        .strip_suffix(b" ")
-        .and_then(|b| b.last())
-        .is_some_and(u8::is_ascii_alphanumeric)
-        && h[..first.s - 1]
-            .iter()
-            .rev()
-            .take_while(|b| b.is_ascii_alphanumeric())
-            .any(u8::is_ascii_digit);
+    // The token before `first` (and its blank) holds a digit.
+    let numbered = || {
+        h[..first.s].strip_suffix(b" ").is_some_and(|before| {
+            before
+                .iter()
+                .rev()
+                .take_while(|b| b.is_ascii_alphanumeric())
+                .any(u8::is_ascii_digit)
+        })
+    };
     i.flag(STOP | TITLE)
         && !i.flag(SUFFIX | BRAND)
         && i.surname_ppm() >= 100
         && !(last.caps || last.initial || last.particle)
-        && !(i.flag(STREET) && numbered)
+        && !(i.flag(STREET) && numbered())
 }
 
 /// Whether a word can be a given name or middle name.

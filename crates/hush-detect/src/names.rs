@@ -78,7 +78,7 @@ const MAX_TOKEN: usize = 40;
 /// the rest of its segment, the token at the segment's limit (whose
 /// length and case decide where the segment ends), and the word after the
 /// segment. Fields (a value of at most 64 bytes), handles (32) and CJK
-/// names (18 plus 24 of context) read less. A stream holds this back.
+/// names (61 plus 24 of context) read less. A stream holds this back.
 pub(crate) const HOLD: usize = SEG_MAX + MAX_TOKEN + 24;
 /// How far before the start of a finding a decision reads: the segment
 /// start, the token before it and the cue words before that.
@@ -2791,7 +2791,9 @@ fn legal_tail_end(h: &[u8], e: usize) -> Option<usize> {
     }
     if rest.starts_with(b" Ltd.") {
         let after = &rest[5..];
-        let inside = after.first() == Some(&b',')
+        // The dot is the form's, not a full stop, before a comma, a
+        // lower-case word, or a full stop of its own ("at Acme Ltd..").
+        let inside = matches!(after.first(), Some(b',' | b'.'))
             || (after.first() == Some(&b' ')
                 && after.get(1).is_some_and(u8::is_ascii_lowercase));
         if inside {
@@ -4433,12 +4435,22 @@ fn cjk_at(h: &[u8], i: usize) -> usize {
     }
 }
 
-/// Words inside a CJK run that make it an organisation (company, KK,
-/// group, bank, university, hospital), as UTF-8.
+/// Words inside a CJK run that make it an organisation (company; the
+/// Japanese KK, YK, GK (LLC) and partnerships, associations and
+/// foundations; the Korean joint-stock and limited companies; group,
+/// bank, university, hospital), as UTF-8.
 const CJK_ORG_WORDS: &[&str] = &[
     "公司",
     "株式会社",
+    "株式會社",
     "有限会社",
+    "合同会社",
+    "合資会社",
+    "合名会社",
+    "社団法人",
+    "財団法人",
+    "주식회사",
+    "유한회사",
     "集团",
     "集團",
     "银行",
@@ -4460,7 +4472,7 @@ const CJK_PLACE_ENDS: &[&str] = &[
 /// A short run of CJK letters set in Latin-script text, as names are in
 /// English prose and forms (`王伟 joined`, `Name: 佐藤 花子`): a person
 /// (two to six letters, one space allowed), an organisation (a run of up
-/// to twelve holding 公司, 株式会社, 银行, ...) or a place (up to twelve,
+/// to twenty holding 公司, 株式会社, 银行, ...) or a place (up to twelve,
 /// ending in 市, 区, 县, 村, 町, ...). Returns its end and kind.
 fn cjk_name(h: &[u8], u: usize) -> Option<(usize, NameKind)> {
     let mut i = u;
@@ -4471,7 +4483,7 @@ fn cjk_name(h: &[u8], u: usize) -> Option<(usize, NameKind)> {
         if l > 0 {
             chars += 1;
             i += l;
-            if chars > 12 {
+            if chars > 20 {
                 return None;
             }
             continue;
@@ -4491,7 +4503,7 @@ fn cjk_name(h: &[u8], u: usize) -> Option<(usize, NameKind)> {
     let kind = if spaces == 0 && CJK_ORG_WORDS.iter().any(|w| has(w)) {
         NameKind::Organization
     } else if spaces == 0
-        && chars >= 2
+        && chars <= 12
         && CJK_PLACE_ENDS.iter().any(|e| run.ends_with(e.as_bytes()))
     {
         NameKind::Location

@@ -10,7 +10,9 @@
 //!
 //! `--audit` adds a second proxy keeping an audit log (the log's cost on
 //! latency; the two proxies take turns in slices so that the machine's
-//! drift does not fall on one of them); `--fail-rate 0.3 --fail-status 529` makes the mock fail that
+//! drift does not fall on one of them; with `--paired` they get the same
+//! call at the same moment instead, so that a stall of the host falls on
+//! both calls of a pair); `--fail-rate 0.3 --fail-status 529` makes the mock fail that
 //! share of calls (what the proxy's retries recover, and at what
 //! latency).
 
@@ -64,6 +66,15 @@ pub struct Args {
     /// machine.
     #[arg(long)]
     control: bool,
+    /// With `--audit`: instead of taking turns, the plain proxy and the
+    /// audited one get the same call at the same moment (each client
+    /// sends to both at every tick of its schedule, each at `--rate`), so
+    /// that a stall of the host falls on both calls of a pair; with
+    /// `--control` the plain proxy and the control are paired the same
+    /// way in alternate slices. Reports each side's percentiles and the
+    /// difference (see `paired_run`).
+    #[arg(long)]
+    paired: bool,
     /// The mock fails this fraction of calls (0 to 1) with
     /// `--fail-status`: the direct run shows what clients get without
     /// the proxy, the proxy run what its retries make of it.
@@ -113,6 +124,33 @@ fn prompt(root: &Path, set: &str, bytes: usize) -> anyhow::Result<String> {
         out.push('\n');
     }
     Ok(out)
+}
+
+/// A Messages API call with the bench's key and headers.
+fn post(
+    client: &reqwest::Client,
+    url: &str,
+    body: Vec<u8>,
+) -> reqwest::RequestBuilder {
+    client
+        .post(url)
+        .header("x-api-key", "sk-ant-bench")
+        .header("anthropic-version", "2023-06-01")
+        .header("content-type", "application/json")
+        .body(body)
+}
+
+/// p50 and p99 of sorted latencies `x` against `p`, in ms and per cent.
+fn versus(x: &[u64], p: &[u64]) -> String {
+    let d = |q| percentile(x, q) - percentile(p, q);
+    let pct = |q| 100.0 * (percentile(x, q) / percentile(p, q) - 1.0);
+    format!(
+        "p50 {:+.3} ms ({:+.1}%), p99 {:+.3} ms ({:+.1}%)",
+        d(0.5),
+        pct(0.5),
+        d(0.99),
+        pct(0.99)
+    )
 }
 
 /// The element at quantile `p` (0 to 1) of a sorted slice, nearest rank.
@@ -167,12 +205,7 @@ async fn load(
                         next += p;
                     }
                     let t = Instant::now();
-                    let r = client
-                        .post(&url)
-                        .header("x-api-key", "sk-ant-bench")
-                        .header("anthropic-version", "2023-06-01")
-                        .header("content-type", "application/json")
-                        .body(body.as_ref().clone())
+                    let r = post(&client, &url, body.as_ref().clone())
                         .send()
                         .await;
                     match r {
@@ -207,7 +240,111 @@ async fn load(
     all
 }
 
+/// [`load`] against two targets at once: every client sends the same
+/// body to `a` and `b` at each tick of its schedule (which one is asked
+/// first alternates), each through its own connection pool, and the
+/// calls of each target are kept apart.
+async fn load_paired(
+    a: String,
+    b: String,
+    body: Arc<Vec<u8>>,
+    conc: usize,
+    secs: u64,
+    rate: u64,
+) -> (Load, Load) {
+    let period = Duration::from_secs_f64(conc as f64 / rate.max(1) as f64);
+    let client = || {
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(conc * 2)
+            .tcp_nodelay(true)
+            .build()
+            .expect("client")
+    };
+    let (ca, cb) = (client(), client());
+    async fn call(
+        client: &reqwest::Client,
+        url: &str,
+        body: &[u8],
+    ) -> Option<(Instant, Instant)> {
+        let t = Instant::now();
+        let resp = post(client, url, body.to_vec()).send().await.ok()?;
+        if !resp.status().is_success() {
+            return None;
+        }
+        resp.bytes().await.ok()?;
+        Some((t, Instant::now()))
+    }
+    let run = |until: Instant| {
+        (0..conc)
+            .map(|k| {
+                let (ca, cb, a, b, body) = (
+                    ca.clone(),
+                    cb.clone(),
+                    a.clone(),
+                    b.clone(),
+                    body.clone(),
+                );
+                let offset = period.mul_f64(k as f64 / conc as f64);
+                tokio::spawn(async move {
+                    let mut out = [Load::empty(), Load::empty()];
+                    let mut next = Instant::now() + offset;
+                    let mut tick = 0u64;
+                    while Instant::now() < until {
+                        tokio::time::sleep_until(next.into()).await;
+                        next += period;
+                        tick += 1;
+                        let (ra, rb) = if (tick + k as u64) % 2 == 0 {
+                            tokio::join!(
+                                call(&ca, &a, &body),
+                                call(&cb, &b, &body)
+                            )
+                        } else {
+                            let (rb, ra) = tokio::join!(
+                                call(&cb, &b, &body),
+                                call(&ca, &a, &body)
+                            );
+                            (ra, rb)
+                        };
+                        for (l, r) in out.iter_mut().zip([ra, rb]) {
+                            match r {
+                                Some(c) => l.calls.push(c),
+                                None => l.errors += 1,
+                            }
+                        }
+                    }
+                    out
+                })
+            })
+            .collect::<Vec<_>>()
+    };
+    for t in run(Instant::now() + Duration::from_secs(1)) {
+        let _ = t.await;
+    }
+    let start = Instant::now();
+    let (mut la, mut lb) = (Load::empty(), Load::empty());
+    for t in run(start + Duration::from_secs(secs)) {
+        if let Ok([a, b]) = t.await {
+            la.absorb(a);
+            lb.absorb(b);
+        }
+    }
+    la.secs = start.elapsed().as_secs_f64();
+    lb.secs = la.secs;
+    (la, lb)
+}
+
 impl Load {
+    fn empty() -> Load {
+        Load { calls: Vec::new(), errors: 0, secs: 0.0 }
+    }
+
+    /// Adds `other`'s calls, errors and seconds to these.
+    fn absorb(&mut self, other: Load) {
+        self.calls.extend(other.calls);
+        self.errors += other.errors;
+        self.secs += other.secs;
+    }
+
     /// The answered calls' latencies in µs, sorted; with `outside`, only
     /// those of calls that overlap none of the host probe's windows.
     fn latencies(
@@ -277,14 +414,7 @@ async fn ttfb(url: String, body: Vec<u8>, n: usize) -> Vec<u64> {
     let mut out = Vec::new();
     for i in 0..n + 10 {
         let t = Instant::now();
-        let Ok(mut resp) = client
-            .post(&url)
-            .header("x-api-key", "sk-ant-bench")
-            .header("anthropic-version", "2023-06-01")
-            .header("content-type", "application/json")
-            .body(body.clone())
-            .send()
-            .await
+        let Ok(mut resp) = post(&client, &url, body.clone()).send().await
         else {
             continue;
         };
@@ -389,6 +519,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     // Calls overlapping the host's interference are reported apart: see
     // host_probe.rs.
     let probe = crate::host_probe::HostProbe::start();
+    if args.paired {
+        let Some((_, a)) = &audited else {
+            bail!("--paired needs --audit");
+        };
+        let pairs: Vec<(&str, String)> = std::iter::once(("audited", a))
+            .chain(control.as_ref().map(|(_, c)| ("control", c)))
+            .map(|(n, u)| (n, format!("http://{u}/v1/messages")))
+            .collect();
+        paired_run(
+            &rt,
+            &args,
+            &format!("http://{listen}/v1/messages"),
+            &pairs,
+            &body,
+            &probe,
+        );
+        let _ = std::fs::remove_dir_all(&data);
+        return Ok(());
+    }
     let paced = args.rate > 0;
     let mut runs: Vec<(&str, u64)> = Vec::new();
     if !(paced && args.paced_only) {
@@ -509,18 +658,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             percentile(p, 0.5) - percentile(d, 0.5),
             percentile(p, 0.99) - percentile(d, 0.99)
         );
-        // p50 and p99 of `x` against `p`, in ms and per cent.
-        let versus = |x: &[u64], p: &[u64]| {
-            let d = |q| percentile(x, q) - percentile(p, q);
-            let pct = |q| 100.0 * (percentile(x, q) / percentile(p, q) - 1.0);
-            format!(
-                "p50 {:.3} ms ({:+.1}%), p99 {:.3} ms ({:+.1}%)",
-                d(0.5),
-                pct(0.5),
-                d(0.99),
-                pct(0.99)
-            )
-        };
         if let Some(a) = rows.get(2) {
             println!(
                 "  audit log adds: {} over the proxy without it",
@@ -602,6 +739,96 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     );
     let _ = std::fs::remove_dir_all(&data);
     Ok(())
+}
+
+/// The paired measurement (`--paired`): in each of `--slices` slices,
+/// the plain proxy is paired with each other proxy in turn (the turns'
+/// order alternating), both sent the same call at the same moment at
+/// `--rate` each. For each pair: each side's pooled percentiles, the
+/// difference at p50 and p99 (all calls, and outside the host probe's
+/// windows), and the median and quartiles of the per-slice p99 ratios.
+/// Because both calls of a pair meet the same moment of the host, the
+/// machine's stalls fall on both sides alike and the difference is the
+/// other proxy's own; the control pair shows how far two identical
+/// proxies still differ.
+fn paired_run(
+    rt: &tokio::runtime::Runtime,
+    args: &Args,
+    plain: &str,
+    others: &[(&str, String)],
+    body: &Arc<Vec<u8>>,
+    probe: &crate::host_probe::HostProbe,
+) {
+    let rate = args.rate.max(1);
+    let slices = args.slices.max(1);
+    let slice_secs = (args.seconds / slices).max(1);
+    println!(
+        "paired: the plain proxy and each of {} get the same call at the same moment, {rate} req/s each, {slices} slices of {slice_secs} s per pair",
+        others.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+    );
+    let mut pooled: Vec<(Load, Load)> =
+        others.iter().map(|_| (Load::empty(), Load::empty())).collect();
+    let mut ratios: Vec<Vec<f64>> =
+        others.iter().map(|_| Vec::new()).collect();
+    for i in 0..slices {
+        let mut order: Vec<usize> = (0..others.len()).collect();
+        if i % 2 == 1 {
+            order.reverse();
+        }
+        for t in order {
+            let (p, o) = rt.block_on(load_paired(
+                plain.to_string(),
+                others[t].1.clone(),
+                body.clone(),
+                args.concurrency,
+                slice_secs,
+                rate,
+            ));
+            let r = percentile(&o.latencies(None), 0.99)
+                / percentile(&p.latencies(None), 0.99);
+            if r.is_finite() {
+                ratios[t].push(100.0 * (r - 1.0));
+            }
+            pooled[t].0.absorb(p);
+            pooled[t].1.absorb(o);
+        }
+    }
+    let windows = probe.windows();
+    for (t, (name, _)) in others.iter().enumerate() {
+        let (p, o) = &pooled[t];
+        for (side, l) in [("proxy", p), (*name, o)] {
+            let all = l.latencies(None);
+            println!(
+                "  {side:>7} (paired with {}): {} ok, {} errors, latency ms p50 {:.3} p90 {:.3} p99 {:.3} max {:.3}",
+                if side == "proxy" { name } else { "proxy" },
+                all.len(),
+                l.errors,
+                percentile(&all, 0.5),
+                percentile(&all, 0.9),
+                percentile(&all, 0.99),
+                percentile(&all, 1.0)
+            );
+        }
+        println!(
+            "  {name} against the proxy at the same moments: {}",
+            versus(&o.latencies(None), &p.latencies(None))
+        );
+        println!(
+            "    outside host stalls: {}",
+            versus(&o.latencies(Some(&windows)), &p.latencies(Some(&windows)))
+        );
+        let mut r = ratios[t].clone();
+        r.sort_unstable_by(f64::total_cmp);
+        let q = |f: f64| quantile(&r, f).unwrap_or(f64::NAN);
+        println!(
+            "    per slice ({} pairs), p99: median {:+.1}% (quartiles {:+.1}% to {:+.1}%)",
+            r.len(),
+            q(0.5),
+            q(0.25),
+            q(0.75)
+        );
+    }
+    println!("  host probe: {}", windows.summary());
 }
 
 fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {

@@ -771,6 +771,9 @@ struct Syncer {
 /// handle), then, if given, replace the head file with this checkpoint.
 struct SyncJob {
     file: File,
+    /// The length of the file when the job was handed over: the pages
+    /// wholly before it are final once synced (see [`drop_cached`]).
+    written: u64,
     head: Option<(PathBuf, Vec<u8>)>,
 }
 
@@ -782,7 +785,7 @@ impl Syncer {
             .spawn(move || {
                 for job in rx {
                     if job.file.sync_data().is_ok() {
-                        drop_cached(&job.file);
+                        drop_cached(&job.file, job.written);
                         if let Some((dir, line)) = job.head {
                             let _ =
                                 files::write_atomic(&dir, HEAD_FILE, &line);
@@ -811,14 +814,25 @@ impl Syncer {
 /// the cache growing and 12-17 us with it dropped after each sync).
 /// Only clean pages go, so nothing unsynced is lost; an error is ignored
 /// (it is advice).
-fn drop_cached(file: &File) {
+///
+/// Only the pages wholly before `written` go (Linux keeps the partial
+/// page at the end of a range): the log's last page is partial and the
+/// next append writes into it; dropped, that append would first read it
+/// back from the disk, on the request path.
+fn drop_cached(file: &File, written: u64) {
     #[cfg(target_os = "linux")]
     {
-        let _ =
-            rustix::fs::fadvise(file, 0, None, rustix::fs::Advice::DontNeed);
+        if let Some(len) = std::num::NonZeroU64::new(written) {
+            let _ = rustix::fs::fadvise(
+                file,
+                0,
+                Some(len),
+                rustix::fs::Advice::DontNeed,
+            );
+        }
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = file;
+    let _ = (file, written);
 }
 
 impl Drop for Syncer {
@@ -1160,7 +1174,11 @@ impl Writer {
         let Some(tx) = self.syncer.as_ref().and_then(|s| s.tx.as_ref()) else {
             return Err(head);
         };
-        let job = SyncJob { file: dup, head: head.map(|l| (dir.clone(), l)) };
+        let job = SyncJob {
+            file: dup,
+            written: self.committed.len,
+            head: head.map(|l| (dir.clone(), l)),
+        };
         tx.try_send(job).map_err(|e| match e {
             std::sync::mpsc::TrySendError::Full(j)
             | std::sync::mpsc::TrySendError::Disconnected(j) => {

@@ -140,6 +140,46 @@ fn post(
         .body(body)
 }
 
+/// A client for `conc` concurrent callers.
+fn bench_client(conc: usize) -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(conc * 2)
+        .tcp_nodelay(true)
+        .build()
+        .expect("client")
+}
+
+/// One call: when it started and when its whole answer was in, or `None`
+/// when it failed or was not a success.
+async fn call(
+    client: &reqwest::Client,
+    url: &str,
+    body: &[u8],
+) -> Option<(Instant, Instant)> {
+    let t = Instant::now();
+    let resp = post(client, url, body.to_vec()).send().await.ok()?;
+    if !resp.status().is_success() {
+        return None;
+    }
+    resp.bytes().await.ok()?;
+    Some((t, Instant::now()))
+}
+
+/// The median and quartiles of per-slice differences in per cent.
+fn median_quartiles(mut r: Vec<f64>) -> String {
+    r.sort_unstable_by(f64::total_cmp);
+    if r.is_empty() {
+        return "no slices".to_string();
+    }
+    let q = |f: f64| quantile(&r, f).unwrap_or(f64::NAN);
+    format!(
+        "median {:+.1}% (quartiles {:+.1}% to {:+.1}%)",
+        q(0.5),
+        q(0.25),
+        q(0.75)
+    )
+}
+
 /// p50 and p99 of sorted latencies `x` against `p`, in ms and per cent.
 fn versus(x: &[u64], p: &[u64]) -> String {
     let d = |q| percentile(x, q) - percentile(p, q);
@@ -183,11 +223,7 @@ async fn load(
     // fixed schedule.
     let period =
         (rate > 0).then(|| Duration::from_secs_f64(conc as f64 / rate as f64));
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(conc * 2)
-        .tcp_nodelay(true)
-        .build()
-        .expect("client");
+    let client = bench_client(conc);
     let run = |until: Instant| {
         let mut tasks = Vec::new();
         for _ in 0..conc {
@@ -204,20 +240,9 @@ async fn load(
                         tokio::time::sleep_until(next.into()).await;
                         next += p;
                     }
-                    let t = Instant::now();
-                    let r = post(&client, &url, body.as_ref().clone())
-                        .send()
-                        .await;
-                    match r {
-                        Ok(resp) if resp.status().is_success() => {
-                            match resp.bytes().await {
-                                Ok(_) => {
-                                    calls.push((t, Instant::now()));
-                                }
-                                Err(_) => errors += 1,
-                            }
-                        }
-                        _ => errors += 1,
+                    match call(&client, &url, &body).await {
+                        Some(c) => calls.push(c),
+                        None => errors += 1,
                     }
                 }
                 (calls, errors)
@@ -229,7 +254,7 @@ async fn load(
         let _ = t.await;
     }
     let start = Instant::now();
-    let mut all = Load { calls: Vec::new(), errors: 0, secs: 0.0 };
+    let mut all = Load::empty();
     for t in run(start + Duration::from_secs(secs)) {
         if let Ok((c, e)) = t.await {
             all.calls.extend(c);
@@ -253,27 +278,7 @@ async fn load_paired(
     rate: u64,
 ) -> (Load, Load) {
     let period = Duration::from_secs_f64(conc as f64 / rate.max(1) as f64);
-    let client = || {
-        reqwest::Client::builder()
-            .pool_max_idle_per_host(conc * 2)
-            .tcp_nodelay(true)
-            .build()
-            .expect("client")
-    };
-    let (ca, cb) = (client(), client());
-    async fn call(
-        client: &reqwest::Client,
-        url: &str,
-        body: &[u8],
-    ) -> Option<(Instant, Instant)> {
-        let t = Instant::now();
-        let resp = post(client, url, body.to_vec()).send().await.ok()?;
-        if !resp.status().is_success() {
-            return None;
-        }
-        resp.bytes().await.ok()?;
-        Some((t, Instant::now()))
-    }
+    let (ca, cb) = (bench_client(conc), bench_client(conc));
     let run = |until: Instant| {
         (0..conc)
             .map(|k| {
@@ -597,11 +602,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     let slot = &mut pooled[t - 1];
                     match slot {
                         None => *slot = Some(l),
-                        Some(p) => {
-                            p.calls.extend(l.calls);
-                            p.errors += l.errors;
-                            p.secs += l.secs;
-                        }
+                        Some(p) => p.absorb(l),
                     }
                 }
             }
@@ -683,22 +684,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         // the median of those ratios. One slice caught by a long host
         // stall moves the pooled p99 but not this median.
         let paired = |t: usize, pick: fn(&(f64, f64)) -> f64| {
-            let mut r: Vec<f64> = slice_p99[t]
-                .iter()
-                .zip(&slice_p99[0])
-                .map(|(x, p)| 100.0 * (pick(x) / pick(p) - 1.0))
-                .filter(|r| r.is_finite())
-                .collect();
-            r.sort_unstable_by(f64::total_cmp);
-            if r.is_empty() {
-                return "no slices".to_string();
-            }
-            let q = |f: f64| quantile(&r, f).unwrap_or(f64::NAN);
-            format!(
-                "median {:+.1}% (quartiles {:+.1}% to {:+.1}%)",
-                q(0.5),
-                q(0.25),
-                q(0.75)
+            median_quartiles(
+                slice_p99[t]
+                    .iter()
+                    .zip(&slice_p99[0])
+                    .map(|(x, p)| 100.0 * (pick(x) / pick(p) - 1.0))
+                    .filter(|r| r.is_finite())
+                    .collect(),
             )
         };
         for (t, what) in [(1, "audit log adds"), (2, "control differs by")] {
@@ -817,15 +809,11 @@ fn paired_run(
             "    outside host stalls: {}",
             versus(&o.latencies(Some(&windows)), &p.latencies(Some(&windows)))
         );
-        let mut r = ratios[t].clone();
-        r.sort_unstable_by(f64::total_cmp);
-        let q = |f: f64| quantile(&r, f).unwrap_or(f64::NAN);
+        let r = std::mem::take(&mut ratios[t]);
         println!(
-            "    per slice ({} pairs), p99: median {:+.1}% (quartiles {:+.1}% to {:+.1}%)",
+            "    per slice ({} pairs), p99: {}",
             r.len(),
-            q(0.5),
-            q(0.25),
-            q(0.75)
+            median_quartiles(r)
         );
     }
     println!("  host probe: {}", windows.summary());

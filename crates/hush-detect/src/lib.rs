@@ -51,6 +51,7 @@ mod names;
 mod recognizer;
 mod rule;
 mod scanner;
+mod spans;
 #[allow(unsafe_code)]
 mod trigger;
 mod validate;

@@ -2674,18 +2674,10 @@ pub(crate) fn find(h: &[u8], from: usize, out: &mut Vec<NameHit>) {
     if !long.is_empty() {
         // A long place name takes the place of every hit it overlaps
         // ("Saint Vincent", "McDonald" in "Heard & McDonald Islands").
-        // `long` is sorted and its spans are disjoint (each is looked for
-        // only past the end of the one before): the first span ending
-        // after a hit's start is the only one that can be the hit, and
-        // the hit overlaps some span only if it overlaps that one.
+        let long = crate::spans::SpanIndex::new(long);
         out.retain(|x| {
-            let k = long.partition_point(|&(_, e)| e <= x.start);
-            match long.get(k) {
-                Some(&(s, e)) if s < x.end => {
-                    x.kind == NameKind::Location && (s, e) == (x.start, x.end)
-                }
-                _ => true,
-            }
+            x.kind == NameKind::Location && long.contains(x.start, x.end)
+                || !long.overlaps(x.start, x.end)
         });
     }
     if legal_forms(h, out) {
@@ -2883,24 +2875,10 @@ fn legal_forms(h: &[u8], out: &mut Vec<NameHit>) -> bool {
     if grown.is_empty() {
         return false;
     }
-    // The grown firms may overlap (a joined start reaches back): sorted
-    // by start with the running maximum end, the firms that start before
-    // a hit ends overlap it exactly when that maximum passes its start.
-    grown.sort_unstable();
-    let mut max_end = Vec::with_capacity(grown.len());
-    let mut m = 0;
-    for &(_, e) in &grown {
-        m = m.max(e);
-        max_end.push(m);
-    }
+    let grown = crate::spans::SpanIndex::new(grown);
     out.retain(|x| {
-        if x.kind == NameKind::Organization
-            && grown.binary_search(&(x.start, x.end)).is_ok()
-        {
-            return true;
-        }
-        let k = grown.partition_point(|&(s, _)| s < x.end);
-        k == 0 || max_end[k - 1] <= x.start
+        x.kind == NameKind::Organization && grown.contains(x.start, x.end)
+            || !grown.overlaps(x.start, x.end)
     });
     true
 }

@@ -1522,16 +1522,9 @@ impl Scanner {
         if hits.is_empty() {
             return;
         }
-        // Rule spans sorted by start, with the running maximum end.
-        let mut spans: Vec<(usize, usize)> =
-            cands.iter().map(|f| (f.start, f.end)).collect();
-        spans.sort();
-        let mut max_end = Vec::with_capacity(spans.len());
-        let mut m = 0;
-        for &(_, e) in &spans {
-            m = m.max(e);
-            max_end.push(m);
-        }
+        let rule_spans = crate::spans::SpanIndex::new(
+            cands.iter().map(|f| (f.start, f.end)).collect(),
+        );
         for h in hits {
             let rule = match h.kind {
                 crate::names::NameKind::Person => w.person,
@@ -1539,8 +1532,7 @@ impl Scanner {
                 crate::names::NameKind::Organization => w.organization,
             };
             let Some(r) = rule else { continue };
-            let k = spans.partition_point(|&(s, _)| s < h.end);
-            if k > 0 && max_end[k - 1] > h.start {
+            if rule_spans.overlaps(h.start, h.end) {
                 continue;
             }
             cands.push(Finding {
